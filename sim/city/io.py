@@ -1,0 +1,144 @@
+"""Saving and loading a city's jurisdiction graph (.json node-link or .graphml).
+
+A loaded file goes through the same `city_from_graph` as a freshly built city, so a round trip
+gives identical index arrays. Any bad content becomes an `InputError` naming the file and the
+field, never a raw traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from pathlib import Path
+
+import networkx as nx
+
+from sim.city.build import city_from_graph
+from sim.city.city import City
+from sim.errors import InputError
+
+SUFFIXES = (".json", ".graphml")
+
+# networkx >= 3.4 takes `edges=`; older versions only know `link=` (and warn about its default).
+_EDGES_KW = "edges" if "edges" in inspect.signature(nx.node_link_data).parameters else "link"
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(
+            str(path),
+            "suffix",
+            "a network file ending in .json or .graphml",
+            path.suffix or path.name,
+        )
+    return suffix
+
+
+def save_city(city: City, path: str | Path) -> None:
+    """Write the city's graph; the format follows the suffix (.json or .graphml)."""
+    write_graph(city.graph, path)
+
+
+def write_graph(graph: nx.DiGraph, path: str | Path) -> None:
+    """Write a jurisdiction graph (also handy for writing hand-edited graphs in tests)."""
+    path = Path(path)
+    if _suffix(path) == ".json":
+        data = nx.node_link_data(graph, **{_EDGES_KW: "edges"})
+        with path.open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        return
+    # GraphML cannot hold tuples: `pos` becomes two float attributes x, y.
+    g = graph.copy()
+    for _, data in g.nodes(data=True):
+        pos = data.pop("pos", None)
+        if pos is not None:
+            data["x"], data["y"] = float(pos[0]), float(pos[1])
+    nx.write_graphml(g, path)
+
+
+def _read_json(path: Path) -> nx.DiGraph:
+    file = str(path)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(
+            file, "content", "valid UTF-8 JSON (networkx node-link format)", str(err)
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
+        raise InputError(
+            file,
+            "nodes",
+            "a JSON object with a 'nodes' list (networkx node-link format)",
+            type(data).__name__ if not isinstance(data, dict) else None,
+        )
+    key = "edges" if "edges" in data or "links" not in data else "links"
+    if not isinstance(data.get(key, []), list):
+        raise InputError(file, key, "a list of edges", type(data.get(key)).__name__)
+    data.setdefault(key, [])
+    try:
+        graph = nx.node_link_graph(data, directed=True, multigraph=False, **{_EDGES_KW: key})
+    except Exception as err:  # any parser failure is a bad file, not a bug
+        raise InputError(
+            file,
+            "content",
+            "networkx node-link JSON: nodes with 'id', edges with 'source' and 'target'",
+            f"{type(err).__name__}: {err}",
+        ) from None
+    for node, attrs in graph.nodes(data=True):
+        if "pos" in attrs:
+            attrs["pos"] = _pos(attrs["pos"], file, node)
+    return graph
+
+
+def _pos(value: object, file: str, node: object) -> tuple[float, float]:
+    ok = (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
+    )
+    if not ok:
+        raise InputError(file, f"nodes[{node}].pos", "a pair of finite numbers [x, y]", value)
+    return (float(value[0]), float(value[1]))  # type: ignore[index]
+
+
+def _read_graphml(path: Path) -> nx.DiGraph:
+    file = str(path)
+    try:
+        graph = nx.read_graphml(path)
+    except Exception as err:  # XML/GraphML parser errors are bad files
+        raise InputError(
+            file, "content", "a valid GraphML file", f"{type(err).__name__}: {err}"
+        ) from None
+    for node, attrs in graph.nodes(data=True):
+        has = ("x" in attrs, "y" in attrs)
+        if has == (False, False):
+            continue
+        if has != (True, True):
+            raise InputError(file, f"nodes[{node}]", "both x and y (or neither)", sorted(attrs))
+        attrs["pos"] = _pos([attrs.pop("x"), attrs.pop("y")], file, node)
+    return graph
+
+
+def load_city(path: str | Path) -> City:
+    """Read a city from a .json (node-link) or .graphml file and validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "path", "an existing network file", str(path))
+    suffix = _suffix(path)
+    try:
+        graph = _read_json(path) if suffix == ".json" else _read_graphml(path)
+    except OSError as err:
+        raise InputError(str(path), "path", "a readable network file", str(err)) from None
+    for key in ("node_default", "edge_default"):  # GraphML reader bookkeeping, not city data
+        if graph.graph.get(key) == {}:
+            del graph.graph[key]
+    name = graph.graph.get("name")
+    if not isinstance(name, str) or not name:
+        name = path.stem
+    return city_from_graph(graph, name, file=str(path))

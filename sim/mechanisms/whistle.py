@@ -1,0 +1,48 @@
+"""街乡吹哨、部门报到: the street whistles, every needed department reports on site within the
+window and stays until the job is done (事不完、人不撤) — joint, parallel work, no bouncing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.agents import StreetOffice
+    from sim.model import GovernanceModel
+    from sim.problems import Case
+
+
+class Whistle:
+    def __init__(self, model: GovernanceModel):
+        self.model = model
+        self.config = model.spec.whistle
+        self.late_reports = 0
+        self.reports = 0
+
+    def beyond_powers(self, street: StreetOffice, case: Case, now: float) -> None:
+        model, cfg, draws = self.model, self.config, self.model.draws
+        # the street screens the case and organises the whistle (queued street work)
+        called = street.serve(case, now, model.spec.staffing.triage_hours)
+        window = cfg.report_window_minutes / 60.0
+        arrivals = []
+        works = []
+        for unit in case.depts:
+            if draws.uniform() < cfg.compliance:
+                delay = draws.uniform() * window
+            else:
+                delay = window + draws.exponential(cfg.late_mean_minutes / 60.0)
+                case.late += 1
+            arrivals.append(called + delay)
+            works.append(draws.work(case.work))
+        self.reports += len(arrivals)
+        self.late_reports += case.late
+        start = max(arrivals)
+        duration = cfg.joint_work_factor * max(works)
+        finish = start + duration
+        for unit, arrive in zip(case.depts, arrivals, strict=True):
+            # on site from arrival until the job is done
+            model.departments[unit - model.dept_base].desk.serve_now(arrive, finish - arrive)
+        street.desk.serve_now(start, duration)
+        case.whistled = True
+        case.first = case.first if case.first == case.first else called
+        finish = model.borders.settle(case, start, finish)
+        model.conclude(case, finish, street)

@@ -1,0 +1,308 @@
+"""The governance model: Mesa owns the agents and the day; SimPy owns time inside the day.
+
+One `step()` is one day: month-end ranking and the monthly theme when a month turns, the day's
+problems drawn, SimPy run through the day's events, then trust updated and the day recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from sim.agents import (
+    UNIT_TYPES,
+    CitizenCohort,
+    Department,
+    DistrictCentre,
+    Hotline,
+    Office,
+    StreetOffice,
+)
+from sim.city import City, beijing_city, load_city, synthetic_city
+from sim.city.city import DEPARTMENT_TYPES
+from sim.demand import Demand
+from sim.engine.clock import Action, Clock
+from sim.engine.desk import Desk
+from sim.engine.draws import Draws
+from sim.engine.ledger import OPEN, Ledger
+from sim.mechanisms.borders import Borders
+from sim.mechanisms.callbacks import Callbacks
+from sim.mechanisms.channels import Channels
+from sim.mechanisms.proactive import Inspection, Patrols
+from sim.mechanisms.ranking import Ranking
+from sim.mechanisms.relay import Relay
+from sim.mechanisms.themes import Themes
+from sim.mechanisms.whistle import Whistle
+from sim.problems import Case, new_problems
+from sim.scenario.categories import load_categories
+from sim.scenario.schema import CityConfig, Scenario
+
+
+def make_city(config: CityConfig) -> City:
+    """The city a scenario names: Beijing, a synthetic city, or a network file."""
+    if config.source == "beijing":
+        return beijing_city(config.layout_seed)
+    if config.source == "synthetic":
+        return synthetic_city(**config.synthetic.model_dump(), seed=config.layout_seed)
+    return load_city(Path(config.path or ""))
+
+
+class Feed:
+    """Hands one day's entering cases to the channels in order of entry, one event at a time,
+    so the event heap holds one entry per day instead of the whole day's demand."""
+
+    __slots__ = ("model", "cases", "i")
+
+    def __init__(self, model: GovernanceModel, cases: list[Case]):
+        self.model = model
+        self.cases = cases
+        self.i = 0
+
+    def start(self) -> None:
+        if self.cases:
+            self.model.clock.at(self.cases[0].entered, self.fire, self)
+
+    def fire(self, _self: Feed) -> None:
+        case = self.cases[self.i]
+        self.i += 1
+        if self.i < len(self.cases):
+            self.model.clock.at(self.cases[self.i].entered, self.fire, self)
+        self.model.channels.enter(case)
+
+
+class GovernanceModel(mesa.Model):
+    """A city under one scenario. Build it, call `step()` once per day, then `finish()`."""
+
+    def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None):
+        super().__init__(rng=spec.seed)
+        self.spec = spec
+        self.file = file
+        self.city = city if city is not None else make_city(spec.city)
+        self.table = load_categories(spec)
+        self.total_days = spec.warmup_days + spec.days
+        self.origin = spec.start_date - dt.timedelta(days=spec.warmup_days)
+        self.day = 0
+        self.next_pid = 0
+        self.clock = Clock()
+        self.draws = Draws(self.rng, spec.staffing.work_cv)
+
+        c = self.city
+        n_s, n_d, n_dist = c.n_streets, c.n_departments, c.n_districts
+        self.dept_base = 2 * n_s
+        self.centre_base = 2 * n_s + n_d
+        self.hotline_unit = self.centre_base + n_dist
+        self.n_units = self.hotline_unit + 1
+        self.unit_type = np.zeros(self.n_units, np.int8)
+        self.unit_type[n_s:2 * n_s] = UNIT_TYPES.index("enforcement")
+        self.unit_type[self.dept_base:self.centre_base] = UNIT_TYPES.index("department")
+        self.unit_type[self.centre_base:self.hotline_unit] = UNIT_TYPES.index("district_centre")
+        self.unit_type[self.hotline_unit] = UNIT_TYPES.index("hotline")
+        self.ledger = Ledger(self.n_units, self.total_days)
+        self._build_units()
+        self.cohorts = [CitizenCohort(self, i, int(c.community_street[i]),
+                                      int(c.community_population[i]))
+                        for i in range(c.n_communities)]
+        self.trust = np.full(c.n_communities, spec.reporting.initial_trust)
+
+        # mechanisms
+        frag, wh = spec.fragmented, spec.whistle
+        self.internal_handoffs = (wh.restructured_handoffs if wh.enabled
+                                  and wh.restructured_sections else frag.internal_handoffs)
+        self.internal_handoff_hours = frag.internal_handoff_hours
+        self.channels = Channels(self)
+        self.dispatch = self.channels
+        self.relay = Relay(self)
+        self.whistle = Whistle(self) if wh.enabled else None
+        self.escalation = self.whistle or self.relay
+        self.borders = Borders(self)
+        self.callbacks = Callbacks(self)
+        self.day_month = self._month_index(self.total_days + 400)
+        self.ranking = Ranking(self, int(self.day_month[self.total_days - 1]) + 1)
+        self.themes = Themes(self)
+        self.patrols = Patrols(self)
+        self.inspection = Inspection(self)
+        self.demand = Demand(spec.demand, c, self.table, spec.scale, self.origin, file,
+                             day_offset=spec.warmup_days)
+
+        self.experiences: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+        self.counts_today = self._zero_counts()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "day": lambda m: m.day,
+            "occurred": lambda m: m.counts_today["occurred"],
+            "entered": lambda m: m.counts_today["entered"],
+            "prevented": lambda m: m.counts_today["prevented"],
+            "mean_trust": lambda m: float(np.average(m.trust, weights=m.city.community_population)),
+        })
+
+    # ------------------------------------------------------------------------------ build
+    def _build_units(self) -> None:
+        spec, c, ledger = self.spec, self.city, self.ledger
+        st = spec.staffing
+        s = spec.scale
+        opens, hours = st.shift_start_hour, st.shift_hours
+        per10k = c.street_population / 1e4
+        self.streets: list[StreetOffice] = []
+        transferred = np.zeros(c.n_districts)
+        for i in range(c.n_streets):
+            desk = Desk(i, per10k[i] * st.street_staff_per_10k * s, opens, hours, ledger)
+            team = None
+            if spec.devolution.enforcement_team:
+                staff = per10k[i] * spec.devolution.enforcement_staff_per_10k * s
+                team = Desk(c.n_streets + i, staff, opens, hours, ledger)
+                transferred[c.street_district[i]] += staff
+            self.streets.append(StreetOffice(self, i, c.street_names[i], desk, i, team))
+
+        # department staff: split by the load each department type carries
+        load = np.zeros(len(DEPARTMENT_TYPES))
+        for k in range(len(self.table)):
+            for t in self.table.departments[k]:
+                if t >= 0:
+                    load[t] += self.table.share[k] * self.table.work_hours[k]
+        load_share = load / load.sum()
+        load_share = np.maximum(load_share, 0.05 / len(load_share))  # no unit without staff
+        um = DEPARTMENT_TYPES.index("urban_management")
+        self.departments: list[Department] = []
+        for j in range(c.n_departments):
+            d, t = int(c.dept_district[j]), int(c.dept_type[j])
+            if d >= 0:
+                staff = c.district_population[d] / 1e4 * st.dept_staff_per_10k * load_share[t]
+            else:
+                staff = st.city_dept_staff * load_share[t]
+            staff *= st.dept_grassroots_share * s
+            if t == um and d >= 0:  # 城管 staff sunk down to street enforcement teams
+                staff = max(0.2 * staff, staff - transferred[d])
+            unit = self.dept_base + j
+            name = c.dept_names[j] if c.dept_names else f"dept-{j}"
+            self.departments.append(Department(self, unit, name, Desk(unit, staff, opens, hours,
+                                                                       ledger), d, t))
+        self.district_centres: list[DistrictCentre] = []
+        for d in range(c.n_districts):
+            staff = c.district_population[d] / 1e4 * st.district_centre_staff_per_10k * s
+            unit = self.centre_base + d
+            self.district_centres.append(DistrictCentre(
+                self, unit, c.district_names[d], Desk(unit, staff, opens, hours, ledger), d))
+        seats = c.population / 1e4 * spec.hotline.seats_per_10k * s if spec.hotline.enabled \
+            else 0.0
+        self.hotline = Hotline(self, self.hotline_unit, "12345",
+                               Desk(self.hotline_unit, seats, 0.0, 24.0, ledger))
+        self.units: list[Office] = [*self.streets, *self.departments, *self.district_centres,
+                                    self.hotline]
+
+    def _month_index(self, n_days: int) -> np.ndarray:
+        o = self.origin
+        months = []
+        for d in range(n_days):
+            date = o + dt.timedelta(days=d)
+            months.append((date.year - o.year) * 12 + date.month - o.month)
+        return np.array(months, dtype=np.int32)
+
+    @staticmethod
+    def _zero_counts() -> dict[str, int]:
+        return {"occurred": 0, "entered": 0, "prevented": 0}
+
+    # ------------------------------------------------------------------------- lookups
+    def dept_unit(self, district: int, dept_type: int) -> int:
+        j = self.city.dept_unit(district, dept_type)
+        if j < 0:
+            j = self.city.dept_unit(-1, dept_type)
+        return self.dept_base + j
+
+    def random_other_dept(self, lead: int, u: float) -> int:
+        n = len(DEPARTMENT_TYPES)
+        t = int(u * (n - 1)) % (n - 1)
+        return t + 1 if t >= lead else t
+
+    def unit_agent(self, unit: int) -> Office:
+        if unit < self.city.n_streets:
+            return self.streets[unit]
+        if self.dept_base <= unit < self.centre_base:
+            return self.departments[unit - self.dept_base]
+        if self.centre_base <= unit < self.hotline_unit:
+            return self.district_centres[unit - self.centre_base]
+        return self.hotline
+
+    def month_of(self, t: float) -> int:
+        d = int(t // 24.0)
+        return int(self.day_month[d]) if d < len(self.day_month) else 1 << 30
+
+    def patrol_rate_per_hour(self, cats: np.ndarray) -> np.ndarray | None:
+        return self.patrols.rate_per_hour(cats)
+
+    # ----------------------------------------------------------------------- the day
+    def step(self) -> None:
+        d = self.day
+        if d >= self.total_days:
+            self.running = False
+            return
+        if d > 0 and self.day_month[d] != self.day_month[d - 1]:
+            month = int(self.day_month[d])
+            self.ranking.month_end(month - 1, [self.streets, self.departments])
+            self.themes.month_start(month, d)
+        self.themes.daily(d)
+        self.counts_today = self._zero_counts()
+        cases = new_problems(self, d, self.demand.draw(d, self.rng))
+        Feed(self, cases).start()
+        self.clock.run_until(24.0 * (d + 1))
+        self._update_trust(d)
+        self.datacollector.collect(self)
+        self.day += 1
+
+    def conclude(self, case: Case, finish: float, unit: Office, closed_on_paper: bool = False,
+                 ) -> None:
+        """The case's last handling ends at `finish`: resolved or not, called back, recorded."""
+        self.callbacks.conclude(case, finish, unit, closed_on_paper)
+
+    def experience(self, community: int, when: float, satisfied: bool) -> None:
+        """A resident's verdict on a closed case, felt by the cohort's trust that day."""
+        self.experiences[int(when // 24.0)].append((community, satisfied))
+
+    def record(self, case: Case, closed: float, outcome: int) -> None:
+        self.ledger.record((
+            case.pid, case.cat, case.comm, case.occurred, case.entered, case.channel, case.first,
+            closed, outcome, case.owner, case.handoffs, case.bounces, int(case.whistled),
+            case.late, len(case.depts), int(case.neighbour >= 0), int(case.unreasonable),
+            int(case.root), int(case.emergency), case.limit, _responded(case, self),
+            case.cb_resolved, case.satisfied, case.cb_time, case.reopens,
+        ))
+
+    def _update_trust(self, day: int) -> None:
+        seen = self.experiences.pop(day, None)
+        if not seen:
+            return
+        comm = np.fromiter((c for c, _ in seen), np.int64, len(seen))
+        sat = np.fromiter((s for _, s in seen), np.float64, len(seen))
+        n = np.bincount(comm, minlength=self.city.n_communities).astype(float)
+        happy = np.bincount(comm, weights=sat, minlength=self.city.n_communities)
+        touched = n > 0
+        real_per_10k = n[touched] / (self.spec.scale * self.city.community_population[touched]
+                                     / 1e4)
+        weight = 1.0 - np.exp(-self.spec.reporting.trust_learning_rate * real_per_10k)
+        t = self.trust[touched]
+        self.trust[touched] = t + weight * (happy[touched] / n[touched] - t)
+
+    def finish(self) -> None:
+        """End of the run: every case still in the system is recorded as open."""
+        horizon = 24.0 * self.total_days
+        for _time, _prio, _eid, event in list(self.clock.env._queue):
+            if not isinstance(event, Action):
+                continue
+            item = event.case
+            if isinstance(item, Feed):
+                for case in item.cases[item.i:]:
+                    case.entered = math.nan
+                    self.record(case, math.nan, OPEN)
+            elif isinstance(item, Case):
+                self.record(item, math.nan, OPEN)
+        self.clock.env._queue.clear()
+        self.horizon = horizon
+
+
+def _responded(case: Case, model: GovernanceModel) -> int:
+    if not case.ticket:
+        return -1
+    return int(case.first - case.entered <= model.callbacks.response_limit)

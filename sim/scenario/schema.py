@@ -1,0 +1,361 @@
+"""The scenario: every parameter of a run, typed, defaulted and documented in one place.
+
+A scenario file (YAML) is validated against these models; unknown keys are errors. Each regime of
+MODEL.md is a set of mechanism sections switched on (`enabled: true`) with their parameters, so a
+partial reform is just another combination. `docs/scenarios.md` is generated from the field
+descriptions below (`python -m sim.scenario.docs`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------------------- city
+class SyntheticCity(Section):
+    n_districts: int = Field(4, gt=0, description="Number of districts.")
+    streets_per_district: int = Field(5, gt=0, description="Streets/townships per district.")
+    population: int = Field(500_000, gt=0, description="Residents of the whole city.")
+
+
+class CityConfig(Section):
+    source: Literal["beijing", "synthetic", "file"] = Field(
+        "beijing",
+        description="`beijing`: the 16 districts with 2020 census populations and their 343 "
+        "streets/towns/townships; `synthetic`: a generated city (see `synthetic`); `file`: a "
+        "network saved with `sim.city.save_city` (`path`, .json or .graphml).",
+    )
+    path: str | None = Field(None, description="Network file when `source: file` (relative "
+                             "paths are relative to the scenario file).")
+    synthetic: SyntheticCity = Field(default_factory=SyntheticCity,
+                                     description="Size of the city when `source: synthetic`.")
+    layout_seed: int = Field(0, description="Seed of the city layout (street sizes, adjacency, "
+                             "communities); kept apart from the run seed so replications share "
+                             "one city.")
+
+    @model_validator(mode="after")
+    def _path_given(self) -> CityConfig:
+        if self.source == "file" and not self.path:
+            raise ValueError("`path` is required when source is 'file'")
+        return self
+
+
+# ------------------------------------------------------------------------------------- demand
+class Shock(Section):
+    """A window in which occurrence rates multiply: a storm, an epidemic, a cold snap."""
+
+    start_day: int = Field(ge=0, description="First day of the shock (0 = start_date).")
+    days: int = Field(gt=0, description="Length of the window in days.")
+    multiplier: Positive = Field(description="Factor on occurrence rates inside the window.")
+    categories: list[str] | None = Field(None, description="Categories affected (all if omitted).")
+    districts: list[str] | None = Field(None, description="Districts affected (all if omitted).")
+
+
+class CategoryOverride(Section):
+    """Change some columns of the category table (`sim/data/categories.csv`) for one category."""
+
+    share: Probability | None = Field(None, description="Share of all demand.")
+    street_power: Probability | None = None
+    devolvable: Probability | None = None
+    work_hours: Positive | None = None
+    multi_dept_prob: Probability | None = None
+    cross_border_share: Probability | None = None
+    unreasonable_share: Probability | None = None
+    root_cause_share: Probability | None = None
+    emergency_share: Probability | None = None
+
+
+class DemandConfig(Section):
+    rate_per_10k_per_day: NonNegative = Field(
+        5.0, description="Problems occurring per 10,000 residents per day, all categories, "
+        "before cycles, growth and shocks (real-city units, independent of `scale`).")
+    shares: dict[str, Probability] | None = Field(
+        None, description="Share of demand per category (must cover every category and sum "
+        "to 1); default: the `volume` column of the category table, normalised.")
+    categories: dict[str, CategoryOverride] = Field(
+        default_factory=dict, description="Per-category overrides of the category table.")
+    hourly_profile: list[NonNegative] = Field(
+        default_factory=lambda: [0.3, 0.2, 0.15, 0.15, 0.2, 0.4, 0.8, 1.2, 1.5, 1.6, 1.6, 1.4,
+                                 1.3, 1.4, 1.5, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.8, 0.6, 0.4],
+        min_length=24, max_length=24,
+        description="Relative occurrence intensity per hour of the day (24 values, normalised).")
+    weekly_profile: list[NonNegative] = Field(
+        default_factory=lambda: [1.05, 1.0, 1.0, 1.0, 1.0, 0.95, 0.95],
+        min_length=7, max_length=7,
+        description="Relative intensity Monday..Sunday (normalised to mean 1).")
+    heating_season_multiplier: NonNegative = Field(
+        4.0, description="Factor on `season: heating` categories between 15 Nov and 15 Mar "
+        "(and the reciprocal-free off-season level is 1/this of the in-season level).")
+    heating_season: tuple[str, str] = Field(("11-15", "03-15"),
+                                            description="Heating season as (MM-DD, MM-DD).")
+    growth_per_year: float = Field(0.0, ge=-0.9, description="Exponential growth of "
+                                   "occurrence per year (0.05 = +5 %/year).")
+    shocks: list[Shock] = Field(default_factory=list, description="Shock windows.")
+
+
+# ---------------------------------------------------------------------------------- reporting
+class ReportingConfig(Section):
+    """Whether and how fast residents report, and how trust feeds back on reporting."""
+
+    propensity: Probability = Field(0.35, description="Chance a resident reports a problem "
+                                    "through the fragmented channels, at trust 0.5.")
+    mean_delay_hours: Positive = Field(12.0, description="Mean delay from occurrence to report.")
+    to_street_share: Probability = Field(0.5, description="Fragmented channels: share of "
+                                         "reports made to the street office (the rest go to "
+                                         "a department's own line).")
+    dept_line_delay_hours: NonNegative = Field(24.0, description="Fragmented channels: mean "
+                                               "extra delay of a department's own line before "
+                                               "the case reaches the department.")
+    initial_trust: Probability = Field(0.5, description="Initial trust of every cohort.")
+    trust_sensitivity: NonNegative = Field(1.0, description="How strongly trust moves the "
+                                           "reporting propensity (0: not at all).")
+    trust_learning_rate: Probability = Field(0.02, description="Weight of one experience "
+                                             "(satisfied or not) in a cohort's trust; scaled "
+                                             "by the cohort's experiences per day.")
+
+
+class StaffingConfig(Section):
+    """Who is on duty, in real-city units; `scale` shrinks staff with demand."""
+
+    street_staff_per_10k: Positive = Field(1.2, description="Street office case staff per "
+                                           "10,000 residents of the street.")
+    dept_staff_per_10k: Positive = Field(3.0, description="Case staff of all of a district's "
+                                         "departments together per 10,000 district residents, "
+                                         "split between department types by the work their "
+                                         "categories bring (each type at least 5 % of an "
+                                         "even split).")
+    district_centre_staff_per_10k: Positive = Field(0.15, description="District command "
+                                                    "centre staff per 10,000 residents.")
+    city_dept_staff: Positive = Field(100.0, description="Case staff of all city-level "
+                                      "departments together, split like a district's.")
+    shift_hours: Annotated[float, Field(gt=0, le=24)] = Field(
+        8.0, description="Working hours per day of streets, departments and district centres.")
+    shift_start_hour: Annotated[float, Field(ge=0, lt=24)] = Field(8.5, description="Start "
+                                                                    "of the working day.")
+    dept_grassroots_share: Probability = Field(0.6, description="Share of department hours "
+                                               "available for residents' cases (the rest serves "
+                                               "upward accountability).")
+    resolve_prob: Probability = Field(0.8, description="Chance that handling a resolvable case "
+                                      "actually resolves it (else it is closed unresolved).")
+    work_cv: NonNegative = Field(1.0, description="Coefficient of variation of work per "
+                                 "handling (1 = exponential; 0 = deterministic; else gamma).")
+    triage_hours: NonNegative = Field(0.25, description="Staff hours to screen a case that is "
+                                      "passed on rather than handled.")
+
+
+# --------------------------------------------------------------------- 1. fragmented baseline
+class FragmentedConfig(Section):
+    """条块分割: relays through the district, sequential hand-offs and buck-passing."""
+
+    relay_delay_hours: NonNegative = Field(48.0, description="Mean delay of the district "
+                                           "relay (区级中转) from street report to department.")
+    internal_handoffs: NonNegative = Field(2.0, description="Mean internal hand-offs between "
+                                           "a street office's 20+ upward-facing sections.")
+    internal_handoff_hours: NonNegative = Field(8.0, description="Mean delay per internal "
+                                                "hand-off.")
+    bounce_prob: Probability = Field(0.3, description="Chance a department pushes a relayed "
+                                     "case back or on (推诿扯皮) at each hand-off.")
+    bounce_delay_hours: NonNegative = Field(48.0, description="Mean delay a bounce adds.")
+    max_bounces: int = Field(3, ge=0, description="After this many bounces the case is closed "
+                             "on paper, unresolved.")
+    paper_close_prob: Probability = Field(0.15, description="Chance, at each bounce, that the "
+                                          "case is closed on paper unresolved.")
+    border_wait_hours: NonNegative = Field(72.0, description="Mean extra wait for the other "
+                                           "side of a street or district border.")
+
+
+# --------------------------------------------------------------------------- 2. the whistle
+class WhistleConfig(Section):
+    """街乡吹哨、部门报到: joint, parallel on-site work within the report window."""
+
+    enabled: bool = Field(False, description="Streets whistle for cases beyond their powers.")
+    report_window_minutes: Positive = Field(30.0, description="Departments must report on site "
+                                            "within this window.")
+    compliance: Probability = Field(0.95, description="Share of departments reporting within "
+                                    "the window (streets evaluate them).")
+    late_mean_minutes: Positive = Field(90.0, description="Mean lateness beyond the window of "
+                                        "a non-compliant department (recorded as late).")
+    joint_work_factor: Positive = Field(0.8, description="Joint on-site work time relative "
+                                        "to the slowest department's own work.")
+    joint_across_borders: bool = Field(False, description="联合哨: neighbouring streets "
+                                       "whistle together across borders (no border wait).")
+    restructured_sections: bool = Field(False, description="'6+1+3' downward-facing units "
+                                        "replace the 20+ sections.")
+    restructured_handoffs: NonNegative = Field(0.3, description="Mean internal hand-offs "
+                                               "once restructured.")
+
+
+class DevolutionConfig(Section):
+    """Forces sink down: enforcement teams at streets, and devolved enforcement powers."""
+
+    enforcement_team: bool = Field(False, description="Each street has an enforcement team "
+                                   "(城管 staff transferred) for `enforcement` categories.")
+    enforcement_staff_per_10k: NonNegative = Field(0.3, description="Enforcement team size.")
+    devolved_powers: bool = Field(False, description="Powers devolved to streets (431 from "
+                                  "2020-07-01): each category's `devolvable` share of cases "
+                                  "becomes the street's to resolve.")
+    powers_count: int = Field(431, ge=0, description="Number of devolved powers (reported; the "
+                                                     "effect is through `devolvable`).")
+
+
+class PatrolConfig(Section):
+    """Street/lane chiefs (街巷长) and grid staff discover visible problems."""
+
+    enabled: bool = Field(False, description="Patrols discover `street_visible` problems.")
+    chiefs_per_10k: NonNegative = Field(6.8, description="Street/lane chiefs per 10,000 "
+                                        "residents (about 14,900 in Beijing).")
+    discovery_rate_per_day: NonNegative = Field(0.5, description="Daily chance-rate at which "
+                                                "patrols find a visible problem, at the "
+                                                "reference chief density.")
+    reference_chiefs_per_10k: Positive = Field(6.8, description="Density at which "
+                                               "`discovery_rate_per_day` applies.")
+
+
+# ------------------------------------------------------------------------------ 3. hotline
+class TimeLimits(Section):
+    emergency_hours: Positive = 2.0
+    utility_hours: Positive = 24.0
+    general_hours: Positive = 168.0
+    complex_hours: Positive = 360.0
+
+
+class HotlineConfig(Section):
+    """接诉即办: one 12345 line, direct dispatch, time limits, callbacks."""
+
+    enabled: bool = Field(False, description="All channels merged into 12345.")
+    induced_reporting: NonNegative = Field(1.8, description="Factor on reporting propensity "
+                                           "once one easy line exists (capped at 1).")
+    seats_per_10k: NonNegative = Field(0.1, description="Call-taker seats staffed around the "
+                                       "clock per 10,000 residents (0.1: about 220 at any "
+                                       "time, some 700 call-takers on three shifts).")
+    intake_minutes: Positive = Field(6.0, description="Mean seat time per request.")
+    consultations_per_request: NonNegative = Field(1.44, description="Consultations answered "
+                                                   "on the line per dispatched request (59:41).")
+    consultation_minutes: Positive = Field(4.0, description="Mean seat time per consultation.")
+    dispatch_minutes: NonNegative = Field(5.0, description="Mean dispatch delay.")
+    direct_dispatch: bool = Field(True, description="直派街乡镇: clear cases go straight to the "
+                                  "street, skipping the district relay.")
+    unclear_share: Probability = Field(0.1, description="Share of requests with unclear "
+                                       "jurisdiction, sent to the district as backstop.")
+    time_limits: TimeLimits = Field(default_factory=TimeLimits, description="Time limits by "
+                                    "class (emergency 2 h, utility 24 h, general 7 d, complex "
+                                    "15 d).")
+    response_limit_hours: Positive = Field(24.0, description="A unit 'responds' when the case "
+                                           "reaches it within this time of the report.")
+    callback_delay_hours: NonNegative = Field(24.0, description="Delay from closure to the "
+                                              "callback.")
+    reopen_prob: Probability = Field(0.5, description="Chance an unresolved callback reopens "
+                                     "the ticket (一张单子管到底).")
+    max_reopens: int = Field(2, ge=0, description="Reopens per ticket at most.")
+
+
+class SatisfactionConfig(Section):
+    """How a called-back resident rates the outcome."""
+
+    resolved_on_time: Probability = Field(0.92, description="Satisfied if resolved within the "
+                                          "time limit.")
+    resolved_late: Probability = Field(0.6, description="Satisfied if resolved after it.")
+    unresolved: Probability = Field(0.15, description="Satisfied though unresolved.")
+
+
+class RankingConfig(Section):
+    """Scoring (30/35/35) and the monthly four-class ranking with its pressure on effort."""
+
+    enabled: bool = Field(False, description="Units are scored and ranked monthly.")
+    weights: tuple[NonNegative, NonNegative, NonNegative] = Field(
+        (0.30, 0.35, 0.35), description="Weights of response, resolution and satisfaction "
+        "rates.")
+    advanced_share: Probability = Field(0.2, description="Top share ranked 先进.")
+    governance_share: Probability = Field(0.1, description="Bottom share ranked 治理.")
+    effort_step: NonNegative = Field(0.1, description="Extra effort (share of shift as "
+                                     "overtime) a unit ranked 整改 adds next month; 治理 adds "
+                                     "twice this.")
+    effort_max: Annotated[float, Field(ge=1.0)] = Field(1.5, description="Effort at most "
+                                                        "(1.5 = 50 % overtime).")
+    effort_decay: NonNegative = Field(0.05, description="Effort given back per month by "
+                                      "units ranked 先进 or 进步.")
+    diligence_gain: NonNegative = Field(0.5, description="How much extra effort raises the "
+                                        "chance handling resolves a case (toward 1).")
+    supervision_bounce_factor: Probability = Field(0.2, description="Buck-passing left under "
+                                                   "supervision (factor on bounce_prob).")
+    exclude_unreasonable: bool = Field(False, description="Leave unreasonable requests out of "
+                                       "the score.")
+
+    @model_validator(mode="after")
+    def _weights_sum(self) -> RankingConfig:
+        if abs(sum(self.weights) - 1.0) > 1e-6:
+            raise ValueError(f"weights must sum to 1, got {sum(self.weights):g}")
+        if self.advanced_share + self.governance_share > 1.0:
+            raise ValueError("advanced_share + governance_share must be at most 1")
+        return self
+
+
+# ----------------------------------------------------------------------------- 4. proactive
+class ThemesConfig(Section):
+    """未诉先办 每月一题: a monthly theme and source-governance projects on its hot spots."""
+
+    enabled: bool = Field(False, description="Pick a theme each month from last month's record.")
+    problems_per_month: int = Field(3, ge=0, description="Root-cause projects per theme "
+                                    "(2–3 in Beijing), each on one hot-spot street.")
+    hot_spot_streets: int = Field(10, ge=1, description="Streets per project: the densest in "
+                                  "complaints of the theme category.")
+    lag_days: int = Field(60, ge=0, description="Days before a project takes effect.")
+    effectiveness: Probability = Field(0.5, description="Share of the root-cause demand a "
+                                       "project removes where it applies.")
+    cost_staff_hours: NonNegative = Field(200.0, description="Staff hours per project per "
+                                          "street, charged to the street over the lag.")
+    repeat_themes: bool = Field(False, description="Allow a category to be chosen again.")
+
+
+class InspectionConfig(Section):
+    """Proactive inspection and hot-spot targeting: find problems before complaints."""
+
+    enabled: bool = Field(False, description="Inspect theme categories at hot spots, and "
+                                             "heating before and during the season.")
+    discovery_rate_per_day: NonNegative = Field(0.3, description="Daily chance-rate of finding "
+                                                "a problem of an inspected category.")
+    pre_season_heating: bool = Field(True, description="Inspect heating from 1 November.")
+
+
+# ------------------------------------------------------------------------------- scenario
+class Scenario(Section):
+    """One run's full specification."""
+
+    name: str = Field("unnamed", description="Short name used in tables and charts.")
+    description: str = Field("", description="What this scenario represents.")
+    regime: Literal["fragmented", "whistle", "hotline", "proactive", "custom"] = Field(
+        "custom", description="Label of the regime the mechanisms add up to (for tables only).")
+    start_date: dt.date = Field(dt.date(2019, 1, 1), description="Calendar date of day 0.")
+    days: int = Field(365, gt=0, description="Days to simulate.")
+    warmup_days: int = Field(0, ge=0, description="Days simulated before `start_date` and left "
+                             "out of the measures (problems occurring then are not counted).")
+    scale: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.1, description="Share of residents simulated (1.0 = every resident). Counts are "
+        "reported in real-city units; staff scale with demand.")
+    seed: int = Field(0, ge=0, description="Seed of the run's random numbers.")
+    city: CityConfig = Field(default_factory=CityConfig)
+    demand: DemandConfig = Field(default_factory=DemandConfig)
+    reporting: ReportingConfig = Field(default_factory=ReportingConfig)
+    staffing: StaffingConfig = Field(default_factory=StaffingConfig)
+    fragmented: FragmentedConfig = Field(default_factory=FragmentedConfig)
+    whistle: WhistleConfig = Field(default_factory=WhistleConfig)
+    devolution: DevolutionConfig = Field(default_factory=DevolutionConfig)
+    patrols: PatrolConfig = Field(default_factory=PatrolConfig)
+    hotline: HotlineConfig = Field(default_factory=HotlineConfig)
+    satisfaction: SatisfactionConfig = Field(default_factory=SatisfactionConfig)
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
+    themes: ThemesConfig = Field(default_factory=ThemesConfig)
+    inspection: InspectionConfig = Field(default_factory=InspectionConfig)

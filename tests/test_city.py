@@ -1,0 +1,441 @@
+"""Tests of the city layer: Beijing data, generators, invariants, file round trips, bad files."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.city import DEPARTMENT_TYPES, City, beijing_city, load_city, save_city, synthetic_city
+from sim.city.build import city_from_graph
+from sim.city.io import write_graph
+from sim.errors import InputError
+
+ARRAYS = (
+    "district_population",
+    "street_district",
+    "street_population",
+    "community_street",
+    "community_population",
+    "dept_district",
+    "dept_type",
+)
+LISTS = ("district_names", "street_names", "street_kind", "dept_names")
+
+
+@pytest.fixture(scope="module")
+def beijing() -> City:
+    return beijing_city(seed=0)
+
+
+@pytest.fixture(scope="module")
+def csv_rows() -> list[dict[str, str]]:
+    text = resources.files("sim").joinpath("data", "beijing_districts.csv").read_text("utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def assert_same_city(a: City, b: City) -> None:
+    assert a.name == b.name
+    for f in ARRAYS:
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype, f
+        assert np.array_equal(x, y), f
+    for f in LISTS:
+        assert getattr(a, f) == getattr(b, f), f
+    assert len(a.street_neighbours) == len(b.street_neighbours)
+    for x, y in zip(a.street_neighbours, b.street_neighbours, strict=True):
+        assert x.dtype == y.dtype and np.array_equal(x, y)
+
+
+# ------------------------------------------------------------------------------- Beijing data
+
+
+def test_beijing_sizes(beijing: City) -> None:
+    assert beijing.n_districts == 16
+    assert beijing.n_streets == 343
+    assert beijing.n_departments == 17 * len(DEPARTMENT_TYPES)
+    assert beijing.population == 21_893_095
+
+
+def test_beijing_matches_csv(beijing: City, csv_rows: list[dict[str, str]]) -> None:
+    assert beijing.district_names == [r["district_en"] for r in csv_rows]
+    for d, row in enumerate(csv_rows):
+        assert beijing.district_population[d] == int(row["population_2020"])
+        in_d = beijing.street_district == d
+        kinds = [k for k, m in zip(beijing.street_kind, in_d, strict=True) if m]
+        assert kinds.count("street") == int(row["streets"])
+        assert kinds.count("town") == int(row["towns"])
+        assert kinds.count("township") == int(row["townships"])
+        node = beijing.graph.nodes[f"district:{row['district_en']}"]
+        assert node["name_zh"] == row["district_zh"]
+        assert node["area_km2"] == float(row["area_km2"])
+
+
+def test_unit_names(beijing: City) -> None:
+    assert "Dongcheng-S01" in beijing.street_names
+    assert "Chaoyang-X01" in beijing.street_names
+    assert "Fengtai-T02" in beijing.street_names
+    assert beijing.graph.nodes["street:Chaoyang-X01"]["unit_kind"] == "township"
+    assert "community:Dongcheng-S01-C001" in beijing.graph
+
+
+def test_population_conserved(beijing: City) -> None:
+    c = beijing
+    assert c.community_population.sum() == c.street_population.sum() == c.district_population.sum()
+    per_street = np.bincount(
+        c.community_street, weights=c.community_population, minlength=c.n_streets
+    )
+    assert np.array_equal(per_street.astype(np.int64), c.street_population)
+    per_district = np.bincount(
+        c.street_district, weights=c.street_population, minlength=c.n_districts
+    )
+    assert np.array_equal(per_district.astype(np.int64), c.district_population)
+    assert c.community_population.min() >= 1
+    for arr in (c.district_population, c.street_population, c.community_population):
+        assert arr.dtype == np.int64
+
+
+def test_streets_denser_than_towns(beijing: City) -> None:
+    kind = np.array(beijing.street_kind)
+    assert (
+        beijing.street_population[kind == "street"].mean()
+        > beijing.street_population[kind == "town"].mean()
+    )
+
+
+def test_every_street_has_community(beijing: City) -> None:
+    counts = np.bincount(beijing.community_street, minlength=beijing.n_streets)
+    assert counts.min() >= 1
+
+
+def test_adjacency_symmetric_connected_crosses_borders(beijing: City) -> None:
+    c = beijing
+    g = nx.Graph()
+    g.add_nodes_from(range(c.n_streets))
+    cross = 0
+    for s, nb in enumerate(c.street_neighbours):
+        assert nb.dtype == np.int32
+        assert s not in nb
+        for t in nb:
+            assert s in c.street_neighbours[t]
+            g.add_edge(s, int(t))
+            cross += int(c.street_district[t] != c.street_district[s])
+    assert nx.is_connected(g)
+    assert cross > 0
+
+
+def test_graph_attributes(beijing: City) -> None:
+    g = beijing.graph
+    kinds = {d["kind"] for _, d in g.nodes(data=True)}
+    assert kinds == {"city", "district", "street", "community", "department"}
+    for _, d in g.nodes(data=True):
+        if d["kind"] in ("district", "street", "community"):
+            assert len(d["pos"]) == 2
+    rels = {d["relation"] for _, _, d in g.edges(data=True)}
+    assert rels == {"contains", "has_department", "adjacent"}
+    assert g.nodes["dept:Dongcheng:housing"]["dept_type"] == "housing"
+    assert g.has_edge("district:Dongcheng", "dept:Dongcheng:housing")
+    assert g.has_edge("city", "dept:city:housing")
+
+
+def test_dept_unit_lookup(beijing: City) -> None:
+    n_t = len(DEPARTMENT_TYPES)
+    housing = DEPARTMENT_TYPES.index("housing")
+    u = beijing.dept_unit(-1, housing)
+    assert beijing.dept_district[u] == -1 and beijing.dept_type[u] == housing
+    assert beijing.dept_names[u] == "city:housing"
+    assert u == housing  # city level first
+    d = beijing.district_names.index("Chaoyang")
+    u = beijing.dept_unit(d, housing)
+    assert beijing.dept_district[u] == d and beijing.dept_type[u] == housing
+    assert beijing.dept_names[u] == "Chaoyang:housing"
+    assert u == (d + 1) * n_t + housing
+    all_units = {beijing.dept_unit(d, t) for d in range(-1, 16) for t in range(n_t)}
+    assert all_units == set(range(beijing.n_departments))
+
+
+# ------------------------------------------------------------------------------- determinism
+
+
+def test_same_seed_identical(beijing: City) -> None:
+    again = beijing_city(seed=0)
+    assert_same_city(beijing, again)
+    assert dict(beijing.graph.nodes(data=True)) == dict(again.graph.nodes(data=True))
+
+
+def test_different_seed_differs(beijing: City) -> None:
+    other = beijing_city(seed=1)
+    pos0 = beijing.graph.nodes["street:Dongcheng-S01"]["pos"]
+    assert pos0 != other.graph.nodes["street:Dongcheng-S01"]["pos"]
+    assert not np.array_equal(beijing.street_population, other.street_population)
+    assert np.array_equal(beijing.district_population, other.district_population)
+
+
+# ------------------------------------------------------------------------------- synthetic
+
+
+@pytest.mark.parametrize(("nd", "ns", "pop"), [(4, 5, 500_000), (2, 3, 10_000), (1, 1, 1)])
+def test_synthetic_sizes(nd: int, ns: int, pop: int) -> None:
+    c = synthetic_city(n_districts=nd, streets_per_district=ns, population=pop, seed=3)
+    assert c.n_districts == nd
+    assert c.n_streets == nd * ns
+    assert c.population == pop
+    assert c.district_population.sum() == pop
+    assert np.bincount(c.community_street, minlength=c.n_streets).min() >= 1
+    assert c.n_departments == (nd + 1) * len(DEPARTMENT_TYPES)
+
+
+def test_synthetic_tiny_city() -> None:
+    c = synthetic_city(1, 1, 1, communities_per_street=1)
+    assert (c.n_districts, c.n_streets, c.n_communities, c.population) == (1, 1, 1, 1)
+    assert len(c.street_neighbours[0]) == 0
+
+
+def test_synthetic_communities_per_street() -> None:
+    c = synthetic_city(3, 4, 50_000, seed=1, communities_per_street=7)
+    assert np.array_equal(np.bincount(c.community_street), np.full(12, 7))
+    assert c.population == 50_000
+
+
+def test_synthetic_deterministic() -> None:
+    assert_same_city(synthetic_city(seed=5), synthetic_city(seed=5))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"n_districts": 0}, "n_districts"),
+        ({"streets_per_district": -1}, "streets_per_district"),
+        ({"population": 0}, "population"),
+        ({"communities_per_street": 0}, "communities_per_street"),
+        ({"n_districts": 2, "streets_per_district": 2, "population": 3}, "population"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_synthetic_rejects_bad_arguments(kwargs: dict[str, int], field: str) -> None:
+    with pytest.raises(InputError, match=f"city.synthetic.{field}"):
+        synthetic_city(**kwargs)
+
+
+# ------------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("suffix", [".json", ".graphml"])
+def test_round_trip_beijing(beijing: City, tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"beijing{suffix}"
+    save_city(beijing, path)
+    loaded = load_city(path)
+    assert_same_city(beijing, loaded)
+    assert dict(loaded.graph.nodes(data=True)) == dict(beijing.graph.nodes(data=True))
+    assert list(loaded.graph.edges(data=True)) == list(beijing.graph.edges(data=True))
+    assert loaded.graph.nodes["district:Dongcheng"]["name_zh"] == "东城区"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".graphml"])
+def test_round_trip_tiny(tmp_path: Path, suffix: str) -> None:
+    c = synthetic_city(1, 1, 1)
+    path = tmp_path / f"tiny{suffix}"
+    save_city(c, path)
+    assert_same_city(c, load_city(path))
+
+
+# ------------------------------------------------------------------------------- bad files
+
+
+@pytest.fixture()
+def small_graph() -> nx.DiGraph:
+    return synthetic_city(2, 2, 20_000, seed=0).graph.copy()
+
+
+def _expect_error(graph: nx.DiGraph, path: Path, field: str, expected: str = "") -> InputError:
+    write_graph(graph, path)
+    with pytest.raises(InputError) as info:
+        load_city(path)
+    msg = str(info.value)
+    assert str(path) in msg
+    assert field in msg, msg
+    assert expected in msg, msg
+    return info.value
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.json"
+    with pytest.raises(InputError, match="an existing network file") as info:
+        load_city(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_suffix(tmp_path: Path, beijing: City) -> None:
+    path = tmp_path / "city.csv"
+    path.write_text("a,b\n")
+    with pytest.raises(InputError, match=r"\.json or \.graphml") as info:
+        load_city(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(InputError, match="suffix"):
+        save_city(beijing, tmp_path / "city.xml")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bad.json", "{not json"),
+        ("bad.json", "[1, 2, 3]"),
+        ("bad.json", '{"nodes": [{"no_id": 1}], "edges": []}'),
+        ("bad.graphml", "<graphml><graph><node"),
+        ("bad.graphml", "plain text"),
+    ],
+)
+def test_corrupt_content(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError) as info:
+        load_city(path)
+    assert str(path) in str(info.value)
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match="content"):
+        load_city(path)
+
+
+Mutation = Callable[[nx.DiGraph], None]
+
+
+def _drop_attr(node: str, attr: str) -> Mutation:
+    return lambda g: g.nodes[node].pop(attr)
+
+
+def _set_attr(node: str, attr: str, value: object) -> Mutation:
+    return lambda g: g.nodes[node].update({attr: value})
+
+
+def _remove_edge(u: str, v: str) -> Mutation:
+    return lambda g: g.remove_edge(u, v)
+
+
+def _add_edge(u: str, v: str, relation: str) -> Mutation:
+    return lambda g: g.add_edge(u, v, relation=relation)
+
+
+BAD_GRAPHS: list[tuple[str, Mutation, str, str]] = [
+    ("no kind", _drop_attr("street:D01-S01", "kind"), "nodes[street:D01-S01].kind", "one of"),
+    (
+        "unknown kind",
+        _set_attr("street:D01-S01", "kind", "village"),
+        "nodes[street:D01-S01].kind",
+        "one of",
+    ),
+    (
+        "orphan street",
+        _remove_edge("district:D01", "street:D01-S01"),
+        "nodes[street:D01-S01]",
+        "a district that contains it (an edge district -> street with relation 'contains')",
+    ),
+    (
+        "orphan community",
+        _remove_edge("street:D01-S01", "community:D01-S01-C001"),
+        "nodes[community:D01-S01-C001]",
+        "a street that contains it",
+    ),
+    (
+        "orphan department",
+        _remove_edge("district:D02", "dept:D02:water"),
+        "nodes[dept:D02:water]",
+        "a district or the city",
+    ),
+    (
+        "orphan city department",
+        _remove_edge("city", "dept:city:fire"),
+        "nodes[dept:city:fire]",
+        "a district or the city",
+    ),
+    (
+        "unknown dept type",
+        _set_attr("dept:D01:water", "dept_type", "aliens"),
+        "nodes[dept:D01:water].dept_type",
+        "one of",
+    ),
+    (
+        "negative population",
+        _set_attr("community:D01-S01-C001", "population", -5),
+        "nodes[community:D01-S01-C001].population",
+        "non-negative integer",
+    ),
+    (
+        "missing population",
+        _drop_attr("street:D02-S02", "population"),
+        "nodes[street:D02-S02].population",
+        "non-negative integer",
+    ),
+    (
+        "text population",
+        _set_attr("district:D01", "population", "many"),
+        "nodes[district:D01].population",
+        "non-negative integer",
+    ),
+    (
+        "adjacency to community",
+        _add_edge("street:D01-S01", "community:D02-S01-C001", "adjacent"),
+        "edges[street:D01-S01 -> community:D02-S01-C001]",
+        "between two different streets",
+    ),
+    (
+        "adjacency between districts",
+        _add_edge("district:D01", "district:D02", "adjacent"),
+        "edges[district:D01 -> district:D02]",
+        "between two different streets",
+    ),
+    (
+        "unknown relation",
+        _add_edge("district:D01", "street:D02-S01", "owns"),
+        "edges[district:D01 -> street:D02-S01].relation",
+        "one of",
+    ),
+    (
+        "population mismatch",
+        _set_attr("street:D01-S02", "population", 1),
+        "nodes[street:D01-S02].population",
+        "sum of its communities",
+    ),
+    (
+        "unknown unit kind",
+        _set_attr("street:D01-S02", "unit_kind", "hamlet"),
+        "nodes[street:D01-S02].unit_kind",
+        "one of",
+    ),
+]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".graphml"])
+@pytest.mark.parametrize(
+    ("label", "mutate", "field", "expected"), BAD_GRAPHS, ids=[b[0] for b in BAD_GRAPHS]
+)
+def test_bad_graph_rejected(
+    small_graph: nx.DiGraph,
+    tmp_path: Path,
+    suffix: str,
+    label: str,
+    mutate: Mutation,
+    field: str,
+    expected: str,
+) -> None:
+    mutate(small_graph)
+    _expect_error(small_graph, tmp_path / f"bad{suffix}", field, expected)
+
+
+def test_missing_department_unit(small_graph: nx.DiGraph, tmp_path: Path) -> None:
+    small_graph.remove_node("dept:D01:water")
+    _expect_error(small_graph, tmp_path / "bad.json", "nodes[district:D01]", "'water'")
+
+
+def test_city_from_graph_needs_no_file(small_graph: nx.DiGraph) -> None:
+    small_graph.remove_edge("district:D01", "street:D01-S01")
+    with pytest.raises(InputError, match=r"<input>: nodes\[street:D01-S01\]"):
+        city_from_graph(small_graph, "x")
