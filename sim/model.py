@@ -147,6 +147,7 @@ class GovernanceModel(mesa.Model):
         opens, hours = st.shift_start_hour, st.shift_hours
         per10k = c.street_population / 1e4
         self.streets: list[StreetOffice] = []
+        self.teams: list[Office] = []  # enforcement teams, when forces have sunk down
         transferred = np.zeros(c.n_districts)
         for i in range(c.n_streets):
             desk = Desk(i, per10k[i] * st.street_staff_per_10k * s, opens, hours, ledger)
@@ -155,6 +156,8 @@ class GovernanceModel(mesa.Model):
                 staff = per10k[i] * spec.devolution.enforcement_staff_per_10k * s
                 team = Desk(c.n_streets + i, staff, opens, hours, ledger)
                 transferred[c.street_district[i]] += staff
+                self.teams.append(Office(self, c.n_streets + i, f"{c.street_names[i]} enforcement",
+                                         team))
             self.streets.append(StreetOffice(self, i, c.street_names[i], desk, i, team))
 
         # department staff: split by the load each department type carries
@@ -190,8 +193,11 @@ class GovernanceModel(mesa.Model):
             else 0.0
         self.hotline = Hotline(self, self.hotline_unit, "12345",
                                Desk(self.hotline_unit, seats, 0.0, 24.0, ledger))
-        self.units: list[Office] = [*self.streets, *self.departments, *self.district_centres,
-                                    self.hotline]
+        self.units: list[Office] = [*self.streets, *self.teams, *self.departments,
+                                    *self.district_centres, self.hotline]
+        self.units_by_id = {u.unit: u for u in self.units}
+        #: working hours per day of each unit's desk, day by day (effort changes them)
+        self.hours_log = np.zeros((self.n_units, self.total_days))
 
     def _month_index(self, n_days: int) -> np.ndarray:
         o = self.origin
@@ -244,6 +250,8 @@ class GovernanceModel(mesa.Model):
             self.ranking.month_end(month - 1, [self.streets, self.departments])
             self.themes.month_start(month, d)
         self.themes.daily(d)
+        for unit in self.units:
+            self.hours_log[unit.unit, d] = unit.desk.hours
         self.counts_today = self._zero_counts()
         cases = new_problems(self, d, self.demand.draw(d, self.rng))
         Feed(self, cases).start()

@@ -98,6 +98,10 @@ def load_categories(scenario: Scenario | None = None) -> CategoryTable:
             i = keys.index(key)
             for column, value in override.model_dump(exclude_none=True).items():
                 table[column] = table[column].copy()
+                if column == "departments":
+                    row = np.full(MAX_DEPTS, -1, dtype=np.int16)
+                    row[:len(value)] = [DEPARTMENT_TYPES.index(v) for v in value]
+                    value = row
                 table[column][i] = value
         table["share"] = table["share"] / table["share"].sum()
     return CategoryTable(**table)

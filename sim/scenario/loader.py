@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.city.city import DEPARTMENT_TYPES
 from sim.errors import InputError
 from sim.scenario.categories import CategoryTable, load_categories
 from sim.scenario.schema import Scenario
@@ -140,10 +141,14 @@ def check_references(scenario: Scenario, table: CategoryTable, file: str | None)
         total = sum(demand.shares.values())
         if abs(total - 1.0) > 1e-6:
             raise InputError(file, "demand.shares", "shares that sum to 1", round(total, 6))
-    for key in demand.categories:
+    for key, override in demand.categories.items():
         if key not in known:
             raise InputError(file, f"demand.categories.{key}",
                              f"a category, one of {sorted(known)}")
+        for j, dept in enumerate(override.departments or []):
+            if dept not in DEPARTMENT_TYPES:
+                raise InputError(file, f"demand.categories.{key}.departments[{j}]",
+                                 f"a department type, one of {list(DEPARTMENT_TYPES)}", dept)
     for i, shock in enumerate(demand.shocks):
         for key in shock.categories or []:
             if key not in known:

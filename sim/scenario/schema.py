@@ -67,7 +67,12 @@ class Shock(Section):
 class CategoryOverride(Section):
     """Change some columns of the category table (`sim/data/categories.csv`) for one category."""
 
-    share: Probability | None = Field(None, description="Share of all demand.")
+    share: Probability | None = Field(None, description="Share of all demand (the shares are "
+                                      "renormalised to sum to 1).")
+    departments: list[str] | None = Field(None, min_length=1, max_length=3, description=
+                                          "Department types holding authority, lead first "
+                                          "(names from sim.city.DEPARTMENT_TYPES).")
+    street_visible: bool | None = None
     street_power: Probability | None = None
     devolvable: Probability | None = None
     work_hours: Positive | None = None

@@ -1,0 +1,287 @@
+"""A run's results as tidy tables: one row per problem, one row per unit per day, rankings, the
+city's day-by-day series, and a one-row summary of MODEL.md's measures.
+
+Counts in `summary` are in real-city units (divided by `scale`); the problem table holds the
+simulated problems themselves, each standing for 1/scale real ones (`weight`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.agents import RANK_CLASSES, UNIT_TYPES
+from sim.engine.ledger import (
+    CHANNELS,
+    CLOSED_UNRESOLVED,
+    INSPECTION,
+    NEVER_REPORTED,
+    OPEN,
+    OUTCOMES,
+    PATROL,
+    PREVENTED,
+    RESOLVED,
+)
+from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.model import GovernanceModel
+
+TABLES = ("problems", "units_daily", "rankings", "daily", "summary")
+
+
+class AccountingError(RuntimeError):
+    """A problem was lost or counted twice: a bug in the engine, never a user error."""
+
+
+@dataclass
+class Result:
+    """Everything one run produced. `save(folder)` writes it; `Result.load(folder)` reads it."""
+
+    scenario: Scenario
+    problems: pd.DataFrame
+    units_daily: pd.DataFrame
+    rankings: pd.DataFrame
+    daily: pd.DataFrame
+    summary: pd.DataFrame  # one row
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def measures(self) -> pd.Series:
+        return self.summary.iloc[0]
+
+    def save(self, folder: str | Path, csv: bool = True) -> Path:
+        """Write every table as Parquet (and CSV) plus the scenario, all or nothing."""
+        folder = Path(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            for name in TABLES:
+                table: pd.DataFrame = getattr(self, name)
+                table.to_parquet(tmp / f"{name}.parquet", index=False)
+                if csv:
+                    table.to_csv(tmp / f"{name}.csv", index=False)
+            (tmp / "scenario.yaml").write_text(
+                yaml.safe_dump(self.scenario.model_dump(mode="json"), allow_unicode=True,
+                               sort_keys=False), encoding="utf-8")
+            (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str))
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Result:
+        folder = Path(folder)
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
+        meta = json.loads((folder / "meta.json").read_text())
+        return cls(scenario=scenario, meta=meta, **tables)
+
+
+def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
+    if len(values) == 0:
+        return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
+    q = np.percentile(values, [50, 90, 99])
+    return {f"{prefix}_mean": float(values.mean()), f"{prefix}_median": float(q[0]),
+            f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
+
+
+def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> None:
+    """Each problem that occurred is counted exactly once, in exactly one outcome."""
+    pid = arrays["pid"]
+    if len(pid) != occurred or not np.array_equal(pid, np.arange(occurred)):
+        raise AccountingError(f"{occurred} problems occurred but {len(pid)} records were "
+                              f"written ({len(np.unique(pid))} distinct)")
+    bad = ~np.isin(arrays["outcome"], np.arange(len(OUTCOMES)))
+    if bad.any():
+        raise AccountingError(f"{int(bad.sum())} problems have no outcome")
+
+
+def collect(model: GovernanceModel) -> Result:
+    """Turn a finished model's ledger into tables, checking the accounting invariant first."""
+    spec, city, ledger = model.spec, model.city, model.ledger
+    a = ledger.problem_arrays()
+    check_accounting(a, model.next_pid)
+    horizon = 24.0 * model.total_days
+    shift = 24.0 * spec.warmup_days
+
+    # what is after the horizon has not happened yet
+    late = a["closed_h"] > horizon
+    a["outcome"][late] = OPEN
+    a["closed_h"][late] = np.nan
+    cb_late = a["callback_h"] > horizon
+    a["callback_resolved"][cb_late] = -1
+    a["callback_h"][cb_late] = np.nan
+    a["satisfied"][a["outcome"] == OPEN] = -1
+    keep = a["occurred_h"] >= shift  # warm-up problems are not measured
+    a = {k: v[keep] for k, v in a.items()}
+    for col in ("occurred_h", "entered_h", "first_unit_h", "closed_h", "callback_h"):
+        a[col] = a[col] - shift
+
+    comm = a["community"]
+    street = city.community_street[comm]
+    district = city.street_district[street]
+    cats = model.table.keys
+    problems = pd.DataFrame({
+        "pid": a["pid"],
+        "category": pd.Categorical.from_codes(a["category"], cats),
+        "district": pd.Categorical.from_codes(district, city.district_names),
+        "street": pd.Categorical.from_codes(street, city.street_names),
+        "community": comm,
+        "occurred_h": a["occurred_h"],
+        "occurred_day": np.floor(a["occurred_h"] / 24.0).astype(np.int32),
+        "entered_h": a["entered_h"],
+        "channel": pd.Categorical.from_codes(a["channel"], CHANNELS),
+        "first_unit_h": a["first_unit_h"],
+        "closed_h": a["closed_h"],
+        "outcome": pd.Categorical.from_codes(a["outcome"], OUTCOMES),
+        "latency_occurrence_h": np.where(a["outcome"] == RESOLVED,
+                                         a["closed_h"] - a["occurred_h"], np.nan),
+        "latency_report_h": np.where(a["outcome"] == RESOLVED,
+                                     a["closed_h"] - a["entered_h"], np.nan),
+        "owner_unit": a["owner_unit"],
+        "handoffs": a["handoffs"],
+        "bounces": a["bounces"],
+        "whistled": a["whistled"] > 0,
+        "late_reports": a["late_reports"],
+        "n_depts": a["n_depts"],
+        "cross_border": a["cross_border"] > 0,
+        "unreasonable": a["unreasonable"] > 0,
+        "root_cause": a["root_cause"] > 0,
+        "emergency": a["emergency"] > 0,
+        "time_limit_h": a["time_limit_h"].astype(float),
+        "overdue": (a["closed_h"] - a["entered_h"] > a["time_limit_h"])
+        | ((a["outcome"] == OPEN) & (horizon - shift - a["entered_h"] > a["time_limit_h"])),
+        "responded": pd.array(np.where(a["responded"] < 0, pd.NA, a["responded"] > 0),
+                              dtype="boolean"),
+        "callback_h": a["callback_h"],
+        "callback_resolved": pd.array(np.where(a["callback_resolved"] < 0, pd.NA,
+                                               a["callback_resolved"] > 0), dtype="boolean"),
+        "satisfied": pd.array(np.where(a["satisfied"] < 0, pd.NA, a["satisfied"] > 0),
+                              dtype="boolean"),
+        "reopens": a["reopens"],
+    })
+    problems["weight"] = 1.0 / spec.scale
+
+    units_daily = _units_daily(model)
+    rankings = pd.DataFrame(model.ranking.rows, columns=[
+        "month", "unit", "callbacks", "response_rate", "resolution_rate", "satisfaction_rate",
+        "score", "class", "effort_next_month"])
+    rankings["class"] = pd.Categorical.from_codes(rankings["class"].astype(int), RANK_CLASSES)
+    rankings["unit_name"] = [model.units_by_id[u].name for u in rankings["unit"]]
+    daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    daily = daily[daily["day"] >= spec.warmup_days].copy()
+    daily["day"] -= spec.warmup_days
+    summary = summarise(model, problems, units_daily)
+    meta = {"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
+            "population": city.population, "streets": city.n_streets,
+            "whistle_reports": getattr(model.whistle, "reports", 0),
+            "whistle_late_reports": getattr(model.whistle, "late_reports", 0)}
+    return Result(spec, problems, units_daily, rankings, daily, summary, meta)
+
+
+def _units_daily(model: GovernanceModel) -> pd.DataFrame:
+    spec, ledger = model.spec, model.ledger
+    w, n = spec.warmup_days, model.total_days
+    present = np.ones(model.n_units, bool)
+    present[model.city.n_streets:2 * model.city.n_streets] = spec.devolution.enforcement_team
+    present[model.hotline_unit] = spec.hotline.enabled
+    units = np.flatnonzero(present)
+    days = np.arange(w, n)
+    arrivals = ledger.arrivals[units][:, :n]
+    completions = ledger.completions[units][:, :n]
+    backlog = np.cumsum(arrivals, axis=1) - np.cumsum(completions, axis=1)
+    staff = np.array([model.units_by_id[u].desk.staff for u in units])
+    base_hours = np.array([model.units_by_id[u].desk.base_hours for u in units])
+    hours = model.hours_log[units][:, :n]
+    available = staff[:, None] * hours
+    busy = ledger.busy_hours[units][:, :n]
+    sl = slice(w, n)
+    frame = pd.DataFrame({
+        "unit": np.repeat(units, len(days)),
+        "unit_type": pd.Categorical.from_codes(np.repeat(model.unit_type[units], len(days)),
+                                               UNIT_TYPES),
+        "name": np.repeat([model.units_by_id[u].name for u in units], len(days)),
+        "day": np.tile(days - w, len(units)),
+        "arrivals": arrivals[:, sl].ravel(),
+        "completions": completions[:, sl].ravel(),
+        "backlog": backlog[:, sl].ravel(),
+        "mean_in_system": ledger.in_system_hours[units][:, sl].ravel() / 24.0,
+        "staff": np.repeat(staff, len(days)),
+        "available_hours": available[:, sl].ravel(),
+        "busy_hours": busy[:, sl].ravel(),
+        "overtime_hours": (staff[:, None] * np.maximum(0.0, hours - base_hours[:, None]))[:, sl]
+        .ravel(),
+    })
+    frame["utilisation"] = frame["busy_hours"] / frame["available_hours"].where(
+        frame["available_hours"] > 0)
+    return frame
+
+
+def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.DataFrame:
+    """MODEL.md's measures in one row (counts and hours in real-city units)."""
+    spec = model.spec
+    k = 1.0 / spec.scale
+    out = p["outcome"].cat.codes.to_numpy()
+    entered = p["entered_h"].notna().to_numpy()
+    closed = np.isin(out, [RESOLVED, CLOSED_UNRESOLVED])
+    ch = p["channel"].cat.codes.to_numpy()
+    resolved = out == RESOLVED
+    row: dict[str, object] = {
+        "scenario": spec.name, "regime": spec.regime, "seed": spec.seed, "days": spec.days,
+        "scale": spec.scale,
+        "occurred": len(p) * k,
+        "reported": int(((ch != 0) & entered & (ch != PATROL) & (ch != INSPECTION)).sum()) * k,
+        "found_proactively": int(np.isin(ch, [PATROL, INSPECTION]).sum()) * k,
+        "prevented": int((out == PREVENTED).sum()) * k,
+        "never_reported": int((out == NEVER_REPORTED).sum()) * k,
+        "resolved": int(resolved.sum()) * k,
+        "closed_unresolved": int((out == CLOSED_UNRESOLVED).sum()) * k,
+        "still_open": int((out == OPEN).sum()) * k,
+    }
+    row.update(_quantiles(p["latency_occurrence_h"].to_numpy()[resolved], "latency_occurrence_h"))
+    row.update(_quantiles(p["latency_report_h"].to_numpy()[resolved], "latency_report_h"))
+    limit = model.callbacks.response_limit
+    reached = entered & p["first_unit_h"].notna().to_numpy()
+    resp = (p["first_unit_h"] - p["entered_h"]).to_numpy()[reached] <= limit
+    sat = p["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed]
+    row["response_rate"] = float(resp.mean()) if len(resp) else float("nan")
+    row["resolution_rate"] = float(resolved.sum() / closed.sum()) if closed.any() else float("nan")
+    row["satisfaction_rate"] = float(np.nanmean(sat)) if len(sat) else float("nan")
+    w = spec.ranking.weights
+    row["score"] = (w[0] * row["response_rate"] + w[1] * row["resolution_rate"]
+                    + w[2] * row["satisfaction_rate"])
+    handled = p[entered]
+    row["handoffs_per_case"] = float(handled["handoffs"].mean()) if len(handled) else 0.0
+    row["bounces_per_case"] = float(handled["bounces"].mean()) if len(handled) else 0.0
+    row["bounced_share"] = float((handled["bounces"] > 0).mean()) if len(handled) else 0.0
+    row["whistled_share"] = float(handled["whistled"].mean()) if len(handled) else 0.0
+    row["overdue_share"] = float(handled["overdue"].mean()) if len(handled) else 0.0
+    if spec.hotline.enabled:
+        hl = spec.hotline
+        row["hotline_contacts"] = int((ch == 3).sum()) * k * (1 + hl.consultations_per_request)
+    else:
+        row["hotline_contacts"] = 0.0
+    for unit_type in ud["unit_type"].cat.categories:
+        sel = ud[ud["unit_type"] == unit_type]
+        if sel.empty:
+            continue
+        row[f"{unit_type}_staff_hours"] = float(sel["busy_hours"].sum()) * k
+        row[f"{unit_type}_utilisation"] = float(sel["busy_hours"].sum()
+                                                / max(sel["available_hours"].sum(), 1e-12))
+        row[f"{unit_type}_overtime_hours"] = float(sel["overtime_hours"].sum()) * k
+        row[f"{unit_type}_mean_backlog"] = float(sel.groupby("unit")["backlog"].mean().sum()) * k
+    return pd.DataFrame([row])
