@@ -167,8 +167,8 @@ class GovernanceModel(mesa.Model):
                 if t >= 0:
                     load[t] += self.table.share[k] * self.table.work_hours[k]
         load_share = load / load.sum()
-        load_share = np.maximum(load_share, 0.05 / len(load_share))  # no unit without staff
-        um = DEPARTMENT_TYPES.index("urban_management")
+        load_share = np.maximum(load_share, 0.3 / len(load_share))  # no unit without staff
+        um = self._urban_management = DEPARTMENT_TYPES.index("urban_management")
         self.departments: list[Department] = []
         for j in range(c.n_departments):
             d, t = int(c.dept_district[j]), int(c.dept_type[j])
@@ -218,6 +218,9 @@ class GovernanceModel(mesa.Model):
             j = self.city.dept_unit(-1, dept_type)
         return self.dept_base + j
 
+    def is_urban_management(self, unit: int) -> bool:
+        return int(self.city.dept_type[unit - self.dept_base]) == self._urban_management
+
     def random_other_dept(self, lead: int, u: float) -> int:
         n = len(DEPARTMENT_TYPES)
         t = int(u * (n - 1)) % (n - 1)
@@ -256,6 +259,7 @@ class GovernanceModel(mesa.Model):
         cases = new_problems(self, d, self.demand.draw(d, self.rng))
         Feed(self, cases).start()
         self.clock.run_until(24.0 * (d + 1))
+        self.ledger.flush()
         self._update_trust(d)
         self.datacollector.collect(self)
         self.day += 1

@@ -220,6 +220,7 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
         "completions": completions[:, sl].ravel(),
         "backlog": backlog[:, sl].ravel(),
         "mean_in_system": ledger.in_system_hours[units][:, sl].ravel() / 24.0,
+        "sojourn_hours": ledger.sojourn_hours[units][:, sl].ravel(),
         "staff": np.repeat(staff, len(days)),
         "available_hours": available[:, sl].ravel(),
         "busy_hours": busy[:, sl].ravel(),

@@ -51,7 +51,11 @@ PROBLEM_COLUMNS: dict[str, str] = {
 
 
 class Ledger:
-    """Accumulates the run's records; `days` is the number of simulated days."""
+    """Accumulates the run's records; `days` is the number of simulated days.
+
+    Visits and closed problems are appended to flat buffers (cheap in the hot loop) and folded
+    into the numpy tables once a day by `flush()`, so memory stays bounded by one day's events.
+    """
 
     def __init__(self, n_units: int, days: int):
         self.days = days
@@ -62,37 +66,63 @@ class Ledger:
         self.busy_hours = np.zeros(shape)
         self.in_system_hours = np.zeros(shape)
         self.sojourn_hours = np.zeros(shape)  # total time in system of visits that *arrived*
-        self._col_list = list(self.columns.values())
+        self._visits = array("d")  # unit, arrive, start, finish, work; flattened
+        self._rows: list[tuple] = []
+
+    def visit(self, unit: int, arrive: float, start: float, finish: float, work: float) -> None:
+        """One case's visit to a unit: counted, with its staff hours and time in system."""
+        self._visits.extend((unit, arrive, start, finish, work))
+
+    def charge(self, unit: int, now: float, hours: float) -> None:
+        """Staff hours spent on something that is not a case (counted as busy, not a visit)."""
+        self.busy_hours[unit, self._day(now)] += hours
 
     def _day(self, t: float) -> int:
         d = int(t // 24.0)
         return d if d < self.days else self.days
 
-    def visit(self, unit: int, arrive: float, start: float, finish: float, work: float) -> None:
-        """One case's visit to a unit: counts, staff hours and time in system by day."""
-        d0 = self._day(arrive)
-        self.arrivals[unit, d0] += 1.0
-        self.completions[unit, self._day(finish)] += 1.0
-        self.busy_hours[unit, self._day(start)] += work
-        self.sojourn_hours[unit, d0] += finish - arrive
-        row = self.in_system_hours
-        d1 = self._day(finish)
-        if d0 == d1:
-            row[unit, d0] += finish - arrive
-            return
-        row[unit, d0] += 24.0 * (d0 + 1) - arrive
-        if d1 - d0 > 1:
-            row[unit, d0 + 1 : d1] += 24.0
-        if d1 < self.days:
-            row[unit, d1] += finish - 24.0 * d1
-
-    def charge(self, unit: int, now: float, hours: float) -> None:
-        self.busy_hours[unit, self._day(now)] += hours
-
     def record(self, values: tuple) -> None:
-        """Append one problem's row, in `PROBLEM_COLUMNS` order."""
-        for col, value in zip(self._col_list, values, strict=True):
-            col.append(value)
+        """One problem's row, in `PROBLEM_COLUMNS` order."""
+        self._rows.append(values)
+
+    def flush(self) -> None:
+        """Fold the buffered visits and rows into the tables."""
+        if self._rows:
+            for (name, code), values in zip(PROBLEM_COLUMNS.items(), zip(*self._rows,
+                                                                         strict=True),
+                                            strict=True):
+                self.columns[name].frombytes(np.asarray(values, dtype=code_dtype(code)).tobytes())
+            self._rows = []
+        if not self._visits:
+            return
+        v = np.frombuffer(self._visits, dtype=np.float64).reshape(-1, 5)
+        self._visits = array("d")
+        unit = v[:, 0].astype(np.int64)
+        arrive, start, finish, work = v[:, 1], v[:, 2], v[:, 3], v[:, 4]
+        last = self.days
+        d0 = np.minimum((arrive // 24.0).astype(np.int64), last)
+        d1 = np.minimum((finish // 24.0).astype(np.int64), last)
+        ds = np.minimum((start // 24.0).astype(np.int64), last)
+        np.add.at(self.arrivals, (unit, d0), 1.0)
+        np.add.at(self.completions, (unit, d1), 1.0)
+        np.add.at(self.busy_hours, (unit, ds), work)
+        np.add.at(self.sojourn_hours, (unit, d0), finish - arrive)
+        # time in system, split over the days each visit spans
+        same = d0 == d1
+        np.add.at(self.in_system_hours, (unit[same], d0[same]), (finish - arrive)[same])
+        span = ~same
+        if span.any():
+            u, a, f, s0, s1 = unit[span], arrive[span], finish[span], d0[span], d1[span]
+            np.add.at(self.in_system_hours, (u, s0), 24.0 * (s0 + 1) - a)
+            inside = s1 < last
+            np.add.at(self.in_system_hours, (u[inside], s1[inside]),
+                      f[inside] - 24.0 * s1[inside])
+            full = s1 - s0 > 1  # whole days in between: +24 each, by a difference array
+            if full.any():
+                diff = np.zeros((self.in_system_hours.shape[0], last + 2))
+                np.add.at(diff, (u[full], s0[full] + 1), 24.0)
+                np.add.at(diff, (u[full], s1[full]), -24.0)
+                self.in_system_hours += np.cumsum(diff, axis=1)[:, : last + 1]
 
     def record_block(self, block: dict[str, np.ndarray]) -> None:
         """Append many rows at once (problems whose fate is known on arrival)."""
@@ -106,6 +136,7 @@ class Ledger:
 
     def problem_arrays(self) -> dict[str, np.ndarray]:
         """All records as numpy arrays, sorted by problem id."""
+        self.flush()
         cols = {name: np.frombuffer(col, dtype=code_dtype(PROBLEM_COLUMNS[name])).copy()
                 for name, col in self.columns.items()}
         order = np.argsort(cols["pid"], kind="stable")

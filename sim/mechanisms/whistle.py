@@ -39,8 +39,12 @@ class Whistle:
         duration = cfg.joint_work_factor * max(works)
         finish = start + duration
         for unit, arrive in zip(case.depts, arrivals, strict=True):
-            # on site from arrival until the job is done
-            model.departments[unit - model.dept_base].desk.serve_now(arrive, finish - arrive)
+            # on site from arrival until the job is done; where 城管 forces have sunk down to
+            # the street, its enforcement team answers instead of the district's department
+            desk = model.departments[unit - model.dept_base].desk
+            if street.enforcement is not None and model.is_urban_management(unit):
+                desk = street.enforcement
+            desk.serve_now(arrive, finish - arrive)
         street.desk.serve_now(start, duration)
         case.whistled = True
         case.first = case.first if case.first == case.first else called

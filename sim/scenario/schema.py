@@ -137,10 +137,10 @@ class StaffingConfig(Section):
 
     street_staff_per_10k: Positive = Field(1.2, description="Street office case staff per "
                                            "10,000 residents of the street.")
-    dept_staff_per_10k: Positive = Field(3.0, description="Case staff of all of a district's "
+    dept_staff_per_10k: Positive = Field(4.0, description="Case staff of all of a district's "
                                          "departments together per 10,000 district residents, "
                                          "split between department types by the work their "
-                                         "categories bring (each type at least 5 % of an "
+                                         "categories bring (each type at least 30 % of an "
                                          "even split).")
     district_centre_staff_per_10k: Positive = Field(0.15, description="District command "
                                                     "centre staff per 10,000 residents.")

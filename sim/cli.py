@@ -1,0 +1,453 @@
+"""The `govsim` command: run one scenario, compare several side by side, or check files.
+
+    govsim run hotline --days 90 --scale 0.05          # one scenario, results/hotline-seed0
+    govsim compare                                      # the four presets, same seed
+    govsim compare a.yaml b.yaml --set whistle.enabled=false
+    govsim check scenarios/*.yaml
+
+Bad input (an `InputError`) is printed as one line, `error: file: field: expected X, got Y`, with
+exit status 2 and nothing written. Every scenario is validated (its city included) before any
+run starts. Results are written all or nothing: into a temporary folder next to the target,
+moved into place only once everything is done; Ctrl-C leaves nothing behind (exit status 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim import api
+from sim.errors import InputError
+from sim.scenario.loader import PRESETS, load_scenario, presets_dir, resolve_path
+from sim.scenario.schema import Scenario
+
+EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+
+
+# ------------------------------------------------------------------------------------ options
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("govsim")
+    except Exception:  # not installed (running from a source tree)
+        return "unknown"
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days > 0, got {text!r}") \
+            from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days > 0, got {text!r}")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not (0.0 < value <= 1.0):  # also rejects nan
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise argparse.ArgumentTypeError(f"expected key.path=value, got {text!r}")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as err:
+        first = str(err).splitlines()[0]
+        raise argparse.ArgumentTypeError(f"value of {key} is not valid YAML ({first})") from None
+    return key, value
+
+
+def _common(parser: argparse.ArgumentParser, *, outputs: bool) -> None:
+    parser.add_argument("--seed", type=_seed, metavar="N",
+                        help="seed of the run's random numbers (default: the scenario's)")
+    parser.add_argument("--days", type=_days, metavar="N", help="days to simulate")
+    parser.add_argument("--scale", type=_scale, metavar="X",
+                        help="share of residents simulated, in (0, 1]")
+    parser.add_argument("--set", dest="sets", action="append", type=_assignment, default=[],
+                        metavar="KEY.PATH=VALUE",
+                        help="set any scenario field; the value is read as YAML "
+                             "(--set whistle.enabled=false); may be repeated")
+    if outputs:
+        parser.add_argument("--out", type=Path, metavar="DIR", help="results folder")
+        parser.add_argument("--no-csv", action="store_true",
+                            help="write the tables as Parquet only (no CSV copies)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govsim",
+        description="Agent-based simulator of Beijing's grassroots-governance reforms. A FILE is "
+                    "a scenario YAML file or a preset name: " + ", ".join(PRESETS) + ".")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("run", help="run one scenario and save its results",
+                       description="Run one scenario, print its key measures and save every "
+                                   "table (default folder: results/<name>-seed<seed>).")
+    p.add_argument("file", metavar="FILE", help="scenario file or preset name")
+    _common(p, outputs=True)
+
+    p = sub.add_parser("compare", help="run several scenarios with the same seed, side by side",
+                       description="Run scenarios with one seed (common random numbers) and "
+                                   "print one side-by-side table (default: the four presets; "
+                                   "default folder: results/compare-seed<seed>).")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="scenario files or preset names (default: " + " ".join(PRESETS) + ")")
+    _common(p, outputs=True)
+
+    p = sub.add_parser("check", help="validate scenario files without running them",
+                       description="Validate scenarios (and the network files they name).")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario files or preset names")
+    _common(p, outputs=False)
+    return parser
+
+
+# ------------------------------------------------------------------------------ preparation
+@dataclass
+class Prepared:
+    """One validated scenario, ready to run."""
+
+    arg: str  # as the user wrote it
+    path: Path  # the file it resolved to
+    spec: Scenario
+    label: str = ""  # column / folder name, unique within a comparison
+
+
+def _overrides(args: argparse.Namespace, seed: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = dict(args.sets)
+    seed = args.seed if seed is None else seed
+    for key, value in (("seed", seed), ("days", args.days), ("scale", args.scale)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
+    """Read and validate one scenario file (or preset) with the command-line overrides."""
+    path = resolve_path(arg)
+    if not path.exists() and Path(arg).suffix == "" and os.sep not in arg:
+        raise InputError(arg, None, f"an existing scenario file or a preset name, one of "
+                                    f"{list(PRESETS)} (presets live in {presets_dir()})")
+    try:
+        return load_scenario(arg, overrides)
+    except InputError as err:
+        if err.file is None:  # raised by a --set path, not by the file
+            raise InputError(f"{path} (--set)", err.field, err.expected, err.got) from None
+        raise
+
+
+def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
+    """Load and fully validate one scenario, its city included (a network file is read)."""
+    from sim.model import make_city
+
+    spec = _load(arg, overrides)
+    make_city(spec.city)  # a network file is validated here, before anything runs
+    return Prepared(arg, resolve_path(arg), spec)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-.")
+    return slug or "scenario"
+
+
+def _unique_labels(items: list[Prepared]) -> None:
+    seen: dict[str, int] = {}
+    for item in items:
+        base = _slug(item.spec.name)
+        seen[base] = seen.get(base, 0) + 1
+        item.label = base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+# ----------------------------------------------------------------------------------- output
+def _check_target(out: Path, marker: str) -> None:
+    """An existing `out` is replaced only if it is an earlier result of the same kind."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError(str(out), "--out", "a folder for the results", "an existing file")
+    if any(out.iterdir()) and not (out / marker).exists():
+        raise InputError(str(out), "--out", f"a new folder or an earlier govsim result (with "
+                                            f"{marker}) to replace", "a folder with other files")
+
+
+def _missing_parents(out: Path) -> list[Path]:
+    """Ancestors of `out` that do not exist yet (deepest first), to remove again on failure."""
+    missing = []
+    for parent in out.absolute().parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
+
+
+def _remove_empty(dirs: list[Path]) -> None:
+    for d in dirs:  # deepest first
+        try:
+            d.rmdir()
+        except OSError:
+            break
+
+
+def _umask_mode(folder: Path) -> None:
+    """Give a folder made by `tempfile.mkdtemp` (mode 0700) the usual permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move the finished `tmp` to `out`, replacing an earlier result there."""
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def _fmt_num(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+FORMATS: dict[str, Callable[[float], str]] = {
+    "days": lambda v: f"{v / 24.0:.2f}",
+    "pct": lambda v: f"{100.0 * v:.1f} %",
+    "count": _fmt_num,
+    "ratio": lambda v: f"{v:.2f}",
+    "hours": _fmt_num,
+}
+
+UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"),
+               ("department", "departments"), ("district_centre", "district centres"),
+               ("hotline", "12345 hotline"))
+
+
+def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(section, [(label, summary column, format)]) in display order."""
+    lat = [(q, q, "days") for q in ("mean", "median", "p90", "p99")]
+    return [
+        ("Latency from occurrence (days)",
+         [(lbl, f"latency_occurrence_h_{c}", f) for lbl, c, f in lat]),
+        ("Latency from report (days)", [(lbl, f"latency_report_h_{c}", f) for lbl, c, f in lat]),
+        ("Rates", [("response", "response_rate", "pct"),
+                   ("resolution", "resolution_rate", "pct"),
+                   ("satisfaction", "satisfaction_rate", "pct"),
+                   (score_label, "score", "pct")]),
+        ("Problems (real city)", [("occurred", "occurred", "count"),
+                                  ("reported", "reported", "count"),
+                                  ("found proactively", "found_proactively", "count"),
+                                  ("prevented", "prevented", "count"),
+                                  ("never reported", "never_reported", "count"),
+                                  ("resolved", "resolved", "count"),
+                                  ("closed unresolved", "closed_unresolved", "count"),
+                                  ("still open", "still_open", "count")]),
+        ("Handling", [("hand-offs per case", "handoffs_per_case", "ratio"),
+                      ("bounces per case", "bounces_per_case", "ratio"),
+                      ("whistled share", "whistled_share", "pct"),
+                      ("overdue share", "overdue_share", "pct"),
+                      ("hotline contacts", "hotline_contacts", "count")]),
+        ("Staff hours worked", [(lbl, f"{u}_staff_hours", "hours") for u, lbl in UNIT_LABELS]),
+        ("Utilisation", [(lbl, f"{u}_utilisation", "pct") for u, lbl in UNIT_LABELS]),
+        ("Overtime hours", [(lbl, f"{u}_overtime_hours", "hours") for u, lbl in UNIT_LABELS]),
+    ]
+
+
+def _cell(measures: pd.Series, column: str, fmt: str) -> str:
+    value = measures.get(column)
+    if value is None:
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    return FORMATS[fmt](number)
+
+
+def _score_label(specs: list[Scenario]) -> str:
+    weights = {tuple(round(w * 100) for w in s.ranking.weights) for s in specs}
+    if len(weights) == 1:
+        return "score " + "/".join(str(w) for w in next(iter(weights)))
+    return "score (ranking.weights)"
+
+
+def measures_table(columns: list[str], measures: list[pd.Series], specs: list[Scenario]):
+    """A rich table: rows = measures in human units, one column per scenario."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("measure", no_wrap=True)
+    for name in columns:
+        table.add_column(name, justify="right", no_wrap=True)
+    sections = measure_rows(_score_label(specs))
+    for i, (section, rows) in enumerate(sections):
+        table.add_row(f"[bold]{section}[/bold]", *[""] * len(columns))
+        for j, (label, column, fmt) in enumerate(rows):
+            table.add_row("  " + label, *[_cell(m, column, fmt) for m in measures],
+                          end_section=j == len(rows) - 1 and i < len(sections) - 1)
+    return table
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:  # piped: do not squeeze the table to 80 columns
+        console = Console(stderr=stderr, highlight=False, width=max(console.width, 120))
+    return console
+
+
+def _title(specs: list[Scenario]) -> str:
+    parts = []
+    for label, values in (("seed", {s.seed for s in specs}), ("days", {s.days for s in specs}),
+                          ("scale", {s.scale for s in specs})):
+        if len(values) == 1:
+            v = next(iter(values))
+            parts.append(f"{v} days" if label == "days" else f"{label} {v:g}")
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------- commands
+def cmd_check(args: argparse.Namespace) -> int:
+    overrides = _overrides(args)
+    status = EXIT_OK
+    for arg in args.files:
+        try:
+            item = prepare(arg, overrides)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            status = EXIT_INPUT
+            continue
+        s = item.spec
+        print(f"{arg}: ok ({s.name}, {s.regime}, {s.days} days, scale {s.scale:g})")
+    return status
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    item = prepare(args.file, _overrides(args))
+    spec = item.spec
+    out: Path = args.out or Path("results") / f"{_slug(spec.name)}-seed{spec.seed}"
+    _check_target(out, "summary.parquet")
+    err = _console(stderr=True)
+    err.print(f"running {spec.name}: {spec.days} days, scale {spec.scale:g}, seed {spec.seed}",
+              style="dim")
+    started = time.perf_counter()
+    result = api.run(str(item.path), overrides=_overrides(args), progress=spec.name)
+    elapsed = time.perf_counter() - started
+    created = _missing_parents(out)
+    try:
+        result.save(out, csv=not args.no_csv)
+        _umask_mode(out)
+    except BaseException:
+        _remove_empty(created)
+        raise
+    console = _console()
+    console.print(f"[bold]{spec.name}[/bold] ({spec.regime}) — {_title([spec])}")
+    console.print(measures_table([spec.name], [result.measures], [spec]))
+    console.print(f"results written to {out} ({elapsed:.1f} s)")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    files: list[str] = list(args.files) or list(PRESETS)
+    # one seed for all (common random numbers): --seed, else the first scenario's own
+    seed = args.seed if args.seed is not None else _load(files[0], _overrides(args)).seed
+    items = [prepare(f, _overrides(args, seed)) for f in files]  # all valid before any run
+    _unique_labels(items)
+    out: Path = args.out or Path("results") / f"compare-seed{seed}"
+    _check_target(out, "comparison.csv")
+
+    created = _missing_parents(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    err = _console(stderr=True)
+    measures: list[pd.Series] = []
+    try:
+        for n, item in enumerate(items, 1):
+            spec = item.spec
+            err.print(f"[{n}/{len(items)}] {item.label}: {spec.days} days, scale "
+                      f"{spec.scale:g}, seed {spec.seed}", style="dim")
+            started = time.perf_counter()
+            result = api.run(str(item.path), overrides=_overrides(args, seed),
+                             progress=item.label)
+            _umask_mode(result.save(tmp / item.label, csv=not args.no_csv))
+            measures.append(result.measures)
+            err.print(f"      done in {time.perf_counter() - started:.1f} s", style="dim")
+        labels = [i.label for i in items]
+        raw = pd.concat([m.rename(lbl) for m, lbl in zip(measures, labels, strict=True)], axis=1)
+        raw.index.name = "measure"
+        raw.to_csv(tmp / "comparison.csv")
+        _umask_mode(tmp)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    console = _console()
+    specs = [i.spec for i in items]
+    console.print(f"[bold]Comparison[/bold] — {_title(specs)} (common random numbers)")
+    console.print(measures_table(labels, measures, specs))
+    console.print(f"results written to {out} (one folder per scenario, comparison.csv)")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "check": cmd_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `govsim` and `python -m sim`; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error (status 2)
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_INPUT)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

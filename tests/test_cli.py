@@ -1,0 +1,357 @@
+"""Tests of the `govsim` command line: run, compare, check, bad input, Ctrl-C, atomic output.
+
+Runs are tiny (`--days 5 --scale 0.01`) so the whole file takes seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+import yaml
+
+from sim import api, cli
+from sim.city import synthetic_city
+from sim.city.io import write_graph
+from sim.results import TABLES, Result
+from sim.scenario.categories import load_categories
+from sim.scenario.loader import PRESETS
+
+SMALL = ["--days", "5", "--scale", "0.01"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def govsim(*argv: str) -> int:
+    return cli.main(list(argv))
+
+
+def leftovers(folder: Path, keep: set[str]) -> list[str]:
+    """Everything in `folder` apart from the input files the test wrote itself."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def small_network(path: Path, orphan: bool = False) -> Path:
+    """A 2 x 2 synthetic city saved as a network file; `orphan` cuts one street loose."""
+    graph = synthetic_city(n_districts=2, streets_per_district=2, population=20_000).graph.copy()
+    if orphan:
+        district, street = next((u, v) for u, v, d in graph.edges(data=True)
+                                if u.startswith("district:") and v.startswith("street:")
+                                and d["relation"] == "contains")
+        graph.remove_edge(district, street)
+        assert not any(graph.nodes[p]["kind"] == "district" for p in graph.predecessors(street))
+    write_graph(graph, path)
+    return path
+
+
+# ---------------------------------------------------------------------------------------- run
+def test_run_writes_every_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert govsim("run", "hotline", *SMALL, "--out", str(out)) == 0
+    for name in TABLES:
+        assert (out / f"{name}.parquet").is_file(), name
+        assert (out / f"{name}.csv").is_file(), name
+    assert (out / "scenario.yaml").is_file()
+    saved = Result.load(out)
+    assert saved.scenario.name == "hotline"
+    assert saved.scenario.days == 5 and saved.scenario.scale == 0.01
+    printed = capsys.readouterr().out
+    assert "hotline" in printed and "response" in printed and "latency" in printed.lower()
+    assert str(out) in printed
+    assert leftovers(tmp_path, set()) == ["out"]  # no temp folder left next to it
+
+
+def test_run_default_folder_and_no_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert govsim("run", "whistle", *SMALL, "--seed", "3", "--no-csv") == 0
+    out = tmp_path / "results" / "whistle-seed3"
+    assert (out / "summary.parquet").is_file()
+    assert not list(out.glob("*.csv"))
+    assert Result.load(out).scenario.seed == 3
+
+
+def test_set_values_are_yaml(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert govsim("run", "whistle", *SMALL, "--out", str(out), "--set", "whistle.enabled=false",
+                  "--set", "whistle.report_window_minutes=45", "--set", "name=quiet") == 0
+    saved = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
+    assert saved["whistle"]["enabled"] is False
+    assert saved["whistle"]["report_window_minutes"] == 45
+    assert saved["name"] == "quiet"
+
+
+def test_run_replaces_an_earlier_result_but_not_other_folders(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    out = tmp_path / "out"
+    assert govsim("run", "hotline", *SMALL, "--out", str(out)) == 0
+    assert govsim("run", "hotline", *SMALL, "--seed", "2", "--out", str(out)) == 0
+    assert Result.load(out).scenario.seed == 2
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    write(mine / "notes.txt", "keep me")
+    capsys.readouterr()
+    assert govsim("run", "hotline", *SMALL, "--out", str(mine)) == 2
+    assert "mine" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+# ------------------------------------------------------------------------------------ compare
+def test_compare_presets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cmp"
+    assert govsim("compare", *SMALL, "--seed", "4", "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    for name in PRESETS:
+        assert name in printed
+    header = next(line for line in printed.splitlines() if "fragmented" in line)
+    assert [w for w in header.split() if w in PRESETS] == list(PRESETS)  # one row, in order
+    assert sorted(p.name for p in out.iterdir()) == sorted([*PRESETS, "comparison.csv"])
+    table = pd.read_csv(out / "comparison.csv", index_col="measure")
+    assert list(table.columns) == list(PRESETS)
+    assert set(table.loc["seed"].astype(int)) == {4}  # common random numbers
+    assert float(table.loc["latency_report_h_mean", "hotline"]) > 0  # raw hours
+    for name in PRESETS:
+        assert Result.load(out / name).scenario.name == name
+    assert leftovers(tmp_path, set()) == ["cmp"]
+
+
+def test_compare_files_and_duplicate_names(tmp_path: Path) -> None:
+    mine = write(tmp_path / "mine.yaml", "extends: hotline\nname: mine\nwhistle:\n"
+                                         "  compliance: 0.5\n")
+    out = tmp_path / "cmp"
+    assert govsim("compare", "hotline", str(mine), "hotline", *SMALL, "--out", str(out)) == 0
+    table = pd.read_csv(out / "comparison.csv", index_col="measure")
+    assert list(table.columns) == ["hotline", "mine", "hotline-2"]
+    assert (out / "hotline-2" / "summary.parquet").is_file()
+
+
+# -------------------------------------------------------------------------------------- check
+def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    net = small_network(tmp_path / "net.json")
+    scen = write(tmp_path / "net.yaml", f"name: small\ncity:\n  source: file\n  path: {net.name}\n")
+    files = [str(REPO / "scenarios" / f"{p}.yaml") for p in PRESETS]
+    assert govsim("check", "hotline", *files, str(scen)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "hotline: ok (hotline, hotline, 365 days, scale 0.1)"
+    assert len(lines) == 2 + len(PRESETS)
+    assert lines[-1] == f"{scen}: ok (small, custom, 365 days, scale 0.1)"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert govsim("--version") == 0
+    assert capsys.readouterr().out.startswith("govsim ")
+
+
+# -------------------------------------------------------------------------------- bad input
+def _shares(scale: float = 1.0, extra: dict[str, float] | None = None) -> dict:
+    keys = load_categories(None).keys
+    shares = {k: scale / len(keys) for k in keys}
+    return {"demand": {"shares": {**shares, **(extra or {})}}}
+
+
+def _yaml(data: dict) -> Callable[[Path], Path]:
+    return lambda d: write(d / "bad.yaml", yaml.safe_dump(data))
+
+
+def _network(orphan: bool) -> Callable[[Path], Path]:
+    def make(d: Path) -> Path:
+        if orphan:
+            small_network(d / "net.json", orphan=True)
+        return write(d / "bad.yaml", "name: small\ncity:\n  source: file\n  path: net.json\n")
+    return make
+
+
+BAD: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
+    "missing file": (lambda d: d / "nope.yaml", ["nope.yaml", "existing scenario file"]),
+    "unknown key": (lambda d: write(d / "bad.yaml", "extends: hotline\nbogus: 1\n"),
+                    ["bad.yaml", "bogus", "known field"]),
+    "wrong type": (_yaml({"days": "many"}), ["bad.yaml", "days", "many"]),
+    "negative rate": (_yaml({"demand": {"rate_per_10k_per_day": -1}}),
+                      ["bad.yaml", "demand.rate_per_10k_per_day", ">= 0"]),
+    "shares sum": (_yaml(_shares(0.9)), ["bad.yaml", "demand.shares", "sum to 1"]),
+    "unknown category": (_yaml(_shares(extra={"aliens": 0.0})),
+                         ["bad.yaml", "demand.shares.aliens", "a category"]),
+    "unknown department": (
+        _yaml({"demand": {"categories": {"market": {"departments": ["ministry_of_magic"]}}}}),
+        ["bad.yaml", "demand.categories.market.departments[0]", "ministry_of_magic"]),
+    "orphan street": (_network(orphan=True), ["net.json", "nodes[street:", "district"]),
+    "missing network": (_network(orphan=False), ["net.json", "existing network file"]),
+}
+
+
+@pytest.fixture(params=list(BAD), ids=list(BAD))
+def bad(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, list[str], set[str]]:
+    make, words = BAD[request.param]
+    path = make(tmp_path)
+    return path, words, {p.name for p in tmp_path.iterdir()}
+
+
+def _assert_one_line(err: str, words: list[str]) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert "Traceback" not in err
+
+
+def no_run(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a scenario ran although the input was bad")
+
+
+# The bad-input tests give no --days/--scale: those would override a bad `days:` in the file.
+def test_bad_input_run(bad: tuple[Path, list[str], set[str]], tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    path, words, inputs = bad
+    monkeypatch.setattr(api, "run", no_run)
+    out = tmp_path / "results" / "out"
+    assert govsim("run", str(path), "--out", str(out)) == 2
+    _assert_one_line(capsys.readouterr().err, words)
+    assert leftovers(tmp_path, inputs) == []  # nothing written, not even results/
+
+
+def test_bad_input_check(bad: tuple[Path, list[str], set[str]],
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    path, words, _ = bad
+    assert govsim("check", "hotline", str(path)) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("hotline: ok")
+    _assert_one_line(captured.err, words)
+
+
+def test_compare_validates_everything_first(bad: tuple[Path, list[str], set[str]],
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path, words, inputs = bad
+    monkeypatch.setattr(api, "run", no_run)  # the bad third file fails before any run
+    out = tmp_path / "cmp"
+    assert govsim("compare", "fragmented", "whistle", str(path), "--out", str(out)) == 2
+    _assert_one_line(capsys.readouterr().err, words)
+    assert leftovers(tmp_path, inputs) == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["--days", "-3"], ["--days", "0"], ["--days", "2.5"], ["--scale", "0"],
+    ["--scale", "1.5"], ["--scale", "-0.1"], ["--seed", "x"], ["--seed", "1.5"],
+    ["--seed", "-1"], ["--set", "no_equals_sign"],
+])
+def test_bad_options(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert govsim("run", "hotline", *argv, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {argv[0]}" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_bad_set_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert govsim("run", "hotline", "--set", "whistle.enabled=maybe",
+                  "--out", str(tmp_path / "out")) == 2
+    _assert_one_line(capsys.readouterr().err, ["hotline.yaml", "whistle.enabled", "maybe"])
+    assert leftovers(tmp_path, set()) == []
+
+
+def test_unknown_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert govsim("check", "hotlin") == 2
+    _assert_one_line(capsys.readouterr().err, ["hotlin", "preset name", "proactive"])
+
+
+# ------------------------------------------------------------------------------------- Ctrl-C
+def test_ctrl_c_during_compare_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    original = Result.save
+    saved: list[Path] = []
+
+    def save_then_interrupt(self: Result, folder: str | Path, csv: bool = True) -> Path:
+        if saved:
+            raise KeyboardInterrupt
+        saved.append(original(self, folder, csv))
+        return saved[-1]
+
+    monkeypatch.setattr(Result, "save", save_then_interrupt)
+    out = tmp_path / "results" / "cmp"
+    assert govsim("compare", *SMALL, "--out", str(out)) == 130
+    assert "interrupted: nothing was written" in capsys.readouterr().err
+    assert len(saved) == 1  # the first scenario had been saved (into the temp folder)
+    assert not saved[0].exists()
+    assert leftovers(tmp_path, set()) == []  # no out dir, no temp dir, not even results/
+
+
+def test_ctrl_c_keeps_an_earlier_comparison(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "cmp"
+    out.mkdir()
+    write(out / "comparison.csv", "old\n")
+    calls = []
+
+    def run_then_interrupt(*args: object, **kwargs: object) -> Result:
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    original = api.run
+    monkeypatch.setattr(api, "run", run_then_interrupt)
+    assert govsim("compare", "hotline", "whistle", *SMALL, "--out", str(out)) == 130
+    assert (out / "comparison.csv").read_text() == "old\n"
+    assert leftovers(tmp_path, set()) == ["cmp"]
+
+
+def test_ctrl_c_during_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(*args: object, **kwargs: object) -> Result:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "run", interrupted)
+    assert govsim("run", "hotline", *SMALL, "--out", str(tmp_path / "out")) == 130
+    assert "interrupted: nothing was written" in capsys.readouterr().err
+    assert leftovers(tmp_path, set()) == []
+
+
+# --------------------------------------------------------------------------------- subprocess
+def python_m_sim(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim", *argv], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_subprocess_run(tmp_path: Path) -> None:
+    done = python_m_sim("run", "proactive", *SMALL, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "proactive" in done.stdout
+    out = tmp_path / "results" / "proactive-seed0"
+    assert all((out / f"{name}.parquet").is_file() for name in TABLES)
+
+
+def test_subprocess_bad_network_no_traceback(tmp_path: Path) -> None:
+    small_network(tmp_path / "net.json", orphan=True)
+    write(tmp_path / "bad.yaml", "city:\n  source: file\n  path: net.json\n")
+    done = python_m_sim("run", "bad.yaml", *SMALL, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    _assert_one_line(done.stderr, ["net.json", "nodes[street:"])
+    assert leftovers(tmp_path, {"net.json", "bad.yaml"}) == []
+
+
+def test_subprocess_check_every_bad_file(tmp_path: Path) -> None:
+    files = []
+    for i, (make, _) in enumerate(BAD.values()):
+        folder = tmp_path / f"case{i}"
+        folder.mkdir()
+        files.append(str(make(folder)))
+    done = python_m_sim("check", *files, "hotline", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == len(BAD)
+    assert all(line.startswith("error: ") for line in errors)
+    assert done.stdout.strip() == "hotline: ok (hotline, hotline, 365 days, scale 0.1)"
