@@ -106,6 +106,7 @@ class StreetOffice(Office):
 
     def reopen(self, case: Case) -> None:
         """A called-back resident says it is not solved: the same ticket is handled again."""
+        case.next_dept = 0
         self.handle(case)
 
     def handle(self, case: Case) -> None:

@@ -175,8 +175,15 @@ def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
     from sim.model import make_city
 
     spec = _load(arg, overrides)
-    make_city(spec.city)  # a network file is validated here, before anything runs
-    return Prepared(arg, resolve_path(arg), spec)
+    path = resolve_path(arg)
+    if spec.city.source != "beijing":  # built from packaged data: nothing to check
+        try:
+            make_city(spec.city)  # a network file or synthetic layout is checked before any run
+        except InputError as err:
+            if err.file is None:  # a synthetic city's parameters: blame the scenario file
+                raise InputError(str(path), err.field, err.expected, err.got) from None
+            raise
+    return Prepared(arg, path, spec)
 
 
 def _slug(text: str) -> str:

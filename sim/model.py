@@ -161,13 +161,17 @@ class GovernanceModel(mesa.Model):
             self.streets.append(StreetOffice(self, i, c.street_names[i], desk, i, team))
 
         # department staff: split by the load each department type carries
+        # the lead department carries every case of a category, the others only the
+        # multi-department ones
         load = np.zeros(len(DEPARTMENT_TYPES))
-        for k in range(len(self.table)):
-            for t in self.table.departments[k]:
+        tb = self.table
+        for k in range(len(tb)):
+            for j, t in enumerate(tb.departments[k]):
                 if t >= 0:
-                    load[t] += self.table.share[k] * self.table.work_hours[k]
+                    load[t] += tb.share[k] * tb.work_hours[k] * (1.0 if j == 0
+                                                                 else tb.multi_dept_prob[k])
         load_share = load / load.sum()
-        load_share = np.maximum(load_share, 0.3 / len(load_share))  # no unit without staff
+        load_share = np.maximum(load_share, 0.1 / len(load_share))  # no unit without staff
         um = self._urban_management = DEPARTMENT_TYPES.index("urban_management")
         self.departments: list[Department] = []
         for j in range(c.n_departments):

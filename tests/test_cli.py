@@ -185,6 +185,11 @@ BAD: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         ["bad.yaml", "demand.categories.market.departments[0]", "ministry_of_magic"]),
     "orphan street": (_network(orphan=True), ["net.json", "nodes[street:", "district"]),
     "missing network": (_network(orphan=False), ["net.json", "existing network file"]),
+    "synthetic too small": (
+        _yaml({"city": {"source": "synthetic",
+                        "synthetic": {"n_districts": 2, "streets_per_district": 2,
+                                      "population": 3}}}),
+        ["bad.yaml", "city.synthetic.population"]),
 }
 
 

@@ -140,7 +140,7 @@ class StaffingConfig(Section):
     dept_staff_per_10k: Positive = Field(4.0, description="Case staff of all of a district's "
                                          "departments together per 10,000 district residents, "
                                          "split between department types by the work their "
-                                         "categories bring (each type at least 30 % of an "
+                                         "categories bring (each type at least 10 % of an "
                                          "even split).")
     district_centre_staff_per_10k: Positive = Field(0.15, description="District command "
                                                     "centre staff per 10,000 residents.")
@@ -208,7 +208,7 @@ class DevolutionConfig(Section):
 
     enforcement_team: bool = Field(False, description="Each street has an enforcement team "
                                    "(城管 staff transferred) for `enforcement` categories.")
-    enforcement_staff_per_10k: NonNegative = Field(0.3, description="Enforcement team size.")
+    enforcement_staff_per_10k: NonNegative = Field(0.6, description="Enforcement team size.")
     devolved_powers: bool = Field(False, description="Powers devolved to streets (431 from "
                                   "2020-07-01): each category's `devolvable` share of cases "
                                   "becomes the street's to resolve.")

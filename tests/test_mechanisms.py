@@ -1,0 +1,190 @@
+"""Each mechanism of MODEL.md moves the measures the way MODEL.md says, in a small city."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .conftest import small_run
+
+OFF = {"enabled": False}
+
+
+def multi_dept_street_cases(result):
+    p = result.problems
+    return p[(p["n_depts"] >= 2) & (p["outcome"] == "resolved") & (p["channel"] == "street_line")]
+
+
+def test_whistle_turns_relay_into_joint_work_and_removes_bounces():
+    # Fragmented city; only the whistle changes. All reports go to the street office.
+    base = {"reporting": {"to_street_share": 1.0}}
+    old = small_run("fragmented", days=90, **base)
+    new = small_run("fragmented", days=90, whistle={"enabled": True}, **base)
+    o, n = multi_dept_street_cases(old), multi_dept_street_cases(new)
+    assert n["whistled"].mean() > 0.6
+    assert n.loc[n["whistled"], "bounces"].sum() == 0
+    assert old.measures["bounced_share"] > 0.05
+    assert new.measures["bounced_share"] < 0.2 * old.measures["bounced_share"]
+    assert n["latency_occurrence_h"].median() < 0.5 * o["latency_occurrence_h"].median()
+
+
+def test_report_window_and_late_reports():
+    strict = small_run("whistle", days=45, whistle={"compliance": 1.0})
+    lax = small_run("whistle", days=45, whistle={"compliance": 0.5})
+    assert strict.meta["whistle_reports"] > 100
+    assert strict.meta["whistle_late_reports"] == 0
+    share = lax.meta["whistle_late_reports"] / lax.meta["whistle_reports"]
+    assert share == pytest.approx(0.5, abs=0.06)
+
+
+def test_relay_delay_drives_fragmented_latency():
+    fast = small_run("fragmented", days=60, fragmented={"relay_delay_hours": 4})
+    slow = small_run("fragmented", days=60, fragmented={"relay_delay_hours": 96})
+    assert slow.measures["latency_report_h_mean"] > fast.measures["latency_report_h_mean"] + 48
+
+
+def test_direct_dispatch_removes_the_district_relay():
+    direct = small_run("hotline", days=60)
+    relayed = small_run("hotline", days=60, hotline={"direct_dispatch": False})
+    assert direct.measures["latency_report_h_median"] < relayed.measures["latency_report_h_median"]
+    centre = "district_centre_staff_hours"
+    assert direct.measures[centre] < 0.5 * relayed.measures[centre]
+
+
+def test_induced_reporting_raises_reported_volume_and_street_workload():
+    easy = small_run("hotline", days=60, hotline={"induced_reporting": 2.0})
+    plain = small_run("hotline", days=60, hotline={"induced_reporting": 1.0})
+    assert easy.measures["reported"] > 1.5 * plain.measures["reported"]
+    assert easy.measures["street_staff_hours"] > plain.measures["street_staff_hours"]
+    assert easy.measures["hotline_contacts"] > plain.measures["hotline_contacts"]
+
+
+def test_patrols_find_visible_problems_before_complaints():
+    with_patrol = small_run("whistle", days=60)
+    without = small_run("whistle", days=60, patrols=OFF)
+    assert with_patrol.measures["found_proactively"] > 0
+    assert without.measures["found_proactively"] == 0
+    assert with_patrol.measures["never_reported"] < without.measures["never_reported"]
+
+
+def test_devolved_powers_let_streets_resolve_more_themselves():
+    held = small_run("hotline", days=60)
+    devolved = small_run("hotline", days=60, devolution={"devolved_powers": True})
+    assert devolved.measures["whistled_share"] < held.measures["whistled_share"]
+
+
+def test_restructured_sections_cut_internal_handoffs():
+    old = small_run("whistle", days=45, whistle={"restructured_sections": False})
+    new = small_run("whistle", days=45)
+    assert new.measures["handoffs_per_case"] < old.measures["handoffs_per_case"]
+
+
+def test_joint_whistle_across_borders_speeds_border_problems():
+    apart = small_run("whistle", days=90, whistle={"joint_across_borders": False})
+    joint = small_run("whistle", days=90)
+    lat = [r.problems.loc[r.problems["cross_border"], "latency_occurrence_h"].median()
+           for r in (apart, joint)]
+    assert lat[1] < lat[0] - 24
+
+
+def test_ranking_pressure_adds_effort_and_overtime():
+    ranked = small_run("hotline", days=120)
+    unranked = small_run("hotline", days=120, ranking=OFF)
+    assert len(ranked.rankings) > 0
+    assert set(ranked.rankings["class"].astype(str)) >= {"先进", "整改", "治理"}
+    assert ranked.rankings["effort_next_month"].max() > 1.0
+    assert ranked.measures["street_overtime_hours"] > 0
+    assert unranked.measures["street_overtime_hours"] == 0
+    assert len(unranked.rankings) == 0
+
+
+def test_supervision_suppresses_buck_passing():
+    ranked = small_run("hotline", days=60, whistle=OFF)
+    unranked = small_run("hotline", days=60, whistle=OFF, ranking=OFF)
+    assert ranked.measures["bounced_share"] < 0.5 * unranked.measures["bounced_share"]
+
+
+def test_unreasonable_requests_cost_effort_but_are_never_resolved():
+    r = small_run("hotline", days=45)
+    p = r.problems
+    unreasonable = p[p["unreasonable"] & p["entered_h"].notna()]
+    assert len(unreasonable) > 50
+    assert (unreasonable["outcome"] != "resolved").all()
+    more = small_run("hotline", days=45, demand={"categories": {
+        k: {"unreasonable_share": 0.9} for k in ("market", "housing", "health")}})
+    assert more.measures["resolution_rate"] < r.measures["resolution_rate"]
+
+
+def test_callbacks_reopen_unresolved_tickets():
+    reopen = small_run("hotline", days=60, hotline={"reopen_prob": 1.0})
+    never = small_run("hotline", days=60, hotline={"reopen_prob": 0.0})
+    assert reopen.problems["reopens"].max() >= 1
+    assert never.problems["reopens"].max() == 0
+    assert reopen.measures["resolution_rate"] > never.measures["resolution_rate"]
+    assert never.measures["response_rate"] > 0.9
+
+
+def test_source_governance_lowers_theme_occurrence_after_its_lag():
+    lag = 30
+    r = small_run("proactive", days=150, themes={"lag_days": lag, "effectiveness": 0.9,
+                                                 "hot_spot_streets": 8})
+    p = r.problems
+    prevented = p[p["outcome"] == "prevented"]
+    assert len(prevented) > 0
+    # nothing is prevented before the first theme (chosen at the first month end) plus its lag
+    first_possible = 31 + lag
+    assert prevented["occurred_day"].min() >= first_possible
+    theme = prevented["category"].value_counts().idxmax()
+    never = small_run("proactive", days=150, themes=OFF)
+    q = never.problems
+    late = lambda df: df[(df["category"] == theme) & (df["occurred_day"] >= 120)]  # noqa: E731
+    reached = lambda df: late(df)[late(df)["outcome"] != "prevented"]  # noqa: E731
+    assert len(reached(p)) < 0.9 * len(late(q))
+
+
+def test_inspection_finds_heating_problems_in_season():
+    r = small_run("proactive", days=60, themes=OFF)
+    p = r.problems
+    found = p[p["channel"] == "inspection"]
+    assert len(found) > 0
+    assert set(found["category"].astype(str)) == {"heating"}
+    off = small_run("proactive", days=60, themes=OFF, inspection=OFF)
+    assert (off.problems["channel"] == "inspection").sum() == 0
+
+
+def test_shock_window_multiplies_occurrence():
+    r = small_run("fragmented", days=40, demand={"shocks": [
+        {"start_day": 20, "days": 10, "multiplier": 3.0}]})
+    per_day = r.problems.groupby("occurred_day").size()
+    before, during = per_day.loc[5:19].mean(), per_day.loc[20:29].mean()
+    assert during == pytest.approx(3 * before, rel=0.15)
+
+
+def test_heating_season_drives_heating_complaints():
+    winter = small_run("fragmented", days=30, start_date="2019-01-01")
+    summer = small_run("fragmented", days=30, start_date="2019-07-01")
+    share = lambda r: (r.problems["category"] == "heating").mean()  # noqa: E731
+    assert share(winter) > 3 * share(summer)
+
+
+def test_trust_feeds_back_on_reporting():
+    good = small_run("fragmented", days=90, satisfaction={"resolved_on_time": 1.0,
+                                                          "resolved_late": 1.0,
+                                                          "unresolved": 1.0})
+    bad = small_run("fragmented", days=90, satisfaction={"resolved_on_time": 0.0,
+                                                         "resolved_late": 0.0,
+                                                         "unresolved": 0.0})
+    assert good.daily["mean_trust"].iloc[-1] > 0.55 > 0.45 > bad.daily["mean_trust"].iloc[-1]
+    late = lambda r: r.problems[r.problems["occurred_day"] >= 60]  # noqa: E731
+    rate = lambda r: late(r)["entered_h"].notna().mean()  # noqa: E731
+    assert rate(good) > rate(bad)
+
+
+def test_regimes_in_order_resolve_faster_than_fragmented():
+    frag = small_run("fragmented", days=90)
+    for preset in ("whistle", "hotline", "proactive"):
+        r = small_run(preset, days=90)
+        assert r.measures["latency_occurrence_h_median"] < \
+            frag.measures["latency_occurrence_h_median"], preset
+        assert r.measures["resolution_rate"] > frag.measures["resolution_rate"], preset
+    assert np.isfinite(frag.measures["latency_occurrence_h_p99"])
