@@ -40,7 +40,7 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise InputError(file, None, "an existing scenario file (YAML)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
         raise InputError(file, where, "valid YAML", str(err).splitlines()[0]) from None
@@ -56,6 +56,9 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent_path = resolve_path(parent if Path(parent).is_absolute() else path.parent / parent)
     if not parent_path.exists():
         parent_path = resolve_path(parent)
+    if not parent_path.is_file():
+        raise InputError(file, "extends", "the path of an existing scenario file (relative to "
+                         "this one) or a preset name", parent)
     if parent_path.resolve() in chain:
         raise InputError(file, "extends", "no cycle of extends", parent)
     base = _read_yaml(parent_path, (*chain, path.resolve()))
@@ -108,7 +111,7 @@ def _expected(error: dict[str, Any]) -> str:
         return f"a number {sign} {bound}"
     if kind == "literal_error":
         return f"one of {ctx.get('expected', '')}"
-    msg = error["msg"]
+    msg = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     return msg[0].lower() + msg[1:] if msg else kind
 
 
@@ -128,6 +131,9 @@ def validate(data: dict[str, Any], file: str | None = None) -> Scenario:
 
 def check_references(scenario: Scenario, table: CategoryTable, file: str | None) -> None:
     """Names a scenario uses (categories, districts) must exist; shares must sum to 1."""
+    if scenario.city.source == "file" and not scenario.city.path:
+        raise InputError(file, "city.path", "the path of a network file when city.source is "
+                         "'file'")
     known = set(table.keys)
     demand = scenario.demand
     if demand.shares is not None:
@@ -162,7 +168,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     data = _read_yaml(path)
     for dotted, value in (overrides or {}).items():
         set_dotted(data, dotted, value)
-    if data.get("city", {}).get("path") and data["city"].get("source") == "file":
+    city = data.get("city")
+    if isinstance(city, dict) and city.get("path") and city.get("source") == "file":
         city_path = Path(data["city"]["path"])
         if not city_path.is_absolute():
             data["city"]["path"] = str(path.parent / city_path)

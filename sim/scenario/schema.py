@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -26,12 +26,16 @@ class Section(BaseModel):
 
 # --------------------------------------------------------------------------------------- city
 class SyntheticCity(Section):
+    """A generated city: equal-sized districts of streets, communities inside each street."""
+
     n_districts: int = Field(4, gt=0, description="Number of districts.")
     streets_per_district: int = Field(5, gt=0, description="Streets/townships per district.")
     population: int = Field(500_000, gt=0, description="Residents of the whole city.")
 
 
 class CityConfig(Section):
+    """Which city: Beijing's default, a synthetic one, or a network from a file."""
+
     source: Literal["beijing", "synthetic", "file"] = Field(
         "beijing",
         description="`beijing`: the 16 districts with 2020 census populations and their 343 "
@@ -46,11 +50,6 @@ class CityConfig(Section):
                              "communities); kept apart from the run seed so replications share "
                              "one city.")
 
-    @model_validator(mode="after")
-    def _path_given(self) -> CityConfig:
-        if self.source == "file" and not self.path:
-            raise ValueError("`path` is required when source is 'file'")
-        return self
 
 
 # ------------------------------------------------------------------------------------- demand
@@ -84,6 +83,8 @@ class CategoryOverride(Section):
 
 
 class DemandConfig(Section):
+    """How many problems occur, of which categories, when, and how demand grows or surges."""
+
     rate_per_10k_per_day: NonNegative = Field(
         5.0, description="Problems occurring per 10,000 residents per day, all categories, "
         "before cycles, growth and shocks (real-city units, independent of `scale`).")
@@ -102,8 +103,8 @@ class DemandConfig(Section):
         min_length=7, max_length=7,
         description="Relative intensity Monday..Sunday (normalised to mean 1).")
     heating_season_multiplier: NonNegative = Field(
-        4.0, description="Factor on `season: heating` categories between 15 Nov and 15 Mar "
-        "(and the reciprocal-free off-season level is 1/this of the in-season level).")
+        4.0, description="Occurrence of `season: heating` categories inside the heating "
+        "season relative to outside it (the annual volume keeps the category's share).")
     heating_season: tuple[str, str] = Field(("11-15", "03-15"),
                                             description="Heating season as (MM-DD, MM-DD).")
     growth_per_year: float = Field(0.0, ge=-0.9, description="Exponential growth of "
@@ -231,10 +232,13 @@ class PatrolConfig(Section):
 
 # ------------------------------------------------------------------------------ 3. hotline
 class TimeLimits(Section):
-    emergency_hours: Positive = 2.0
-    utility_hours: Positive = 24.0
-    general_hours: Positive = 168.0
-    complex_hours: Positive = 360.0
+    """12345 time limits by class (2021 draft local standard); also residents' expectation."""
+
+    emergency_hours: Positive = Field(2.0, description="Emergencies.")
+    utility_hours: Positive = Field(24.0, description="Water, power, gas, heat.")
+    general_hours: Positive = Field(168.0, description="General requests (7 days).")
+    complex_hours: Positive = Field(360.0, description="Complex requests and those needing "
+                                    "several departments (15 days).")
 
 
 class HotlineConfig(Section):
@@ -299,12 +303,17 @@ class RankingConfig(Section):
     exclude_unreasonable: bool = Field(False, description="Leave unreasonable requests out of "
                                        "the score.")
 
+    @field_validator("weights")
+    @classmethod
+    def _weights_sum(cls, weights: tuple[float, float, float]) -> tuple[float, float, float]:
+        if abs(sum(weights) - 1.0) > 1e-6:
+            raise ValueError(f"weights that sum to 1 (they sum to {sum(weights):g})")
+        return weights
+
     @model_validator(mode="after")
-    def _weights_sum(self) -> RankingConfig:
-        if abs(sum(self.weights) - 1.0) > 1e-6:
-            raise ValueError(f"weights must sum to 1, got {sum(self.weights):g}")
+    def _shares_fit(self) -> RankingConfig:
         if self.advanced_share + self.governance_share > 1.0:
-            raise ValueError("advanced_share + governance_share must be at most 1")
+            raise ValueError("advanced_share + governance_share at most 1")
         return self
 
 
