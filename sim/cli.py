@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from rich.markup import escape
 
 from sim import api
 from sim.errors import InputError
@@ -39,11 +40,11 @@ EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 # ------------------------------------------------------------------------------------ options
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("govsim")
-    except Exception:  # not installed (running from a source tree)
+    except PackageNotFoundError:  # not installed (running from a source tree)
         return "unknown"
 
 
@@ -322,7 +323,7 @@ def measures_table(columns: list[str], measures: list[pd.Series], specs: list[Sc
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("measure", no_wrap=True)
     for name in columns:
-        table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(escape(name), justify="right", no_wrap=True)
     sections = measure_rows(_score_label(specs))
     for i, (section, rows) in enumerate(sections):
         table.add_row(f"[bold]{section}[/bold]", *[""] * len(columns))
@@ -374,7 +375,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_target(out, "summary.parquet")
     err = _console(stderr=True)
     err.print(f"running {spec.name}: {spec.days} days, scale {spec.scale:g}, seed {spec.seed}",
-              style="dim")
+              style="dim", markup=False)
     started = time.perf_counter()
     result = api.run(str(item.path), overrides=_overrides(args), progress=spec.name)
     elapsed = time.perf_counter() - started
@@ -386,9 +387,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _remove_empty(created)
         raise
     console = _console()
-    console.print(f"[bold]{spec.name}[/bold] ({spec.regime}) — {_title([spec])}")
+    console.print(f"[bold]{escape(spec.name)}[/bold] ({spec.regime}) — {_title([spec])}")
     console.print(measures_table([spec.name], [result.measures], [spec]))
-    console.print(f"results written to {out} ({elapsed:.1f} s)")
+    console.print(f"results written to {out} ({elapsed:.1f} s)", markup=False)
     return EXIT_OK
 
 
@@ -410,7 +411,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for n, item in enumerate(items, 1):
             spec = item.spec
             err.print(f"[{n}/{len(items)}] {item.label}: {spec.days} days, scale "
-                      f"{spec.scale:g}, seed {spec.seed}", style="dim")
+                      f"{spec.scale:g}, seed {spec.seed}", style="dim", markup=False)
             started = time.perf_counter()
             result = api.run(str(item.path), overrides=_overrides(args, seed),
                              progress=item.label)
@@ -431,7 +432,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     specs = [i.spec for i in items]
     console.print(f"[bold]Comparison[/bold] — {_title(specs)} (common random numbers)")
     console.print(measures_table(labels, measures, specs))
-    console.print(f"results written to {out} (one folder per scenario, comparison.csv)")
+    console.print(f"results written to {out} (one folder per scenario, comparison.csv)",
+                  markup=False)
     return EXIT_OK
 
 

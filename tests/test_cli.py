@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import networkx as nx
 import pandas as pd
 import pytest
 import yaml
@@ -326,7 +325,7 @@ def test_ctrl_c_during_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 # --------------------------------------------------------------------------------- subprocess
 def python_m_sim(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "sim", *argv], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
 
 
 def test_subprocess_run(tmp_path: Path) -> None:
