@@ -23,6 +23,7 @@ from sim.agents import RANK_CLASSES, UNIT_TYPES
 from sim.engine.ledger import (
     CHANNELS,
     CLOSED_UNRESOLVED,
+    HOTLINE,
     INSPECTION,
     NEVER_REPORTED,
     OPEN,
@@ -273,12 +274,14 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     row["overdue_share"] = float(handled["overdue"].mean()) if len(handled) else 0.0
     if spec.hotline.enabled:
         hl = spec.hotline
-        row["hotline_contacts"] = int((ch == 3).sum()) * k * (1 + hl.consultations_per_request)
+        row["hotline_contacts"] = int((ch == HOTLINE).sum()) * k * (1 + hl.consultations_per_request)
     else:
         row["hotline_contacts"] = 0.0
-    for unit_type in ud["unit_type"].cat.categories:
+    for unit_type in UNIT_TYPES:  # every column in every run; NaN where the unit type is absent
         sel = ud[ud["unit_type"] == unit_type]
         if sel.empty:
+            for measure in ("staff_hours", "utilisation", "overtime_hours", "mean_backlog"):
+                row[f"{unit_type}_{measure}"] = float("nan")
             continue
         row[f"{unit_type}_staff_hours"] = float(sel["busy_hours"].sum()) * k
         row[f"{unit_type}_utilisation"] = float(sel["busy_hours"].sum()
