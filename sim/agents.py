@@ -68,11 +68,20 @@ class Office(mesa.Agent):
         """Chance that handling a resolvable case resolves it: diligence grows with effort."""
         return self.model.ranking.resolve_prob(self.effort)
 
-    def serve(self, case: Case, now: float, work: float) -> float:
+    def serve(self, case: Case, now: float, work: float, desk: Desk | None = None) -> float:
         """Queue the case at this unit's desk (emergencies are handled at once, on call)."""
+        desk = desk or self.desk
         if case.emergency:
-            return self.desk.serve_now(now, work)
-        return self.desk.serve(now, work)
+            return desk.serve_now(now, work)
+        return desk.serve(now, work)
+
+    def handle(self, case: Case) -> None:
+        raise NotImplementedError
+
+    def reopen(self, case: Case) -> None:
+        """A called-back resident says it is not solved: the same ticket is handled again."""
+        case.next_dept = 0
+        self.handle(case)
 
     def take(self, case: Case, now: float) -> None:
         """Note the first unit to hold the case; the one dispatched to is scored for it."""
@@ -104,18 +113,12 @@ class StreetOffice(Office):
         else:
             self.handle(case)
 
-    def reopen(self, case: Case) -> None:
-        """A called-back resident says it is not solved: the same ticket is handled again."""
-        case.next_dept = 0
-        self.handle(case)
-
     def handle(self, case: Case) -> None:
         model = self.model
         now = model.clock.now
         if case.power:
-            work = model.draws.work(case.work)
             desk = self.enforcement if case.enforce and self.enforcement is not None else self.desk
-            finish = desk.serve_now(now, work) if case.emergency else desk.serve(now, work)
+            finish = self.serve(case, now, model.draws.work(case.work), desk)
             finish = model.borders.settle(case, now, finish)
             model.conclude(case, finish, self)
         else:
@@ -138,10 +141,6 @@ class Department(Office):
         if model.relay.pushes_back(self, case):
             model.relay.bounce(self, case, now)
             return
-        self.handle(case)
-
-    def reopen(self, case: Case) -> None:
-        case.next_dept = 0
         self.handle(case)
 
     def handle(self, case: Case) -> None:

@@ -11,31 +11,20 @@ from tqdm.auto import tqdm
 from sim.city.city import City
 from sim.model import GovernanceModel
 from sim.results import Result, collect
-from sim.scenario.loader import load_scenario, validate
+from sim.scenario.loader import load_scenario, resolve_path, set_dotted, validate
 from sim.scenario.schema import Scenario
 
 
 def as_scenario(scenario: Scenario | str | Path | dict[str, Any],
                 overrides: dict[str, Any] | None = None) -> tuple[Scenario, str | None]:
     """A validated scenario from a Scenario, a file path, a preset name or a plain dict."""
-    if isinstance(scenario, Scenario):
-        if overrides:
-            data = scenario.model_dump()
-            from sim.scenario.loader import set_dotted
-
-            for dotted, value in overrides.items():
-                set_dotted(data, dotted, value)
-            return validate(data), None
+    if isinstance(scenario, Scenario) and not overrides:
         return scenario, None
-    if isinstance(scenario, dict):
-        data = dict(scenario)
-        from sim.scenario.loader import set_dotted
-
+    if isinstance(scenario, Scenario | dict):
+        data = scenario.model_dump() if isinstance(scenario, Scenario) else dict(scenario)
         for dotted, value in (overrides or {}).items():
             set_dotted(data, dotted, value)
         return validate(data), None
-    from sim.scenario.loader import resolve_path
-
     return load_scenario(scenario, overrides), str(resolve_path(scenario))
 
 
