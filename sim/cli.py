@@ -14,6 +14,7 @@ moved into place only once everything is done; Ctrl-C leaves nothing behind (exi
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import re
@@ -36,6 +37,10 @@ from sim.scenario.loader import PRESETS, load_scenario, presets_dir, resolve_pat
 from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+
+#: Subcommands that live beside their feature: each module has `add_parser(subparsers)`, which
+#: adds its parser and sets `handler=` (a function of the parsed args returning the exit status).
+FEATURE_COMMANDS = ("sim.validation.cli", "sim.experiments.cli", "sim.briefing.cli")
 
 
 # ------------------------------------------------------------------------------------ options
@@ -134,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Validate scenarios (and the network files they name).")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files or preset names")
     _common(p, outputs=False)
+    for module in FEATURE_COMMANDS:
+        try:
+            feature = importlib.import_module(module)
+        except ModuleNotFoundError as err:  # a feature not yet in this tree
+            if err.name is None or not module.startswith(err.name):
+                raise
+            continue
+        feature.add_parser(sub)
     return parser
 
 
@@ -449,7 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_INPUT)
     try:
-        return COMMANDS[args.command](args)
+        handler = COMMANDS.get(args.command) or args.handler
+        return handler(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
