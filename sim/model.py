@@ -281,7 +281,7 @@ class GovernanceModel(mesa.Model):
         self.ledger.record((
             case.pid, case.cat, case.comm, case.occurred, case.entered, case.channel, case.first,
             closed, outcome, case.owner, case.handoffs, case.bounces, int(case.whistled),
-            case.late, len(case.depts), int(case.neighbour >= 0), int(case.unreasonable),
+            case.late, case.report_delay, len(case.depts), int(case.neighbour >= 0), int(case.unreasonable),
             int(case.root), int(case.emergency), case.limit, _responded(case, self),
             case.cb_resolved, case.satisfied, case.cb_time, case.reopens,
         ))

@@ -37,7 +37,7 @@ class Case:
         "pid", "cat", "comm", "street", "district", "occurred", "entered", "channel", "first",
         "depts", "next_dept", "handoffs", "bounces", "whistled", "late", "neighbour",
         "unreasonable", "root", "emergency", "limit", "owner", "reopens", "power", "enforce",
-        "ticket", "backstop", "cb_time", "cb_resolved", "satisfied", "work",
+        "ticket", "backstop", "cb_time", "cb_resolved", "satisfied", "work", "report_delay",
     )
 
     def __init__(self, pid: int, cat: int, comm: int, street: int, district: int,
@@ -59,6 +59,7 @@ class Case:
         self.bounces = 0
         self.whistled = False
         self.late = 0
+        self.report_delay = NAN  # whistle: hours from the call to the last department on site
         self.neighbour = neighbour  # street across the border, or -1
         self.unreasonable = unreasonable
         self.root = root

@@ -158,6 +158,7 @@ def collect(model: GovernanceModel) -> Result:
         "bounces": a["bounces"],
         "whistled": a["whistled"] > 0,
         "late_reports": a["late_reports"],
+        "report_delay_h": a["report_delay_h"].astype(float),
         "n_depts": a["n_depts"],
         "cross_border": a["cross_border"] > 0,
         "unreasonable": a["unreasonable"] > 0,

@@ -36,6 +36,7 @@ PROBLEM_COLUMNS: dict[str, str] = {
     "bounces": "b",
     "whistled": "b",
     "late_reports": "b",
+    "report_delay_h": "f",
     "n_depts": "b",
     "cross_border": "b",
     "unreasonable": "b",

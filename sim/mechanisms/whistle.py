@@ -36,6 +36,7 @@ class Whistle:
         self.reports += len(arrivals)
         self.late_reports += case.late
         start = max(arrivals)
+        case.report_delay = start - called
         duration = cfg.joint_work_factor * max(works)
         finish = start + duration
         for unit, arrive in zip(case.depts, arrivals, strict=True):
