@@ -60,6 +60,10 @@ class Result:
     def measures(self) -> pd.Series:
         return self.summary.iloc[0]
 
+    def monthly(self) -> pd.DataFrame:
+        """Month-by-month measures (see `monthly`)."""
+        return monthly(self.problems, self.scenario)
+
     def save(self, folder: str | Path, csv: bool = True) -> Path:
         """Write every table as Parquet (and CSV) plus the scenario, all or nothing."""
         folder = Path(folder)
@@ -90,6 +94,56 @@ class Result:
         scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
         meta = json.loads((folder / "meta.json").read_text())
         return cls(scenario=scenario, meta=meta, **tables)
+
+
+def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Month-by-month measures, in real-city units, one row per calendar month.
+
+    Volumes count problems by the month they occurred (`occurred`, `prevented`) or were reported
+    (`reported`, `hotline_contacts`: 12345 tickets x (1 + consultations per request)). Rates count
+    cases by the month they closed: `resolution_rate` and `satisfaction_rate` over every closed
+    case; `ticket_*` over 12345 tickets only, as the callback records them - the basis of
+    Beijing's published monthly figures; `response_rate` over tickets (NaN before the hotline).
+    """
+    k = 1.0 / scenario.scale
+    origin = pd.Timestamp(scenario.start_date)
+    months = pd.period_range(origin, periods=max(1, (scenario.days + 30) // 28), freq="M")
+    months = months[months.start_time < origin + pd.Timedelta(days=scenario.days)]
+
+    def month_of(hours: pd.Series) -> pd.Series:
+        return (origin + pd.to_timedelta(hours, unit="h")).dt.to_period("M")
+
+    out = pd.DataFrame(index=pd.PeriodIndex(months, name="month"))
+    occurred_m = month_of(problems["occurred_h"])
+    out["occurred"] = occurred_m.value_counts().reindex(out.index, fill_value=0) * k
+    outcome = problems["outcome"].astype(str)
+    prevented = occurred_m[outcome == "prevented"]
+    out["prevented"] = prevented.value_counts().reindex(out.index, fill_value=0) * k
+    channel = problems["channel"].astype(str)
+    reported = problems[channel.isin(["street_line", "dept_line", "hotline"])
+                        & problems["entered_h"].notna()]
+    out["reported"] = month_of(reported["entered_h"]).value_counts().reindex(
+        out.index, fill_value=0) * k
+    tickets_in = month_of(problems.loc[channel == "hotline", "entered_h"].dropna())
+    per_request = 1.0 + scenario.hotline.consultations_per_request
+    out["hotline_contacts"] = tickets_in.value_counts().reindex(
+        out.index, fill_value=0) * k * per_request
+
+    closed = problems[outcome.isin(["resolved", "closed_unresolved"])]
+    by_close = month_of(closed["closed_h"])
+    resolved = (closed["outcome"].astype(str) == "resolved").astype(float)
+    satisfied = closed["satisfied"].astype("Float64")
+    out["closed"] = by_close.value_counts().reindex(out.index, fill_value=0) * k
+    out["resolution_rate"] = resolved.groupby(by_close).mean().reindex(out.index)
+    out["satisfaction_rate"] = satisfied.groupby(by_close).mean().astype(float).reindex(out.index)
+    tickets = closed[closed["channel"].astype(str) == "hotline"]
+    by_cb = month_of(tickets["closed_h"])
+    for name, column in (("ticket_resolution_rate", "callback_resolved"),
+                         ("ticket_satisfaction_rate", "satisfied"),
+                         ("response_rate", "responded")):
+        values = tickets[column].astype("Float64")
+        out[name] = values.groupby(by_cb).mean().astype(float).reindex(out.index)
+    return out
 
 
 def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
