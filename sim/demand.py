@@ -40,8 +40,11 @@ class Demand:
     """Occurrence rates per community and category, and the daily draw of problems."""
 
     def __init__(self, config: DemandConfig, city: City, table: CategoryTable, scale: float,
-                 start_date: dt.date, file: str | None = None, day_offset: int = 0):
+                 start_date: dt.date, file: str | None = None, day_offset: int = 0,
+                 growth_from: tuple[int, float] = (0, 1.0)):
         self.config = config
+        #: growth compounds from (day, level): a new growth rate continues from today's level
+        self.growth_day, self.growth_base = growth_from
         self.table = table
         self.day_offset = day_offset  # shocks count days from the scenario's start_date
         self.start_date = start_date
@@ -84,11 +87,16 @@ class Demand:
         """Multiplier per category for `day` (season, week, growth), before shocks."""
         date = self.start_date + dt.timedelta(days=day)
         f = np.full(len(self.table), self.weekly[date.weekday()])
-        f *= (1.0 + self.config.growth_per_year) ** (day / 365.0)
+        f *= self.growth_level(day)
         heating = self.heating_in if in_season(date, self.config.heating_season) else \
             self.heating_out
         f[self.heating_cats] *= heating
         return f
+
+    def growth_level(self, day: int) -> float:
+        """Occurrence relative to day 0 from growth alone."""
+        return self.growth_base * (1.0 + self.config.growth_per_year) ** (
+            (day - self.growth_day) / 365.0)
 
     def rates(self, day: int) -> np.ndarray:
         """Expected problems per community and category on `day`."""

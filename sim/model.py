@@ -40,7 +40,8 @@ from sim.mechanisms.themes import Themes
 from sim.mechanisms.whistle import Whistle
 from sim.problems import Case, new_problems
 from sim.scenario.categories import load_categories
-from sim.scenario.schema import CityConfig, Scenario
+from sim.scenario.loader import apply_change, timeline_order
+from sim.scenario.schema import Change, CityConfig, Scenario
 
 
 def make_city(config: CityConfig) -> City:
@@ -80,12 +81,21 @@ class GovernanceModel(mesa.Model):
 
     def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None):
         super().__init__(rng=spec.seed)
-        self.spec = spec
+        self.given = spec  # as given, timeline included; `spec` is the scenario as it stands
         self.file = file
         self.city = city if city is not None else make_city(spec.city)
-        self.table = load_categories(spec)
         self.total_days = spec.warmup_days + spec.days
         self.origin = spec.start_date - dt.timedelta(days=spec.warmup_days)
+        #: timeline changes by the day they take effect; those on or before day 0 apply now
+        self.changes: dict[int, list[Change]] = defaultdict(list)
+        for _i, change in timeline_order(spec):
+            day = (change.date - self.origin).days
+            if day <= 0:
+                spec = apply_change(spec, change)
+            elif day < self.total_days:
+                self.changes[day].append(change)
+        self.spec = spec
+        self.table = load_categories(spec)
         self.day = 0
         self.next_pid = 0
         self.clock = Clock()
@@ -103,31 +113,23 @@ class GovernanceModel(mesa.Model):
         self.unit_type[self.centre_base:self.hotline_unit] = UNIT_TYPES.index("district_centre")
         self.unit_type[self.hotline_unit] = UNIT_TYPES.index("hotline")
         self.ledger = Ledger(self.n_units, self.total_days)
+        #: unit present (staffed) at some time in the run; staff and working hours day by day
+        self.present = np.zeros(self.n_units, bool)
+        self.staff_log = np.zeros((self.n_units, self.total_days))
+        self.hours_log = np.zeros((self.n_units, self.total_days))
+        self.base_hours_log = np.zeros((self.n_units, self.total_days))
         self._build_units()
         self.cohorts = [CitizenCohort(self, i, int(c.community_street[i]),
                                       int(c.community_population[i]))
                         for i in range(c.n_communities)]
         self.trust = np.full(c.n_communities, spec.reporting.initial_trust)
-
-        # mechanisms
-        frag, wh = spec.fragmented, spec.whistle
-        self.internal_handoffs = (wh.restructured_handoffs if wh.enabled
-                                  and wh.restructured_sections else frag.internal_handoffs)
-        self.internal_handoff_hours = frag.internal_handoff_hours
-        self.channels = Channels(self)
-        self.dispatch = self.channels
-        self.relay = Relay(self)
-        self.whistle = Whistle(self) if wh.enabled else None
-        self.escalation = self.whistle or self.relay
-        self.borders = Borders(self)
-        self.callbacks = Callbacks(self)
+        self.whistle_reports = 0
+        self.whistle_late_reports = 0
         self.day_month = self._month_index(self.total_days + 400)
         self.ranking = Ranking(self, int(self.day_month[self.total_days - 1]) + 1)
         self.themes = Themes(self)
-        self.patrols = Patrols(self)
-        self.inspection = Inspection(self)
-        self.demand = Demand(spec.demand, c, self.table, spec.scale, self.origin, file,
-                             day_offset=spec.warmup_days)
+        self.demand: Demand | None = None
+        self._configure(0.0)
 
         self.experiences: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         self.counts_today = self._zero_counts()
@@ -141,24 +143,49 @@ class GovernanceModel(mesa.Model):
 
     # ------------------------------------------------------------------------------ build
     def _build_units(self) -> None:
+        """Every unit a run may need, each with a desk; `_configure` sets their staff."""
         spec, c, ledger = self.spec, self.city, self.ledger
         st = spec.staffing
-        s = spec.scale
         opens, hours = st.shift_start_hour, st.shift_hours
-        per10k = c.street_population / 1e4
         self.streets: list[StreetOffice] = []
-        self.teams: list[Office] = []  # enforcement teams, when forces have sunk down
-        transferred = np.zeros(c.n_districts)
+        self.teams: list[Office] = []  # enforcement teams: staffed once forces sink down
         for i in range(c.n_streets):
-            desk = Desk(i, per10k[i] * st.street_staff_per_10k * s, opens, hours, ledger)
-            team = None
-            if spec.devolution.enforcement_team:
-                staff = per10k[i] * spec.devolution.enforcement_staff_per_10k * s
-                team = Desk(c.n_streets + i, staff, opens, hours, ledger)
-                transferred[c.street_district[i]] += staff
-                self.teams.append(Office(self, c.n_streets + i, f"{c.street_names[i]} enforcement",
-                                         team))
-            self.streets.append(StreetOffice(self, i, c.street_names[i], desk, i, team))
+            desk = Desk(i, 0.0, opens, hours, ledger)
+            team = Desk(c.n_streets + i, 0.0, opens, hours, ledger)
+            self.teams.append(Office(self, c.n_streets + i, f"{c.street_names[i]} enforcement",
+                                     team))
+            self.streets.append(StreetOffice(self, i, c.street_names[i], desk, i, None))
+        self.departments: list[Department] = []
+        for j in range(c.n_departments):
+            unit = self.dept_base + j
+            name = c.dept_names[j] if c.dept_names else f"dept-{j}"
+            self.departments.append(Department(
+                self, unit, name, Desk(unit, 0.0, opens, hours, ledger), int(c.dept_district[j]),
+                int(c.dept_type[j])))
+        self.district_centres: list[DistrictCentre] = []
+        for d in range(c.n_districts):
+            unit = self.centre_base + d
+            self.district_centres.append(DistrictCentre(
+                self, unit, c.district_names[d], Desk(unit, 0.0, opens, hours, ledger), d))
+        self.hotline = Hotline(self, self.hotline_unit, "12345",
+                               Desk(self.hotline_unit, 0.0, 0.0, 24.0, ledger))
+        self.units: list[Office] = [*self.streets, *self.teams, *self.departments,
+                                    *self.district_centres, self.hotline]
+        self.units_by_id = {u.unit: u for u in self.units}
+
+    def _staff_levels(self) -> np.ndarray:
+        """Staff of every unit under the scenario as it stands (0: the unit does not exist)."""
+        spec, c = self.spec, self.city
+        st = spec.staffing
+        s = spec.scale
+        staff_of = np.zeros(self.n_units)
+        per10k = c.street_population / 1e4
+        staff_of[:c.n_streets] = per10k * st.street_staff_per_10k * s
+        transferred = np.zeros(c.n_districts)
+        if spec.devolution.enforcement_team:
+            team = per10k * spec.devolution.enforcement_staff_per_10k * s
+            staff_of[c.n_streets:2 * c.n_streets] = team
+            np.add.at(transferred, c.street_district, team)
 
         # department staff: split by the load each department type carries
         # the lead department carries every case of a category, the others only the
@@ -172,8 +199,7 @@ class GovernanceModel(mesa.Model):
                                                                  else tb.multi_dept_prob[k])
         load_share = load / load.sum()
         load_share = np.maximum(load_share, 0.1 / len(load_share))  # no unit without staff
-        um = self._urban_management = DEPARTMENT_TYPES.index("urban_management")
-        self.departments: list[Department] = []
+        um = DEPARTMENT_TYPES.index("urban_management")
         for j in range(c.n_departments):
             d, t = int(c.dept_district[j]), int(c.dept_type[j])
             if d >= 0:
@@ -183,25 +209,53 @@ class GovernanceModel(mesa.Model):
             staff *= st.dept_grassroots_share * s
             if t == um and d >= 0:  # 城管 staff sunk down to street enforcement teams
                 staff = max(0.2 * staff, staff - transferred[d])
-            unit = self.dept_base + j
-            name = c.dept_names[j] if c.dept_names else f"dept-{j}"
-            self.departments.append(Department(self, unit, name, Desk(unit, staff, opens, hours,
-                                                                       ledger), d, t))
-        self.district_centres: list[DistrictCentre] = []
-        for d in range(c.n_districts):
-            staff = c.district_population[d] / 1e4 * st.district_centre_staff_per_10k * s
-            unit = self.centre_base + d
-            self.district_centres.append(DistrictCentre(
-                self, unit, c.district_names[d], Desk(unit, staff, opens, hours, ledger), d))
-        seats = c.population / 1e4 * spec.hotline.seats_per_10k * s if spec.hotline.enabled \
-            else 0.0
-        self.hotline = Hotline(self, self.hotline_unit, "12345",
-                               Desk(self.hotline_unit, seats, 0.0, 24.0, ledger))
-        self.units: list[Office] = [*self.streets, *self.teams, *self.departments,
-                                    *self.district_centres, self.hotline]
-        self.units_by_id = {u.unit: u for u in self.units}
-        #: working hours per day of each unit's desk, day by day (effort changes them)
-        self.hours_log = np.zeros((self.n_units, self.total_days))
+            staff_of[self.dept_base + j] = staff
+        staff_of[self.centre_base:self.hotline_unit] = (
+            c.district_population / 1e4 * st.district_centre_staff_per_10k * s)
+        if spec.hotline.enabled:
+            staff_of[self.hotline_unit] = c.population / 1e4 * spec.hotline.seats_per_10k * s
+        return staff_of
+
+    def _configure(self, now: float) -> None:
+        """Staff the units and (re)build the mechanisms from the scenario as it stands: at the
+        start, and again at each timeline change. Cases already on their way finish under the
+        rules they started with; state that outlives a change (rankings, themes, trust, effort)
+        is kept."""
+        spec = self.spec
+        self.table = load_categories(spec)
+        st = spec.staffing
+        for unit, staff in zip(self.units, self._staff_levels()[[u.unit for u in self.units]],
+                               strict=True):
+            desk = unit.desk
+            if unit is not self.hotline:
+                desk.opens, desk.base_hours = st.shift_start_hour, min(st.shift_hours, 24.0)
+                desk.set_effort(unit.effort)
+            if staff != desk.staff:
+                desk.set_staff(staff, now)
+            self.present[unit.unit] |= staff > 0
+        for street, team in zip(self.streets, self.teams, strict=True):
+            street.enforcement = team.desk if spec.devolution.enforcement_team else None
+        self._urban_management = DEPARTMENT_TYPES.index("urban_management")
+
+        frag, wh = spec.fragmented, spec.whistle
+        self.internal_handoffs = (wh.restructured_handoffs if wh.enabled
+                                  and wh.restructured_sections else frag.internal_handoffs)
+        self.internal_handoff_hours = frag.internal_handoff_hours
+        self.channels = Channels(self)
+        self.dispatch = self.channels
+        self.relay = Relay(self)
+        self.whistle = Whistle(self) if wh.enabled else None
+        self.escalation = self.whistle or self.relay
+        self.borders = Borders(self)
+        self.callbacks = Callbacks(self)
+        self.ranking.configure()
+        self.themes.configure()
+        self.patrols = Patrols(self)
+        self.inspection = Inspection(self)
+        day = int(now // 24.0)
+        level = self.demand.growth_level(day) if self.demand is not None else 1.0
+        self.demand = Demand(spec.demand, self.city, self.table, spec.scale, self.origin,
+                             self.file, day_offset=spec.warmup_days, growth_from=(day, level))
 
     def _month_index(self, n_days: int) -> np.ndarray:
         o = self.origin
@@ -252,6 +306,9 @@ class GovernanceModel(mesa.Model):
         if d >= self.total_days:
             self.running = False
             return
+        for change in self.changes.get(d, ()):
+            self.spec = apply_change(self.spec, change)
+            self._configure(24.0 * d)
         if d > 0 and self.day_month[d] != self.day_month[d - 1]:
             month = int(self.day_month[d])
             self.ranking.month_end(month - 1, [self.streets, self.departments])
@@ -259,6 +316,8 @@ class GovernanceModel(mesa.Model):
         self.themes.daily(d)
         for unit in self.units:
             self.hours_log[unit.unit, d] = unit.desk.hours
+            self.staff_log[unit.unit, d] = unit.desk.staff
+            self.base_hours_log[unit.unit, d] = unit.desk.base_hours
         self.counts_today = self._zero_counts()
         cases = new_problems(self, d, self.demand.draw(d, self.rng))
         Feed(self, cases).start()

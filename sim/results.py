@@ -167,7 +167,7 @@ def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> None:
 
 def collect(model: GovernanceModel) -> Result:
     """Turn a finished model's ledger into tables, checking the accounting invariant first."""
-    spec, city, ledger = model.spec, model.city, model.ledger
+    spec, city, ledger = model.spec, model.city, model.ledger  # spec: as it stands at the end
     a = ledger.problem_arrays()
     check_accounting(a, model.next_pid)
     horizon = 24.0 * model.total_days
@@ -244,26 +244,23 @@ def collect(model: GovernanceModel) -> Result:
     summary = summarise(model, problems, units_daily)
     meta = {"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
             "population": city.population, "streets": city.n_streets,
-            "whistle_reports": getattr(model.whistle, "reports", 0),
-            "whistle_late_reports": getattr(model.whistle, "late_reports", 0)}
-    return Result(spec, problems, units_daily, rankings, daily, summary, meta)
+            "whistle_reports": model.whistle_reports,
+            "whistle_late_reports": model.whistle_late_reports}
+    return Result(model.given, problems, units_daily, rankings, daily, summary, meta)
 
 
 def _units_daily(model: GovernanceModel) -> pd.DataFrame:
     spec, ledger = model.spec, model.ledger
     w, n = spec.warmup_days, model.total_days
-    present = np.ones(model.n_units, bool)
-    present[model.city.n_streets:2 * model.city.n_streets] = spec.devolution.enforcement_team
-    present[model.hotline_unit] = spec.hotline.enabled
-    units = np.flatnonzero(present)
+    units = np.flatnonzero(model.present)
     days = np.arange(w, n)
     arrivals = ledger.arrivals[units][:, :n]
     completions = ledger.completions[units][:, :n]
     backlog = np.cumsum(arrivals, axis=1) - np.cumsum(completions, axis=1)
-    staff = np.array([model.units_by_id[u].desk.staff for u in units])
-    base_hours = np.array([model.units_by_id[u].desk.base_hours for u in units])
+    staff = model.staff_log[units][:, :n]
+    base_hours = model.base_hours_log[units][:, :n]
     hours = model.hours_log[units][:, :n]
-    available = staff[:, None] * hours
+    available = staff * hours
     busy = ledger.busy_hours[units][:, :n]
     sl = slice(w, n)
     frame = pd.DataFrame({
@@ -277,10 +274,10 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
         "backlog": backlog[:, sl].ravel(),
         "mean_in_system": ledger.in_system_hours[units][:, sl].ravel() / 24.0,
         "sojourn_hours": ledger.sojourn_hours[units][:, sl].ravel(),
-        "staff": np.repeat(staff, len(days)),
+        "staff": staff[:, sl].ravel(),
         "available_hours": available[:, sl].ravel(),
         "busy_hours": busy[:, sl].ravel(),
-        "overtime_hours": (staff[:, None] * np.maximum(0.0, hours - base_hours[:, None]))[:, sl]
+        "overtime_hours": (staff * np.maximum(0.0, hours - base_hours))[:, sl]
         .ravel(),
     })
     frame["utilisation"] = frame["busy_hours"] / frame["available_hours"].where(
@@ -327,11 +324,8 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     row["bounced_share"] = float((handled["bounces"] > 0).mean()) if len(handled) else 0.0
     row["whistled_share"] = float(handled["whistled"].mean()) if len(handled) else 0.0
     row["overdue_share"] = float(handled["overdue"].mean()) if len(handled) else 0.0
-    if spec.hotline.enabled:
-        hl = spec.hotline
-        row["hotline_contacts"] = int((ch == HOTLINE).sum()) * k * (1 + hl.consultations_per_request)
-    else:
-        row["hotline_contacts"] = 0.0
+    row["hotline_contacts"] = (int((ch == HOTLINE).sum()) * k
+                               * (1 + spec.hotline.consultations_per_request))
     for unit_type in UNIT_TYPES:  # every column in every run; NaN where the unit type is absent
         sel = ud[ud["unit_type"] == unit_type]
         if sel.empty:

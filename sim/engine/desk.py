@@ -34,6 +34,21 @@ class Desk:
         self.free = [0.0] * self.servers  # a heap of the times each server is next free
         self.ledger = ledger
 
+    def set_staff(self, staff: float, now: float) -> None:
+        """A new headcount from `now` (a timeline change). Work already queued keeps its finish
+        times; new servers start free at `now`; when staff shrink, the servers with the longest
+        queues leave once their queued work is done."""
+        servers = max(1, math.ceil(staff - 1e-9))
+        free = sorted(self.free)
+        if servers > len(free):
+            free += [now] * (servers - len(free))
+        free = free[:servers]
+        heapq.heapify(free)
+        self.free = free
+        self.staff = staff
+        self.servers = servers
+        self.speed = staff / servers if staff > 0 else 1e-9
+
     def set_effort(self, effort: float) -> None:
         """Overtime: effort 1.2 works 20 % longer days (capped at round the clock)."""
         self.hours = min(24.0, self.base_hours * effort)

@@ -43,7 +43,7 @@ class Inspection:
         for cat, hot in model.themes.themed_streets(day):
             grid[hot, cat] = 1.0
         if cfg.pre_season_heating:
-            date = model.spec.start_date + dt.timedelta(days=day)
+            date = model.origin + dt.timedelta(days=day)
             season = model.spec.demand.heating_season
             early = (season[0][:3] + "01", season[1])  # from the first of the opening month
             if in_season(date, early):

@@ -19,13 +19,17 @@ ADVANCED, PROGRESS, RECTIFY, GOVERN = 1, 2, 3, 4  # indices into agents.RANK_CLA
 class Ranking:
     def __init__(self, model: GovernanceModel, n_months: int):
         self.model = model
-        self.config = model.spec.ranking
-        self.enabled = self.config.enabled
-        base = model.spec.staffing.resolve_prob
-        self.base_resolve = base
+        self.configure()
         # per month and unit: callbacks, responded, resolved, satisfied
         self.tally = np.zeros((n_months + 1, model.n_units, 4))
         self.rows: list[tuple] = []  # (month, unit, n, response, resolution, satisfaction, score, class)
+
+    def configure(self) -> None:
+        """Read the scenario as it stands (at the start and at each timeline change)."""
+        spec = self.model.spec
+        self.config = spec.ranking
+        self.enabled = self.config.enabled
+        self.base_resolve = spec.staffing.resolve_prob
 
     def note_callback(self, case: Case, responded: bool, resolved: bool, satisfied: bool) -> None:
         if self.config.exclude_unreasonable and case.unreasonable:

@@ -24,7 +24,7 @@ class Project:
 class Themes:
     def __init__(self, model: GovernanceModel):
         self.model = model
-        self.config = model.spec.themes
+        self.configure()
         n_streets, n_cats = model.city.n_streets, len(model.table)
         #: share of each (street, category)'s root-cause problems that governance removed
         self.removed = np.zeros((n_streets, n_cats))
@@ -33,6 +33,10 @@ class Themes:
         self.projects: list[Project] = []
         self.active: list[Project] = []  # within their lag: paying the cost
         self.population = model.city.street_population.astype(float)
+
+    def configure(self) -> None:
+        """Read the scenario as it stands; projects already started run their course."""
+        self.config = self.model.spec.themes
 
     def note_reports(self, streets: np.ndarray, cats: np.ndarray) -> None:
         if self.config.enabled:

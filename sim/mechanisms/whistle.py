@@ -15,8 +15,6 @@ class Whistle:
     def __init__(self, model: GovernanceModel):
         self.model = model
         self.config = model.spec.whistle
-        self.late_reports = 0
-        self.reports = 0
 
     def beyond_powers(self, street: StreetOffice, case: Case, now: float) -> None:
         model, cfg, draws = self.model, self.config, self.model.draws
@@ -33,8 +31,8 @@ class Whistle:
                 case.late += 1
             arrivals.append(called + delay)
             works.append(draws.work(case.work))
-        self.reports += len(arrivals)
-        self.late_reports += case.late
+        model.whistle_reports += len(arrivals)
+        model.whistle_late_reports += case.late
         start = max(arrivals)
         case.report_delay = start - called
         duration = cfg.joint_work_factor * max(works)

@@ -278,14 +278,16 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines)
 
 
-def _sections() -> tuple[list[tuple[str, ...]], list[tuple[str, type[BaseModel], FieldInfo]]]:
-    """Top-level scalar rows, and the top-level fields that are sections (in schema order)."""
+def _sections() -> tuple[list[tuple[str, ...]],
+                         list[tuple[str, type[BaseModel], FieldInfo, str]]]:
+    """Top-level scalar rows, and the top-level fields that are sections or lists of sections
+    (with the path suffix of their items: `""` or `"[]"`), in schema order."""
     scalars: list[tuple[str, ...]] = []
-    sections: list[tuple[str, type[BaseModel], FieldInfo]] = []
+    sections: list[tuple[str, type[BaseModel], FieldInfo, str]] = []
     for name, field in Scenario.model_fields.items():
-        tp, _ = _strip(field.annotation)
-        if _is_model(tp):
-            sections.append((name, tp, field))
+        nested = _nested_model(field.annotation)
+        if nested is not None:
+            sections.append((name, nested[0], field, nested[1]))
         else:
             scalars.append((name, type_name(field.annotation), _default_cell(field),
                             allowed(field.annotation, field.metadata),
@@ -315,6 +317,11 @@ and what was expected (`sim.errors.InputError`; the command line prints it and e
   `demand.categories.<key>.departments` must be [department types](#department-types);
   `ranking.weights` must sum to 1 and `ranking.advanced_share + ranking.governance_share` be at
   most 1; `city.path` is required when `city.source` is `file`.
+- **Timeline.** `timeline` lists dated changes, each a `set` of dotted paths and values, e.g.
+  `{date: 2019-01-01, set: {hotline.enabled: true, ranking.enabled: true}}`. Changes apply in
+  date order, each on top of the ones before, and every intermediate scenario must be valid (an
+  error names `timeline[i].set.<path>`). Fields that define the run itself (`name`, `days`,
+  `scale`, `seed`, `city`, ...) cannot change. See `scenarios/beijing-2018-2024.yaml`.
 
 In the tables, `x` stands for the value, `<key>` for a key of a mapping (a category for
 `demand.categories`) and `[]` for any item of a list."""
@@ -324,17 +331,18 @@ def _field_docs() -> list[str]:
     scalars, sections = _sections()
     out = ["## Contents", ""]
     out.append("- [Top-level fields](#top-level-fields)")
-    for name, model, _ in sections:
+    for name, model, _, _ in sections:
         summary = _first_sentence(_doc(model))
         out.append(f"- [`{name}`](#{name})" + (f" — {summary}" if summary else ""))
     out += ["- [Category table](#category-table)", "- [Department types](#department-types)",
             "- [Presets](#presets)", ""]
     out += ["## Top-level fields", "", _doc(Scenario), "", _table(scalars), ""]
-    for name, model, field in sections:
+    for name, model, field, suffix in sections:
         out += [f"## `{name}`", ""]
         intro = " ".join(p for p in (_doc(model), field.description or "") if p)
-        out += [f"*Section `{model.__name__}`.* {intro}".rstrip(), ""]
-        out += [_table(list(field_rows(model, f"{name}."))), ""]
+        what = "Each item is a section" if suffix else "Section"
+        out += [f"*{what} `{model.__name__}`.* {intro}".rstrip(), ""]
+        out += [_table(list(field_rows(model, f"{name}{suffix}."))), ""]
     return out
 
 

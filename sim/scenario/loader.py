@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sim.city.city import DEPARTMENT_TYPES
 from sim.errors import InputError
 from sim.scenario.categories import CategoryTable, load_categories
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import FROZEN_FIELDS, Change, Scenario
 
 PRESETS = ("fragmented", "whistle", "hotline", "proactive")
 
@@ -126,7 +126,46 @@ def validate(data: dict[str, Any], file: str | None = None) -> Scenario:
             got = None
         raise InputError(file, _field_path(first["loc"]) or None, _expected(first), got) from None
     check_references(scenario, load_categories(None), file)
+    check_timeline(scenario, file)
     return scenario
+
+
+def timeline_order(scenario: Scenario) -> list[tuple[int, Change]]:
+    """(index in the file, change) in the order changes take effect: by date, then as written."""
+    return sorted(enumerate(scenario.timeline), key=lambda item: item[1].date)
+
+
+def apply_change(scenario: Scenario, change: Change) -> Scenario:
+    """The scenario as it stands after `change` (validated; the timeline itself is kept)."""
+    data = scenario.model_dump(exclude={"timeline"})
+    for dotted, value in change.set.items():
+        top = dotted.split(".")[0]
+        if top in FROZEN_FIELDS:
+            raise InputError(None, dotted, "a field that may change during a run (not one of "
+                             f"{', '.join(FROZEN_FIELDS)})")
+        set_dotted(data, dotted, value)
+    try:
+        changed = Scenario.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        got = first.get("input") if first["type"] != "missing" else None
+        raise InputError(None, _field_path(first["loc"]) or None, _expected(first),
+                         None if isinstance(got, dict) else got) from None
+    check_references(changed, load_categories(None), None)
+    return changed.model_copy(update={"timeline": scenario.timeline})
+
+
+def check_timeline(scenario: Scenario, file: str | None) -> None:
+    """Every change, applied in turn, must leave a valid scenario."""
+    state = scenario
+    for i, change in timeline_order(scenario):
+        if not change.set:
+            raise InputError(file, f"timeline[{i}].set", "at least one field to change")
+        try:
+            state = apply_change(state, change)
+        except InputError as err:
+            raise InputError(file, f"timeline[{i}].set.{err.field}", err.expected,
+                             err.got) from None
 
 
 def check_references(scenario: Scenario, table: CategoryTable, file: str | None) -> None:

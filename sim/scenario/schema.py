@@ -9,7 +9,7 @@ descriptions below (`python -m sim.scenario.docs`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -344,6 +344,24 @@ class InspectionConfig(Section):
     pre_season_heating: bool = Field(True, description="Inspect heating from 1 November.")
 
 
+# ------------------------------------------------------------------------------- timeline
+#: Top-level fields a timeline may not change: they define the run itself.
+FROZEN_FIELDS = ("name", "description", "regime", "start_date", "days", "warmup_days", "scale",
+                 "seed", "city", "timeline")
+
+
+class Change(Section):
+    """A dated change of the scenario: mechanisms switched on or off, parameters set."""
+
+    date: dt.date = Field(description="Day the change takes effect (from the start of the day). "
+                          "Changes dated on or before the first simulated day apply from the "
+                          "start; changes after the last day never happen.")
+    note: str = Field("", description="What happened then (shown in tables and charts).")
+    set: dict[str, Any] = Field(description="Fields to set, by dotted path "
+                                "(`hotline.enabled: true`); any field except " +
+                                ", ".join(f"`{f}`" for f in FROZEN_FIELDS) + ".")
+
+
 # ------------------------------------------------------------------------------- scenario
 class Scenario(Section):
     """One run's full specification."""
@@ -373,3 +391,7 @@ class Scenario(Section):
     ranking: RankingConfig = Field(default_factory=RankingConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     inspection: InspectionConfig = Field(default_factory=InspectionConfig)
+    timeline: list[Change] = Field(default_factory=list, description="Dated changes applied "
+                                   "during the run, in date order (a reform history: the "
+                                   "whistle in 2018, the hotline in 2019 ...). Each change "
+                                   "builds on the ones before it.")

@@ -1,0 +1,258 @@
+"""The sweep spec: which scenarios, which parameters to vary and how, how many replications.
+
+A spec is a YAML file read into `SweepSpec`. Every mistake becomes an `InputError` naming the
+spec file and the field (`parameters.whistle.report_window_minutes`), and every varied path is
+checked against the scenario schema before anything runs (see `sim.experiments.plan`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.errors import InputError
+from sim.scenario.loader import _expected, _field_path
+from sim.scenario.schema import Scenario
+
+METHODS = ("grid", "lhs", "sobol", "morris")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScenarioRef(_Strict):
+    """One scenario of a sweep: a file or preset, an optional label and its own overrides."""
+
+    file: str = Field(description="Scenario file (relative to the spec) or preset name.")
+    label: str | None = Field(None, description="Name in the tables (default: the scenario's "
+                              "`name`).")
+    set: dict[str, Any] = Field(default_factory=dict, description="Dotted overrides for this "
+                                "scenario only (applied after the spec's `set`).")
+
+
+class Parameter(_Strict):
+    """A varied parameter: a list of `values` (grid) or a range `low`..`high`."""
+
+    values: list[Any] | None = Field(None, min_length=1, description="Values to try (grid).")
+    low: float | None = Field(None, description="Lower bound of the range.")
+    high: float | None = Field(None, description="Upper bound of the range.")
+    levels: int | None = Field(None, ge=2, description="Grid only: evenly spaced values from "
+                               "`low` to `high`.")
+    integer: bool | None = Field(None, description="Round sampled values to whole numbers "
+                                 "(default: when the scenario field is an integer).")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Parameter:
+        has_range = self.low is not None or self.high is not None
+        if self.values is not None and has_range:
+            raise ValueError("either values or low/high, not both")
+        if self.values is None and not has_range:
+            raise ValueError("values (a list) or low and high")
+        if has_range:
+            if self.low is None or self.high is None:
+                raise ValueError("both low and high")
+            if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
+                raise ValueError(f"finite bounds with low < high (got {self.low}, {self.high})")
+        elif self.levels is not None:
+            raise ValueError("levels only with low/high")
+        return self
+
+
+class Design(_Strict):
+    """How design points are chosen from the parameters."""
+
+    method: Literal["grid", "lhs", "sobol", "morris"] = Field(
+        "grid", description="`grid`: every combination; `lhs`: Latin hypercube; `sobol`: "
+        "Saltelli's samples for Sobol' indices; `morris`: Morris trajectories.")
+    samples: int | None = Field(None, gt=0, description="lhs: design points; sobol: base "
+                                "sample N (a power of 2; N·(D+2) points, N·(2D+2) with "
+                                "second order); morris: trajectories (N·(D+1) points).")
+    levels: int = Field(4, ge=2, description="morris: levels of the grid of each parameter.")
+    second_order: bool = Field(False, description="sobol: also second-order indices.")
+
+    @model_validator(mode="after")
+    def _samples(self) -> Design:
+        if self.method != "grid" and self.samples is None:
+            raise ValueError(f"samples (a whole number > 0) for method {self.method}")
+        if self.method == "grid" and self.samples is not None:
+            raise ValueError("no samples for method grid (every combination is run)")
+        if self.method == "sobol" and self.samples is not None \
+                and self.samples & (self.samples - 1):
+            raise ValueError(f"samples that are a power of 2 for method sobol (got "
+                             f"{self.samples}; Sobol' sequences balance only then)")
+        return self
+
+
+class SweepSpec(_Strict):
+    """A whole sweep. The first scenario is the baseline of paired comparisons."""
+
+    name: str | None = Field(None, description="Name of the sweep (default: the file's stem).")
+    description: str = ""
+    scenarios: list[str | ScenarioRef] = Field(min_length=1, description="Scenarios (regimes) "
+                                               "to run at every design point; first = baseline.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Dotted overrides applied to "
+                                "every scenario (days, scale, city...).")
+    parameters: dict[str, Parameter] = Field(default_factory=dict, description="Varied "
+                                             "parameters by dotted scenario path.")
+    design: Design = Field(default_factory=Design)
+    replications: int = Field(1, ge=1, description="Runs per scenario and design point; "
+                              "replication r has the same seed everywhere (common random "
+                              "numbers).")
+    seed: int = Field(0, ge=0, description="Root seed: every run's seed derives from it.")
+    outcomes: list[str] | None = Field(None, min_length=1, description="Measures to summarise "
+                                       "and analyse (default: every numeric measure).")
+    keep_tables: bool = Field(False, description="Also save every run's full tables.")
+    measures: str | None = Field(None, description="`module:function` computing extra "
+                                 "outcomes from a run's `Result` (importable on the workers).")
+
+    @field_validator("design", mode="before")
+    @classmethod
+    def _design_shorthand(cls, value: Any) -> Any:
+        return {"method": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        if self.design.method != "grid" and not self.parameters:
+            raise ValueError(f"parameters to vary for method {self.design.method}")
+        return self
+
+
+class LoadedSpec:
+    """A validated spec with its file, so later errors can name it."""
+
+    def __init__(self, spec: SweepSpec, file: str, text: str):
+        self.spec = spec
+        self.file = file
+        self.text = text  # kept in the results folder as written
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or Path(self.file).stem
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.file).parent
+
+    def error(self, field: str | None, expected: str, got: object = None) -> InputError:
+        return InputError(self.file, field, expected, got)
+
+
+def _pydantic_error(file: str, err: ValidationError) -> InputError:
+    first = err.errors()[0]
+    field = _field_path(tuple(p for p in first["loc"] if p not in ("str", "ScenarioRef")))
+    if first["type"] == "extra_forbidden":
+        return InputError(file, field, "a known field of a sweep spec (see docs/sweeps.md)")
+    got = first.get("input") if first["type"] != "missing" else None
+    if isinstance(got, dict | list):
+        got = None
+    expected = _expected(first)
+    if first["type"] == "value_error":
+        expected = first["msg"].removeprefix("Value error, ")
+    return InputError(file, field or None, expected, got)
+
+
+def parse_spec(data: Any, file: str = "<spec>", text: str = "") -> LoadedSpec:
+    """Validate raw spec data (a mapping, e.g. from YAML)."""
+    if not isinstance(data, dict):
+        raise InputError(file, None, "a mapping of sweep fields (scenarios, parameters, ...)",
+                         type(data).__name__)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise _pydantic_error(file, err) from None
+    loaded = LoadedSpec(spec, file, text or yaml.safe_dump(data, sort_keys=False))
+    for where, overrides in [("set", spec.set)] + [
+            (f"scenarios[{i}].set", ref.set) for i, ref in enumerate(spec.scenarios)
+            if isinstance(ref, ScenarioRef)]:
+        if "seed" in overrides:
+            raise loaded.error(f"{where}.seed", "no seed here: run seeds derive from the "
+                               "spec's root `seed`")
+    if "seed" in spec.parameters:
+        raise loaded.error("parameters.seed", "a scenario field other than seed (replications "
+                           "vary the seed; set `replications`)")
+    if spec.measures is not None:
+        measures_function(spec.measures, loaded)
+    return loaded
+
+
+def load_spec(path: str | Path) -> LoadedSpec:
+    """Read and validate a sweep spec file (scenario references are checked by the plan)."""
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise InputError(file, None, "an existing sweep spec file (YAML)")
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise InputError(file, where, "valid YAML", str(err).splitlines()[0]) from None
+    return parse_spec(data, file, text)
+
+
+def measures_function(ref: str, loaded: LoadedSpec | None = None) -> Callable[..., Any]:
+    """Import `module:function`; an InputError if it is not there."""
+    module, _, name = ref.partition(":")
+    file = loaded.file if loaded else None
+    if not module or not name:
+        raise InputError(file, "measures", "module:function", ref)
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as err:
+        raise InputError(file, "measures", "an importable module:function", f"{ref} ({err})") \
+            from None
+    if not callable(fn):
+        raise InputError(file, "measures", "a function of a run's Result", ref)
+    return fn
+
+
+# ------------------------------------------------------------------------- schema field types
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated and Optional so `int | None` reads as int."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def field_type(path: str) -> Any:
+    """The Python type of the scenario field at a dotted path (None if the path is unknown)."""
+    tp: Any = Scenario
+    for part in path.split("."):
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(part)
+            if field is None:
+                return None
+            tp = field.annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return None
+    return _unwrap(tp)
+
+
+def is_integer_field(path: str) -> bool:
+    tp = field_type(path)
+    return tp is int
+
+
+def is_bool_field(path: str) -> bool:
+    return field_type(path) is bool
