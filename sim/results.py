@@ -103,7 +103,10 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     (`reported`, `hotline_contacts`: 12345 tickets x (1 + consultations per request)). Rates count
     cases by the month they closed: `resolution_rate` and `satisfaction_rate` over every closed
     case; `ticket_*` over 12345 tickets only, as the callback records them - the basis of
-    Beijing's published monthly figures; `response_rate` over tickets (NaN before the hotline).
+    Beijing's published monthly figures; `scored_*` over tickets less unreasonable requests (the
+    assessment basis once they are left out of it); `response_rate` over tickets (NaN before
+    the hotline). `dept_line_contacts` counts reports through departments' own lines (the old,
+    pre-merger 12345 among them) x (1 + consultations per request).
     """
     k = 1.0 / scenario.scale
     origin = pd.Timestamp(scenario.start_date)
@@ -128,6 +131,9 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     per_request = 1.0 + scenario.hotline.consultations_per_request
     out["hotline_contacts"] = tickets_in.value_counts().reindex(
         out.index, fill_value=0) * k * per_request
+    lines_in = month_of(problems.loc[channel == "dept_line", "entered_h"].dropna())
+    out["dept_line_contacts"] = lines_in.value_counts().reindex(
+        out.index, fill_value=0) * k * per_request
 
     closed = problems[outcome.isin(["resolved", "closed_unresolved"])]
     by_close = month_of(closed["closed_h"])
@@ -143,6 +149,11 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                          ("response_rate", "responded")):
         values = tickets[column].astype("Float64")
         out[name] = values.groupby(by_cb).mean().astype(float).reindex(out.index)
+    reasonable = ~tickets["unreasonable"].to_numpy(bool)
+    for name, column in (("scored_resolution_rate", "callback_resolved"),
+                         ("scored_satisfaction_rate", "satisfied")):
+        values = tickets.loc[reasonable, column].astype("Float64")
+        out[name] = values.groupby(by_cb[reasonable]).mean().astype(float).reindex(out.index)
     return out
 
 
@@ -245,7 +256,12 @@ def collect(model: GovernanceModel) -> Result:
     meta = {"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
             "population": city.population, "streets": city.n_streets,
             "whistle_reports": model.whistle_reports,
-            "whistle_late_reports": model.whistle_late_reports}
+            "whistle_late_reports": model.whistle_late_reports,
+            "themes": [{"month": str((pd.Timestamp(model.origin) + pd.DateOffset(months=t.month))
+                                     .to_period("M")),
+                        "category": model.table.keys[t.category],
+                        "streets": [city.street_names[s] for s in t.streets]}
+                       for t in model.themes.projects]}
     return Result(model.given, problems, units_daily, rankings, daily, summary, meta)
 
 
