@@ -65,7 +65,9 @@ class Ledger:
         self.arrivals = np.zeros(shape)
         self.completions = np.zeros(shape)
         self.busy_hours = np.zeros(shape)
-        self.in_system_hours = np.zeros(shape)
+        self._in_system = np.zeros(shape)  # visits' hours on their first and last days
+        #: whole days in between, as a difference array along days (summed once, on reading)
+        self._span_days = np.zeros((n_units, days + 2))
         self.sojourn_hours = np.zeros(shape)  # total time in system of visits that *arrived*
         self._visits = array("d")  # unit, arrive, start, finish, work; flattened
         self._rows: list[tuple] = []
@@ -110,20 +112,23 @@ class Ledger:
         np.add.at(self.sojourn_hours, (unit, d0), finish - arrive)
         # time in system, split over the days each visit spans
         same = d0 == d1
-        np.add.at(self.in_system_hours, (unit[same], d0[same]), (finish - arrive)[same])
+        np.add.at(self._in_system, (unit[same], d0[same]), (finish - arrive)[same])
         span = ~same
         if span.any():
             u, a, f, s0, s1 = unit[span], arrive[span], finish[span], d0[span], d1[span]
-            np.add.at(self.in_system_hours, (u, s0), 24.0 * (s0 + 1) - a)
+            np.add.at(self._in_system, (u, s0), 24.0 * (s0 + 1) - a)
             inside = s1 < last
-            np.add.at(self.in_system_hours, (u[inside], s1[inside]),
+            np.add.at(self._in_system, (u[inside], s1[inside]),
                       f[inside] - 24.0 * s1[inside])
-            full = s1 - s0 > 1  # whole days in between: +24 each, by a difference array
+            full = s1 - s0 > 1  # whole days in between: +24 each
             if full.any():
-                diff = np.zeros((self.in_system_hours.shape[0], last + 2))
-                np.add.at(diff, (u[full], s0[full] + 1), 24.0)
-                np.add.at(diff, (u[full], s1[full]), -24.0)
-                self.in_system_hours += np.cumsum(diff, axis=1)[:, : last + 1]
+                np.add.at(self._span_days, (u[full], s0[full] + 1), 24.0)
+                np.add.at(self._span_days, (u[full], s1[full]), -24.0)
+
+    @property
+    def in_system_hours(self) -> np.ndarray:
+        """Hours in system of all visits, per unit and day (time-averaged backlog x 24)."""
+        return self._in_system + np.cumsum(self._span_days, axis=1)[:, : self.days + 1]
 
     def record_block(self, block: dict[str, np.ndarray]) -> None:
         """Append many rows at once (problems whose fate is known on arrival)."""
