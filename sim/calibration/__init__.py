@@ -1,0 +1,1 @@
+"""Calibration to Beijing's published figures: targets, the fit, and its report."""

@@ -1,0 +1,62 @@
+"""The calibration chart: simulated monthly rates and yearly contacts beside the published
+points, for an appendix."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+# Okabe–Ito, colour-blind safe; markers keep the series apart in greyscale
+RES, SAT, RESP = "#0072B2", "#D55E00", "#009E73"
+
+
+def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Figure:
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.5), width_ratios=[1.6, 1])
+    rates = monthly.groupby(level=0)[["ticket_resolution_rate", "ticket_satisfaction_rate",
+                                      "response_rate"]].mean()
+    x = rates.index.to_timestamp()
+    for column, colour, label, style in (
+            ("ticket_resolution_rate", RES, "resolution (simulated)", "-"),
+            ("ticket_satisfaction_rate", SAT, "satisfaction (simulated)", "--"),
+            ("response_rate", RESP, "response (simulated)", ":")):
+        ax.plot(x, 100 * rates[column], style, color=colour, lw=1.6, label=label)
+    for measure, colour, marker in (("resolution_rate", RES, "o"),
+                                    ("satisfaction_rate", SAT, "s"),
+                                    ("response_rate", RESP, "^")):
+        rows = table[table["measure"] == measure]
+        for row in rows.itertuples():
+            when = pd.Period(row.period if len(row.period) > 4 else f"{row.period}-07", "M")
+            filled = colour if row.role == "fitted" else "white"
+            ax.plot(when.to_timestamp(), 100 * row.published, marker, ms=8, mfc=filled,
+                    mec=colour, mew=1.8, zorder=5)
+    ax.plot([], [], "o", mfc="grey", mec="grey", label="published, fitted")
+    ax.plot([], [], "o", mfc="white", mec="grey", mew=1.8, label="published, held out")
+    ax.set_ylabel("share of 12345 tickets (%)")
+    ax.set_xlabel("month")
+    ax.set_ylim(0, 105)
+    ax.set_title("Monthly rates of 12345 tickets")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+
+    contacts = table[table["measure"] == "hotline_contacts"]
+    years = contacts["period"].astype(int)
+    bx.bar(years - 0.2, contacts["simulated"] / 1e6, width=0.4, color="#56B4E9",
+           label="simulated", edgecolor="black", lw=0.5)
+    bx.bar(years + 0.2, contacts["published"] / 1e6, width=0.4, color="white", hatch="//",
+           edgecolor="black", lw=0.5, label="published")
+    for row in contacts.itertuples():
+        if row.role == "held out":
+            bx.annotate("held out", (int(row.period), row.published / 1e6), ha="center",
+                        va="bottom", fontsize=7, xytext=(0, 3), textcoords="offset points")
+    bx.set_ylabel("contacts per year (millions)")
+    bx.set_xlabel("year")
+    bx.set_title("12345 contacts")
+    bx.legend(fontsize=8)
+    bx.grid(alpha=0.3, axis="y")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,233 @@
+"""Calibration: the published figures, the rules that compare a run with them, the fit, the
+write-back into the scenario, and `govsim calibrate`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import sim
+from sim.calibration import fit as calib
+from sim.calibration.targets import (
+    RULES,
+    Target,
+    heating_seasons,
+    published_targets,
+    simulated,
+    state_at,
+)
+from sim.cli import main
+from sim.errors import InputError
+from sim.scenario.loader import deep_merge, load_scenario, presets_dir
+from tests.conftest import SMALL_CITY
+
+# A one-year hotline scenario on the Beijing city, tiny scale: cheap enough to fit in a test.
+SCENARIO = """\
+# a comment that write-back must keep
+extends: {presets}/hotline.yaml
+name: tiny-2019
+start_date: 2019-01-01
+days: 365
+scale: 0.001
+demand:
+  rate_per_10k_per_day: 3.0   # to be fitted
+timeline:
+  - date: 2019-06-01
+    note: a change whose value is fitted
+    set:
+      hotline.reopen_prob: 0.5
+"""
+
+SPEC = """\
+scenario: tiny.yaml
+scale: 0.001
+seeds: [0]
+report_scale: 0.001
+report_seeds: [0, 1]
+budget: 12
+parameters:
+  - {path: demand.rate_per_10k_per_day, low: 1.0, high: 12.0}
+targets:
+  - {measure: hotline_contacts, period: "2019"}
+  - {measure: resolution_rate, period: 2019-10, fit: false}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    (tmp_path / "tiny.yaml").write_text(SCENARIO.format(presets=presets_dir()), encoding="utf-8")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    return spec
+
+
+def test_published_figures_are_those_of_model_md():
+    figures = {(t.measure, t.period): t.value for t in published_targets()}
+    assert figures[("resolution_rate", "2019-01")] == 0.5309
+    assert figures[("satisfaction_rate", "2019-10")] == 0.8539
+    assert figures[("hotline_contacts", "2020")] == 11.04e6
+    assert figures[("heating_change", "2020-21")] == -0.13
+    assert all(t.source for t in published_targets())  # every number names its source
+    assert {t.measure for t in published_targets()} <= set(RULES)
+
+
+def test_state_at_applies_changes_up_to_the_date():
+    s = load_scenario("scenarios/beijing-2018-2024.yaml")
+    assert not state_at(s, dt.date(2018, 6, 1)).hotline.enabled
+    assert state_at(s, dt.date(2018, 6, 1)).whistle.enabled
+    assert state_at(s, dt.date(2019, 1, 1)).hotline.enabled
+    assert not state_at(s, dt.date(2021, 9, 1)).ranking.exclude_unreasonable
+    assert state_at(s, dt.date(2021, 10, 1)).ranking.exclude_unreasonable
+
+
+def _timeline_run() -> sim.Result:
+    """Fragmented until 2019, then the hotline; themes from July 2019 (small city)."""
+    data = deep_merge(load_scenario("fragmented").model_dump(), {
+        "city": SMALL_CITY, "scale": 1.0, "seed": 3, "start_date": dt.date(2018, 1, 1),
+        "days": 365 * 3 + 90})  # to the end of the 2020-21 heating season
+    data["timeline"] = [
+        {"date": "2019-01-01", "set": {"hotline.enabled": True, "ranking.enabled": True}},
+        {"date": "2019-07-01", "set": {"themes.enabled": True}},
+        {"date": "2020-06-01", "set": {"ranking.exclude_unreasonable": True}}]
+    return sim.run(data)
+
+
+@pytest.fixture(scope="module")
+def timeline_run() -> sim.Result:
+    return _timeline_run()
+
+
+def test_rules_read_the_run_the_published_way(timeline_run):
+    r = timeline_run
+    m = r.monthly()
+
+    def value(measure: str, period: str) -> float:
+        return simulated(r, Target(measure, period, 1.0, "", ""), m)
+
+    # 2018: no hotline yet: contacts through the departments' own lines
+    assert value("hotline_contacts", "2018") == pytest.approx(
+        m.loc["2018", "dept_line_contacts"].sum())
+    assert value("hotline_contacts", "2019") == pytest.approx(
+        m.loc["2019", "hotline_contacts"].sum())
+    assert value("hotline_contacts", "2019") > 0
+    # rates: tickets by callback; unreasonable requests left out once the assessment does
+    assert value("resolution_rate", "2019-10") == pytest.approx(
+        m.loc["2019-10", "ticket_resolution_rate"])
+    assert value("resolution_rate", "2020-10") == pytest.approx(
+        m.loc["2020-10", "scored_resolution_rate"])
+    assert value("satisfaction_rate", "2020") == pytest.approx(np.mean(
+        [m.loc[f"2020-{k:02d}", "ticket_satisfaction_rate" if k < 6
+               else "scored_satisfaction_rate"] for k in range(1, 13)]))
+    # unreasonable requests are never resolved, so leaving them out raises the rate
+    assert (m.loc["2019", "scored_resolution_rate"] > m.loc["2019", "ticket_resolution_rate"]
+            ).all()
+    assert 0.0 < value("response_rate", "2019") <= 1.0
+    # a year the run does not cover is NaN, not a partial count
+    assert np.isnan(value("hotline_contacts", "2021"))
+
+
+def test_heating_change_compares_the_seasons_around_the_first_heating_theme(timeline_run):
+    r = timeline_run
+    themes = [t for t in r.meta["themes"] if t["category"] == "heating"]
+    assert themes, "heating, the winter's largest complaint, becomes a theme"
+    seasons = heating_seasons(r)
+    first = min(t["month"] for t in themes)  # e.g. 2019-12: the 2020-21 season is the first after
+    assert seasons is not None
+    assert int(seasons[1][:4]) in (int(first[:4]), int(first[:4]) + 1)
+    assert int(seasons[0][:4]) == int(seasons[1][:4]) - 1
+    change = simulated(r, Target("heating_change", "2020-21", -0.13, "", ""))
+    assert np.isfinite(change) and -0.9 < change < 0.5
+
+
+def test_spec_errors_name_the_field(tiny: Path):
+    bad = tiny.read_text().replace("period: 2019-10", "period: 2031-10")
+    tiny.write_text(bad)
+    with pytest.raises(InputError) as err:
+        calib.load_spec(tiny)
+    assert err.value.field == "targets[1]" and "published figure" in err.value.expected
+
+    tiny.write_text(SPEC.replace("- {path: demand.rate_per_10k_per_day, low: 1.0, high: 12.0}",
+                                 "- {path: hotline.reopen_prob, at: 2019-07-01, low: 0, "
+                                 "high: 1}"))
+    with pytest.raises(InputError) as err:
+        calib.load_spec(tiny)
+    assert err.value.field == "parameters[0].at"
+
+    tiny.write_text(SPEC.replace("high: 12.0", "high: 0.5"))
+    with pytest.raises(InputError) as err:
+        calib.load_spec(tiny)
+    assert err.value.field == "parameters[0]" and "low < high" in err.value.expected
+
+    tiny.write_text(SPEC.replace("low: 1.0, high: 12.0", "low: 0.5, high: 2.0").replace(
+        "demand.rate_per_10k_per_day", "staffing.resolve_prob"))
+    with pytest.raises(InputError) as err:  # 2.0 is no probability
+        calib.load_spec(tiny)
+    assert "staffing.resolve_prob" in err.value.field
+
+
+def test_fit_recovers_the_demand_level_and_writes_it_back(tiny: Path):
+    """One parameter, one target: the fitted demand level reproduces 2019's 6.96M contacts,
+    and the value lands in the scenario file with its comments intact."""
+    spec, path = calib.load_spec(tiny)
+    fitted, history = calib.fit(spec, path, log=lambda _: None)
+    assert len(history) <= spec.budget
+    target = next(t for t, c in calib.chosen_targets(spec) if c.fit)
+    got = calib.evaluate(fitted, [target], spec.seeds, spec.scale).iloc[0, 0]
+    assert got == pytest.approx(6.96e6, rel=0.05)
+    assert history["loss"].min() < history["loss"].iloc[0]
+
+    calib.write_back(path, spec.parameters, fitted)
+    text = path.read_text()
+    assert "# a comment that write-back must keep" in text and "fitted by govsim" in text
+    again = load_scenario(path)
+    assert again.demand.rate_per_10k_per_day == pytest.approx(
+        fitted.demand.rate_per_10k_per_day, rel=1e-3)
+    assert again.timeline[0].note == "a change whose value is fitted"
+
+
+def test_write_back_sets_a_timeline_value(tiny: Path):
+    spec, path = calib.load_spec(tiny)
+    spec.parameters = [calib.Parameter(path="hotline.reopen_prob", at=dt.date(2019, 6, 1),
+                                       low=0.0, high=1.0)]
+    changed = calib.apply_values(load_scenario(path), spec.parameters, [0.83])
+    calib.write_back(path, spec.parameters, changed)
+    assert load_scenario(path).timeline[0].set["hotline.reopen_prob"] == 0.83
+    assert calib.current_values(load_scenario(path), spec.parameters) == [0.83]
+
+
+def test_cli_report_writes_table_and_chart(tiny: Path, tmp_path: Path, capsys):
+    before = (tmp_path / "tiny.yaml").read_text()
+    out = tmp_path / "report"
+    assert main(["calibrate", str(tiny), "--report", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "targets.csv")
+    assert list(table["role"]) == ["fitted", "held out"]
+    assert table["simulated"].notna().all()
+    assert table["ci95_low"].le(table["simulated"]).all()
+    assert (out / "calibration.png").stat().st_size > 10_000 and (out / "calibration.svg").exists()
+    text = capsys.readouterr().out
+    assert "Published vs simulated" in text and "6.96 M" in text
+    assert (tmp_path / "tiny.yaml").read_text() == before  # a report never edits the scenario
+
+
+def test_cli_bad_spec_is_one_line(tmp_path: Path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"scenario": "nowhere.yaml", "parameters": [],
+                                    "targets": []}))
+    assert main(["calibrate", str(spec), "--report", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "parameters" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_calibrated_scenario_runs_from_the_cli(tmp_path: Path):
+    """The timeline scenario itself: valid, and runs (a few months at tiny scale)."""
+    assert main(["check", "scenarios/beijing-2018-2024.yaml"]) == 0
+    assert main(["run", "scenarios/beijing-2018-2024.yaml", "--days", "60", "--scale", "0.001",
+                 "--out", str(tmp_path / "b"), "--no-csv"]) == 0
+    spec, path = calib.load_spec("scenarios/calibration/beijing.yaml")
+    assert path.name == "beijing-2018-2024.yaml" and len(spec.parameters) >= 5
