@@ -3,19 +3,16 @@ points, for an appendix."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pandas as pd
+from matplotlib.figure import Figure
 
 # Okabe–Ito, colour-blind safe; markers keep the series apart in greyscale
 RES, SAT, RESP = "#0072B2", "#D55E00", "#009E73"
 
 
 def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Figure:
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.5), width_ratios=[1.6, 1])
+    fig = Figure(figsize=(12, 4.5), layout="constrained")  # no pyplot: no global figure state
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.6, 1])
     rates = monthly.groupby(level=0)[["ticket_resolution_rate", "ticket_satisfaction_rate",
                                       "response_rate"]].mean()
     x = rates.index.to_timestamp()
@@ -58,5 +55,4 @@ def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -
     bx.legend(fontsize=8)
     bx.grid(alpha=0.3, axis="y")
     fig.suptitle(title)
-    fig.tight_layout()
     return fig

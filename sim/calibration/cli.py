@@ -9,6 +9,7 @@ report how well the scenario meets them.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fmt(measure: str, value: float) -> str:
-    if value != value:  # nan
+    if math.isnan(value):
         return "—"
     if measure == "hotline_contacts":
         return f"{value / 1e6:.2f} M"
@@ -124,11 +125,11 @@ def _print_table(table, sensitivity, rules) -> None:
         t.add_column(name, justify="left" if name in ("measure", "role") else "right")
     for row in table.itertuples():
         interval = (f"{_fmt(row.measure, row.ci95_low)} – {_fmt(row.measure, row.ci95_high)}"
-                    if row.ci95_low == row.ci95_low else "—")
+                    if not math.isnan(row.ci95_low) else "—")
         t.add_row(row.measure, row.period, _fmt(row.measure, row.published),
                   _fmt(row.measure, row.simulated), interval,
-                  f"{100 * row.relative_error:+.1f} %" if row.relative_error == row.relative_error
-                  else "—", row.role)
+                  "—" if math.isnan(row.relative_error) else f"{100 * row.relative_error:+.1f} %",
+                  row.role)
     console = _console()
     console.print(t)
     if sensitivity is not None:
@@ -138,5 +139,5 @@ def _print_table(table, sensitivity, rules) -> None:
         for col in sensitivity.columns:
             s.add_column(col, justify="right")
         for key, row in sensitivity.iterrows():
-            s.add_row(key, *[f"{v:+.3f}" if v == v else "—" for v in row])
+            s.add_row(key, *["—" if math.isnan(v) else f"{v:+.3f}" for v in row])
         console.print(s)
