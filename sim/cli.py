@@ -468,7 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("\ninterrupted: nothing was written", file=sys.stderr)
+        # run/compare write all or nothing; feature commands say what they kept themselves
+        print("\ninterrupted" + (": nothing was written" if args.command in COMMANDS else ""),
+              file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiments.spec import LoadedSpec, Parameter, is_bool_field, is_integer_field
+from sim.experiments.spec import LoadedSpec, Parameter, field_type, is_integer_field
 
 DESIGN_KEY, REPLICATION_KEY, ANALYSIS_KEY = 0, 1, 2
 
@@ -105,9 +105,13 @@ def make_design(loaded: LoadedSpec) -> DesignMatrix:
         if p.values is not None:
             raise loaded.error(where, f"low and high for method {method} (lists of values are "
                                f"for method grid)")
-        if is_bool_field(name):
+        kind = field_type(name)
+        if kind is bool:
             raise loaded.error(where, f"a numeric field for method {method} (vary on/off "
                                f"switches with method grid, or as separate scenarios)")
+        if kind is not None and kind not in (int, float):
+            raise loaded.error(where, f"a numeric field for method {method} (lists, tuples "
+                               f"and names can be varied with method grid)")
         assert p.low is not None and p.high is not None
         if _integer(loaded, name, p):
             lo, hi = _int_bounds(loaded, name, p)

@@ -252,7 +252,3 @@ def field_type(path: str) -> Any:
 def is_integer_field(path: str) -> bool:
     tp = field_type(path)
     return tp is int
-
-
-def is_bool_field(path: str) -> bool:
-    return field_type(path) is bool

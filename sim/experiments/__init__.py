@@ -1,0 +1,17 @@
+"""Experiments at scale: sweeps of parameters and regimes, replications, sensitivity indices.
+
+    govsim sweep scenarios/sweeps/example.yaml          # run (or resume) a sweep spec
+    govsim sweep --summary results/sweeps/example       # its summary, differences, indices
+
+From Python: `run_sweep(spec, out)` runs or resumes a sweep, `load_sweep(folder)` reads one back,
+and `evaluate` / `model_function` make one run a plain function of named parameters for external
+experiment frameworks. The modules follow the flow of a sweep: `spec` (the YAML spec), `design`
+(design points and seeds), `plan` (every run, validated), `execute` (serial, local pool, Dask),
+`store` (durable records, resumption), `analysis` (summary tables and indices), `cli`.
+"""
+
+from sim.experiments.function import evaluate, model_function
+from sim.experiments.spec import load_spec
+from sim.experiments.sweep import SweepResult, load_sweep, run_sweep
+
+__all__ = ["SweepResult", "evaluate", "load_spec", "load_sweep", "model_function", "run_sweep"]

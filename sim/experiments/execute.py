@@ -1,0 +1,390 @@
+"""Where runs happen: in this process, on a local process pool, or on a Dask cluster.
+
+`run_task` is what a worker does with one run: build the scenario, simulate, and send back only
+the one-row summary (plus any extra measures) as plain numbers. Every backend yields the same
+records, one per finished run, as runs finish; the coordinator writes each to disk at once. An
+exception inside a run is part of its record (`status: failed`); a run that could not finish for
+reasons outside it (a worker killed, the cluster gone) yields no record and is simply run again
+when the sweep is resumed.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import multiprocessing as mp
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from sim.errors import InputError
+
+#: The modules a run starts from; `code_version` follows their imports within the package.
+RUN_MODULES = ("sim.api", "sim.results", "sim.model", "sim.scenario.loader")
+#: Summary columns that describe the run's inputs rather than its outcomes.
+INPUT_COLUMNS = ("scenario", "regime", "seed", "days", "scale")
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "-"
+
+
+def _module_file(root: Path, name: str) -> Path | None:
+    parts = name.split(".")[1:]
+    base = root.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def run_code_files(root: Path | None = None) -> list[Path]:
+    """The package's source files a run can execute: the import closure of `RUN_MODULES`
+    (found by reading `import` statements, so it is the same in every process)."""
+    root = root or Path(__file__).resolve().parents[1]
+    package = root.name
+    seen: dict[str, Path] = {}
+    stack = list(RUN_MODULES)
+    while stack:
+        name = stack.pop()
+        if name in seen or not (name == package or name.startswith(package + ".")):
+            continue
+        path = _module_file(root, name)
+        if path is None:  # `from sim.x import name` where name is not a module
+            continue
+        seen[name] = path
+        parts = name.split(".")
+        stack.extend(".".join(parts[:k]) for k in range(1, len(parts)))  # parent packages
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                stack.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative import
+                    anchor = parts if is_package else parts[:-1]
+                    anchor = anchor[:len(anchor) - node.level + 1]
+                    module = ".".join(anchor + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                stack.append(module)
+                stack.extend(f"{module}.{alias.name}" for alias in node.names)
+    return sorted(seen.values())
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the code and data that compute a run (and of numpy, Mesa and SimPy versions).
+
+    Records from different code must never be mixed in one sweep: a resumed sweep and every
+    worker of a cluster must compute with the same code as the first attempt. Only what a run
+    imports counts, so editing the CLI or another feature does not block a resume.
+    """
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    code = run_code_files(root)
+    text = b"".join(path.read_bytes() for path in code)
+    data = sorted(p for p in (root / "data").rglob("*")  # data files the code names
+                  if p.is_file() and p.name.encode() in text)
+    for path in [*code, *data]:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes()
+                      + b"\0")
+    for name in ("numpy", "mesa", "simpy", "pandas"):
+        digest.update(f"{name}={_package_version(name)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------- the worker
+_CITIES: OrderedDict[str, Any] = OrderedDict()
+_CITIES_LOCK = threading.Lock()
+
+
+def _city_key(config: Any) -> str:
+    key = config.model_dump_json()
+    if config.source == "file" and config.path:
+        stat = Path(config.path).stat()
+        key += f"|{stat.st_mtime_ns}|{stat.st_size}"
+    return key
+
+
+def _freeze(city: Any) -> Any:
+    """Make a shared city read-only, so a run that tried to change it fails loudly instead of
+    changing the next run's city."""
+    import networkx as nx
+
+    for value in vars(city).values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, np.ndarray):
+                    item.setflags(write=False)
+    nx.freeze(city.graph)
+    return city
+
+
+def cached_city(config: Any) -> Any:
+    """The city of a scenario, built once per worker process (building Beijing takes ~0.2 s)."""
+    from sim.model import make_city
+
+    key = _city_key(config)
+    with _CITIES_LOCK:
+        if key in _CITIES:
+            _CITIES.move_to_end(key)
+            return _CITIES[key]
+    city = _freeze(make_city(config))
+    with _CITIES_LOCK:
+        _CITIES[key] = city
+        while len(_CITIES) > 4:
+            _CITIES.popitem(last=False)
+    return city
+
+
+def _number(value: Any) -> float | int | str | bool | None:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value)
+    if value is None:
+        return None
+    return str(value)
+
+
+def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
+    """The run's measures as plain numbers: the summary row, then any extra measures."""
+    row = result.summary.iloc[0]
+    out = {k: _number(v) for k, v in row.items() if k not in INPUT_COLUMNS}
+    if measures:
+        from sim.experiments.spec import measures_function
+
+        extra = measures_function(measures)(result)
+        if not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra):
+            raise TypeError(f"{measures} must return a dict of named numbers, got "
+                            f"{type(extra).__name__}")
+        for key, value in extra.items():
+            if key in INPUT_COLUMNS:
+                raise ValueError(f"{measures} returned {key!r}, a name reserved for inputs")
+            if not isinstance(value, int | float | np.integer | np.floating | bool | np.bool_):
+                raise TypeError(f"{measures} returned {key}={value!r}: expected a number")
+            out[key] = _number(value)
+    return out
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one task (see `Plan.tasks`) and return its record; exceptions become `failed`."""
+    from sim import api
+    from sim.experiments.plan import resolve
+
+    started = time.perf_counter()
+    record: dict[str, Any] = {"run_id": task["run_id"], "code": code_version(),
+                              "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    sim_s = math.nan
+    try:
+        scenario = resolve(task["base"], task["params"], task["seed"])
+        city = cached_city(scenario.city)
+        t0 = time.perf_counter()
+        result = api.run(scenario, city=city)
+        sim_s = time.perf_counter() - t0
+        outcomes = outcomes_of(result, task.get("measures"))
+        if task.get("tables"):
+            saved = result.save(Path(task["tables"]) / task["run_id"], csv=False)
+            mask = os.umask(0)
+            os.umask(mask)
+            saved.chmod(0o777 & ~mask)  # made by mkdtemp (0700)
+        record.update(status="ok", outcomes=outcomes, error=None, traceback=None)
+    except Exception as err:  # noqa: BLE001 - a run that raises is a result; the sweep goes on
+        record.update(status="failed", outcomes={}, error=f"{type(err).__name__}: {err}",
+                      traceback=traceback.format_exc())
+    record["sim_s"] = sim_s
+    record["wall_s"] = time.perf_counter() - started
+    return record
+
+
+# -------------------------------------------------------------------------------- the backends
+class Backend:
+    """Runs tasks and yields `(task, record, None)` or, when a run was lost, `(task, None, err)`."""
+
+    name = "serial"
+    workers = 1
+
+    def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
+                                                                     BaseException | None]]:
+        for task in tasks:
+            yield task, run_task(task), None
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.close(cancel=kind is not None)
+
+
+def _watch(coordinator: int) -> None:
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(coordinator, 0)
+        except ProcessLookupError:  # the coordinator was killed (kill -9): do not linger
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
+def _worker_init(coordinator: int) -> None:
+    """Pool workers leave Ctrl-C to the coordinator, which stops them, and exit if it dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch, args=(coordinator,), daemon=True,
+                     name="govsim-watch-coordinator").start()
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class LocalPool(Backend):
+    """A pool of worker processes on this machine (`forkserver` where available)."""
+
+    name = "local pool"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        context = mp.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["sim.experiments.execute", "sim.model"])
+        self.executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                            initializer=_worker_init, initargs=(os.getpid(),))
+
+    def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
+                                                                     BaseException | None]]:
+        pending: dict[Future, dict] = {}
+        source = iter(tasks)
+        window = 2 * self.workers
+        broken = False
+
+        def refill() -> None:
+            while not broken and len(pending) < window:
+                task = next(source, None)
+                if task is None:
+                    return
+                pending[self.executor.submit(run_task, task)] = task
+
+        refill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                try:
+                    yield task, future.result(), None
+                except Exception as err:  # noqa: BLE001 - BrokenProcessPool: a worker died
+                    broken = True
+                    yield task, None, err
+            refill()
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            terminate = getattr(self.executor, "terminate_workers", None)  # Python >= 3.14
+            if terminate is not None:
+                terminate()
+            else:
+                for process in list((getattr(self.executor, "_processes", None) or {}).values()):
+                    process.terminate()
+        self.executor.shutdown(wait=True, cancel_futures=cancel)
+
+
+#: Seconds to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT = 10.0
+
+
+class DaskCluster(Backend):
+    """An existing Dask distributed scheduler; its workers must have the same govsim installed."""
+
+    name = "dask"
+
+    def __init__(self, address: str, timeout: float | None = None):
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout=timeout or CONNECT_TIMEOUT,
+                                 set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise InputError(None, "--scheduler", "the address of a running Dask scheduler "
+                             f"(e.g. tcp://127.0.0.1:8786): {err}", address) from None
+        self.address = address
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self.pending: dict[str, Any] = {}
+
+    def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
+                                                                     BaseException | None]]:
+        from distributed import as_completed
+
+        source = iter(tasks)
+        window = max(1000, 4 * self.workers)  # enough queued work for an adaptive cluster
+        futures = as_completed(loop=self.client.loop)
+        by_key: dict[str, dict] = {}
+
+        def submit() -> bool:
+            task = next(source, None)
+            if task is None:
+                return False
+            future = self.client.submit(run_task, task, key=f"govsim-run-{task['run_id']}",
+                                        pure=False, retries=0)
+            by_key[future.key] = task
+            self.pending[future.key] = future
+            futures.add(future)
+            return True
+
+        while len(by_key) < window and submit():
+            pass
+        for future in futures:
+            task = by_key.pop(future.key)
+            self.pending.pop(future.key, None)
+            if future.status == "finished":
+                yield task, future.result(), None
+            else:  # a worker lost too often (KilledWorker), a cancelled task, a missing package
+                yield task, None, future.exception()
+            future.release()
+            submit()
+
+    def close(self, cancel: bool = False) -> None:
+        if cancel and self.pending:
+            try:
+                self.client.cancel(list(self.pending.values()))
+            except Exception:  # noqa: BLE001, S110 - the cluster may be gone already
+                pass
+        self.client.close()
+
+
+def make_backend(workers: int | None = None, scheduler: str | None = None,
+                 serial: bool = False) -> Backend:
+    if scheduler:
+        return DaskCluster(scheduler)
+    if serial:
+        return Backend()
+    if workers is not None and workers < 1:
+        raise InputError(None, "--workers", "a whole number of worker processes >= 1", workers)
+    return LocalPool(workers)
