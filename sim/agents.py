@@ -119,8 +119,7 @@ class StreetOffice(Office):
         if case.power:
             desk = self.enforcement if case.enforce and self.enforcement is not None else self.desk
             finish = self.serve(case, now, model.draws.work(case.work), desk)
-            finish = model.borders.settle(case, now, finish)
-            model.conclude(case, finish, self)
+            model.borders.settle(case, now, finish, self)
         else:
             model.escalation.beyond_powers(self, case, now)
 
@@ -164,7 +163,7 @@ class DistrictCentre(Office):
     def receive(self, case: Case) -> None:
         model = self.model
         now = model.clock.now
-        finish = self.desk.serve(now, model.spec.staffing.triage_hours)
+        finish = self.desk.serve(now, model.draws.work(model.spec.staffing.triage_hours))
         model.relay.forward(self, case, finish)
 
 
@@ -174,5 +173,5 @@ class Hotline(Office):
     def receive(self, case: Case) -> None:
         model = self.model
         now = model.clock.now
-        finish = self.serve(case, now, model.dispatch.intake_hours)
+        finish = self.serve(case, now, model.draws.work(model.dispatch.intake_hours))
         model.dispatch.dispatch(case, finish)

@@ -20,7 +20,7 @@ class Relay:
     # the street reports upward
     def beyond_powers(self, street: StreetOffice, case: Case, now: float) -> None:
         model = self.model
-        finish = street.desk.serve(now, model.spec.staffing.triage_hours)
+        finish = street.desk.serve(now, model.draws.work(model.spec.staffing.triage_hours))
         case.handoffs += 1
         model.clock.at(finish, model.district_centres[case.district].receive, case)
 
@@ -50,7 +50,7 @@ class Relay:
     def bounce(self, dept: Department, case: Case, now: float) -> None:
         """The department pushes the case back; it may be closed on paper, unresolved."""
         model = self.model
-        finish = dept.desk.serve(now, model.spec.staffing.triage_hours)
+        finish = dept.desk.serve(now, model.draws.work(model.spec.staffing.triage_hours))
         case.bounces += 1
         if case.bounces > self.config.max_bounces or \
                 model.draws.uniform() < self.config.paper_close_prob:

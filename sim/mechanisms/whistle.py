@@ -19,7 +19,7 @@ class Whistle:
     def beyond_powers(self, street: StreetOffice, case: Case, now: float) -> None:
         model, cfg, draws = self.model, self.config, self.model.draws
         # the street screens the case and organises the whistle (queued street work)
-        called = street.serve(case, now, model.spec.staffing.triage_hours)
+        called = street.serve(case, now, draws.work(model.spec.staffing.triage_hours))
         window = cfg.report_window_minutes / 60.0
         arrivals = []
         works = []
@@ -34,7 +34,9 @@ class Whistle:
         model.whistle_reports += len(arrivals)
         model.whistle_late_reports += case.late
         start = max(arrivals)
-        case.report_delay = start - called
+        delay = start - called  # the longest over the case's whistles (a reopened ticket
+        if not case.report_delay >= delay:  # whistles again; late_reports adds up over them)
+            case.report_delay = delay
         duration = cfg.joint_work_factor * max(works)
         finish = start + duration
         for unit, arrive in zip(case.depts, arrivals, strict=True):
@@ -47,5 +49,4 @@ class Whistle:
         street.desk.serve_now(start, duration)
         case.whistled = True
         case.first = case.first if case.first == case.first else called
-        finish = model.borders.settle(case, start, finish)
-        model.conclude(case, finish, street)
+        model.borders.settle(case, start, finish, street)
