@@ -190,6 +190,31 @@ def test_fit_recovers_the_demand_level_and_writes_it_back(tiny: Path):
     assert again.timeline[0].note == "a change whose value is fitted"
 
 
+def test_write_back_creates_a_missing_section(tiny: Path):
+    spec, path = calib.load_spec(tiny)
+    spec.parameters = [calib.Parameter(path="satisfaction.resolved_on_time", low=0.5, high=1.0)]
+    changed = calib.apply_values(load_scenario(path), spec.parameters, [0.77])
+    calib.write_back(path, spec.parameters, changed)
+    assert "satisfaction:" in path.read_text()
+    assert load_scenario(path).satisfaction.resolved_on_time == 0.77
+
+
+def test_interrupted_fit_keeps_its_evaluations_and_continues(tiny: Path, tmp_path: Path):
+    spec, path = calib.load_spec(tiny)
+    history = tmp_path / "history.csv"
+    spec.budget = 3
+    _, first = calib.fit(spec, path, log=lambda _: None, history_file=history)
+    kept = pd.read_csv(history)
+    assert len(kept) == len(first) == 3  # written as they finished
+    best = kept.loc[kept["loss"].idxmin()]
+    lines = []
+    _, second = calib.fit(spec, path, log=lines.append, history_file=history)
+    assert "continuing from the best of 3" in lines[0]
+    assert len(second) == 6 and second["loss"].min() <= best["loss"]
+    assert second.iloc[3]["demand.rate_per_10k_per_day"] == pytest.approx(
+        best["demand.rate_per_10k_per_day"])  # the new simplex starts at the earlier best
+
+
 def test_write_back_sets_a_timeline_value(tiny: Path):
     spec, path = calib.load_spec(tiny)
     spec.parameters = [calib.Parameter(path="hotline.reopen_prob", at=dt.date(2019, 6, 1),

@@ -64,8 +64,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         fitted = None
         if not args.report:
-            fitted, history = calib.fit(spec, scenario_path, log)
+            # every evaluation is kept here as it finishes; a fit started again continues
+            history_file = out.parent / f".{out.name}.fit-history.csv"
+            try:
+                fitted, history = calib.fit(spec, scenario_path, log, history_file)
+            except KeyboardInterrupt:
+                log(f"fit interrupted: its evaluations are kept in {history_file}; the same "
+                    "command continues from the best of them")
+                raise
             history.to_csv(tmp / "fit_history.csv", index=False)
+            history_file.unlink(missing_ok=True)
             values = calib.current_values(fitted, spec.parameters)
             if not args.dry_run:
                 calib.write_back(scenario_path, spec.parameters, fitted)

@@ -169,11 +169,13 @@ def relative_errors(values: pd.Series, targets: list[Target]) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------ the fit
-def fit(spec: CalibrationSpec, scenario_path: Path,
-        log: Callable[[str], None] = print) -> tuple[sim.Scenario, pd.DataFrame]:
+def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] = print,
+        history_file: Path | None = None) -> tuple[sim.Scenario, pd.DataFrame]:
     """Minimise the weighted squared relative errors of the fitted targets.
 
-    Returns the fitted scenario and the history of evaluations (parameters, objective).
+    Returns the fitted scenario and the history of evaluations (parameters, objective). With a
+    `history_file`, each evaluation is appended to it as it finishes, so an interrupted fit
+    loses nothing; a fit started again with the file in place continues from its best point.
     """
     from scipy.optimize import minimize
 
@@ -184,8 +186,20 @@ def fit(spec: CalibrationSpec, scenario_path: Path,
     weights = np.array([c.weight for _, c in fitted])
     lows = np.array([p.low for p in spec.parameters])
     span = np.array([p.high for p in spec.parameters]) - lows
-    x0 = np.clip((np.array(current_values(base, spec.parameters)) - lows) / span, 0.0, 1.0)
+    labels = [p.label for p in spec.parameters]
+    start = np.array(current_values(base, spec.parameters))
     history: list[dict[str, float]] = []
+    if history_file is not None and history_file.exists():
+        earlier = pd.read_csv(history_file)
+        if list(earlier.columns) == [*labels, "loss"] and len(earlier):
+            history = earlier.to_dict("records")
+            start = earlier.loc[earlier["loss"].idxmin(), labels].to_numpy(float)
+            log(f"continuing from the best of {len(earlier)} earlier evaluations "
+                f"({history_file})")
+        else:  # another spec's history: start afresh
+            history_file.unlink()
+    x0 = np.clip((start - lows) / span, 0.0, 1.0)
+    done_before = len(history)
     started = time.perf_counter()
 
     def objective(x: np.ndarray) -> float:
@@ -197,9 +211,13 @@ def fit(spec: CalibrationSpec, scenario_path: Path,
         row = {p.label: v for p, v in zip(spec.parameters, values, strict=True)}
         row["loss"] = loss
         history.append(row)
+        if history_file is not None:
+            pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
+                                       header=not history_file.exists())
         best = min(h["loss"] for h in history)
-        log(f"[{len(history)}/{spec.budget}] loss {loss:.4f} (best {best:.4f}), "
-            f"{time.perf_counter() - started:.0f} s")
+        log(f"[{len(history) - done_before}/{spec.budget}] loss {loss:.4f} (best {best:.4f}), "
+            + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "loss")
+            + f"; {time.perf_counter() - started:.0f} s")
         return loss
 
     minimize(objective, x0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(x0),
@@ -229,6 +247,8 @@ def write_back(scenario_path: Path, parameters: list[Parameter], scenario: sim.S
     rt.preserve_quotes = True
     rt.width = 100
     data = rt.load(scenario_path.read_text(encoding="utf-8"))
+    from ruamel.yaml.comments import CommentedMap
+
     stamp = f"fitted by govsim calibrate, {dt.date.today()}"
     for p, value in zip(parameters, current_values(scenario, parameters), strict=True):
         value = _round(_typed(scenario, p, value))
@@ -242,7 +262,7 @@ def write_back(scenario_path: Path, parameters: list[Parameter], scenario: sim.S
         keys = p.path.split(".")
         for key in keys[:-1]:
             if key not in node:
-                node[key] = {}
+                node[key] = CommentedMap()
             node = node[key]
         node[keys[-1]] = value
         node.yaml_add_eol_comment(stamp, keys[-1])
