@@ -1,0 +1,178 @@
+"""`govsim brief`: run (or load) a regime comparison and write a briefing folder.
+
+    govsim brief                                   # the four presets, English
+    govsim brief --lang zh --days 90 --scale 0.05
+    govsim brief fragmented.yaml my-reform.yaml --set ranking.enabled=false
+    govsim brief --from results/compare-seed0      # draw saved runs, recompute nothing
+
+Output (all or nothing, like `govsim compare`): charts/*.png and *.svg, report.html (self-contained),
+report.pdf, key_figures.csv, and the runs it made under results/ (and surge/), which `--from`
+reads back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from sim import api
+from sim.briefing import surge as surge_test
+from sim.briefing.report import write_brief
+from sim.charts.style import LANGS
+from sim.cli import (
+    EXIT_OK,
+    Prepared,
+    _check_target,
+    _common,
+    _console,
+    _load,
+    _missing_parents,
+    _overrides,
+    _remove_empty,
+    _replace_dir,
+    _umask_mode,
+    _unique_labels,
+    prepare,
+)
+from sim.errors import InputError
+from sim.results import Result
+from sim.scenario.loader import PRESETS
+
+MARKER = "report.html"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "brief", help="write a policy briefing: charts, HTML and PDF report",
+        description="Run scenarios with one seed (default: the four presets) or load a "
+                    "`govsim compare` folder, and write a briefing folder: every chart as PNG "
+                    "and SVG, a self-contained HTML report and a PDF of the same (default "
+                    "folder: results/brief-seed<seed>[-zh]).")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="scenario files or preset names (default: " + " ".join(PRESETS) + ")")
+    p.add_argument("--from", dest="source", type=Path, metavar="DIR",
+                   help="a folder written by `govsim compare` (or the results/ folder of a "
+                        "brief): draw its saved runs instead of running anything")
+    p.add_argument("--lang", choices=LANGS, default="en",
+                   help="language of titles, labels and text (default: en)")
+    p.add_argument("--no-surge", action="store_true",
+                   help="skip the extra surge runs when the runs have no demand shock (the "
+                        "surge chart then shows the runs as they are)")
+    _common(p, outputs=True)
+    p.set_defaults(handler=cmd_brief)
+
+
+def load_compare(folder: Path) -> list[tuple[str, Result]]:
+    """The saved runs of a `govsim compare` folder, in its column order."""
+    where = str(folder)
+    if not folder.is_dir():
+        raise InputError(where, "--from", "a folder written by govsim compare",
+                         "a file" if folder.exists() else "no such folder")
+    subs = [d for d in folder.iterdir() if d.is_dir() and (d / "summary.parquet").is_file()]
+    if not subs:
+        raise InputError(where, "--from", "subfolders with saved runs (summary.parquet), as "
+                                          "written by govsim compare", "none")
+    order: list[str] = []
+    comparison = folder / "comparison.csv"
+    if comparison.is_file():
+        try:
+            order = list(pd.read_csv(comparison, index_col=0, nrows=0).columns)
+        except (ValueError, OSError, pd.errors.ParserError):
+            order = []
+    subs.sort(key=lambda d: (order.index(d.name) if d.name in order else len(order), d.name))
+    out = []
+    for d in subs:
+        try:
+            out.append((d.name, Result.load(d)))
+        except InputError:
+            raise
+        except Exception as err:  # noqa: BLE001 - a damaged folder: say which, no traceback
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise InputError(str(d), "--from", "a complete saved run (govsim run or compare)",
+                             first) from None
+    return out
+
+
+def _default_out(args: argparse.Namespace, seed: int | None) -> Path:
+    suffix = "" if args.lang == "en" else f"-{args.lang}"
+    if args.source is not None:
+        return Path("results") / f"brief-{args.source.resolve().name}{suffix}"
+    return Path("results") / f"brief-seed{seed}{suffix}"
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    err = _console(stderr=True)
+    items: list[Prepared] = []
+    loaded: list[tuple[str, Result]] = []
+    seed = None
+    if args.source is not None:
+        if args.files:
+            raise InputError(str(args.source), "--from", "either scenario FILES or --from DIR, "
+                                                        "not both", " ".join(args.files))
+        given = [flag for flag, v in (("--seed", args.seed), ("--days", args.days),
+                                      ("--scale", args.scale), ("--set", args.sets)) if v]
+        if given:
+            raise InputError(str(args.source), "--from", "no run options with --from (the "
+                                                        "saved runs are drawn as they are)",
+                             " ".join(given))
+        loaded = load_compare(args.source)
+    else:
+        files: list[str] = list(args.files) or list(PRESETS)
+        seed = args.seed if args.seed is not None else _load(files[0], _overrides(args)).seed
+        items = [prepare(f, _overrides(args, seed)) for f in files]  # all valid before any run
+        _unique_labels(items)
+    out: Path = args.out or _default_out(args, seed)
+    _check_target(out, MARKER)
+
+    created = _missing_parents(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    started = time.perf_counter()
+
+    def say(text: str) -> None:
+        err.print(text, style="dim", markup=False)
+
+    try:
+        if items:
+            (tmp / "results").mkdir()
+            measures = []
+            for n, item in enumerate(items, 1):
+                spec = item.spec
+                say(f"[{n}/{len(items)}] {item.label}: {spec.days} days, scale {spec.scale:g}, "
+                    f"seed {spec.seed}")
+                result = api.run(str(item.path), overrides=_overrides(args, seed),
+                                 progress=item.label)
+                result.save(tmp / "results" / item.label, csv=not args.no_csv)
+                loaded.append((item.label, result))
+                measures.append(result.measures.rename(item.label))
+            raw = pd.concat(measures, axis=1)
+            raw.index.name = "measure"
+            raw.to_csv(tmp / "results" / "comparison.csv")
+        results = [r for _, r in loaded]
+        surge_runs, surge_note = None, ""
+        if not args.no_surge and not surge_test.has_shocks(results):
+            plan = surge_test.plan(results)
+            surge_runs = surge_test.run_surge(results, plan, progress=say)
+            surge_note = plan.describe(args.lang)
+            (tmp / "surge").mkdir()
+            for (label, _), r in zip(loaded, surge_runs, strict=True):
+                r.save(tmp / "surge" / label, csv=not args.no_csv)
+        write_brief(tmp, results, lang=args.lang, surge=surge_runs, surge_note=surge_note,
+                    progress=lambda s: say(f"      {s}"))
+        for folder in [tmp, *(p for p in tmp.rglob("*") if p.is_dir())]:
+            _umask_mode(folder)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    console = _console()
+    console.print(f"brief written to {out} in {time.perf_counter() - started:.0f} s: "
+                  f"report.html, report.pdf, charts/ (PNG and SVG), key_figures.csv",
+                  markup=False)
+    return EXIT_OK

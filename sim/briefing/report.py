@@ -1,0 +1,574 @@
+"""A briefing folder from finished runs: every chart as PNG and SVG, a self-contained HTML report
+(charts inline, key figures, method note, sources), a PDF of the same and the key figures as CSV.
+
+`write_brief` fills a folder that the caller made; `brief` does it all or nothing (a temporary
+folder moved into place), so a failure or Ctrl-C never leaves half a report.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html
+import io
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from sim import charts
+from sim.charts import style
+from sim.charts.style import Results, Run
+from sim.results import Result
+
+# ------------------------------------------------------------------------------------ words
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Grassroots governance reforms in {city}: what each regime changes",
+        "subtitle": "Simulated comparison of {names}. {period}. Generated {date} by govsim {ver}.",
+        "findings": "Key findings",
+        "figures": "Key figures",
+        "figures.note": "Counts and staff hours in real-city units over the whole period; "
+                        "latencies of resolved problems only.",
+        "charts": "Charts",
+        "method": "Method and data sources",
+        "measure": "Measure",
+        "period": "{days} days from {start}, {scale} of residents simulated, seed {seed}",
+        "lang": "en",
+        "pdf.page": "page {n}",
+        "surge.title": "Surge stress test",
+    },
+    "zh": {
+        "title": "{city}基层治理改革：各模式带来了什么变化",
+        "subtitle": "模拟比较：{names}。{period}。{date}由 govsim {ver} 生成。",
+        "findings": "主要发现",
+        "figures": "关键数据",
+        "figures.note": "数量与工时均按全市实际规模折算，为整个模拟期合计；时间指标仅统计已解决的问题。",
+        "charts": "图表",
+        "method": "方法与数据来源",
+        "measure": "指标",
+        "period": "自{start}起{days}天，模拟{scale}的居民，随机种子{seed}",
+        "lang": "zh-CN",
+        "pdf.page": "第{n}页",
+        "surge.title": "需求激增压力测试",
+    },
+}
+
+CITY_NAMES = {"zh": {"Beijing": "北京", "synthetic": "合成城市"}, "en": {}}
+#: The presets' descriptions in Chinese (a custom scenario's own description is shown as written).
+REGIME_DESCRIPTIONS_ZH = {
+    "fragmented": "多个渠道分散受理；街道看得见但管不了，多数问题上报后由区里延时转给部门；"
+                  "需要多个部门的问题依次办理，存在推诿扯皮和“纸面办结”。",
+    "whistle": "街道对超出自身权限的问题“吹哨”，相关部门30分钟内到场、事不完人不撤，并由街道评价；"
+               "执法力量下沉街道；街巷长巡查发现问题；“6+1+3”机构改革；跨界联合吹哨。",
+    "hotline": "12345一条热线受理全部诉求（更多居民愿意反映）；直派街乡镇；办理时限；每件回访；"
+               "按30/35/35评分、每月排名，排名压力提高投入、减少推诿。",
+    "proactive": "每月一题：从诉求记录中选题，针对热点地区开展源头治理（有滞后与人力成本）；"
+                 "主动巡查（供暖季前检查供暖等）；431项执法权下放街乡。",
+}
+
+#: (key, label en, label zh, summary column or derived key, format of `sim.cli.FORMATS`)
+KEY_FIGURES: tuple[tuple[str, str, str, str], ...] = (
+    ("Median time from occurrence to resolution (days)", "从发生到解决的时间中位数（天）",
+     "latency_occurrence_h_median", "days"),
+    ("90th percentile of that time (days)", "上述时间的第90百分位（天）",
+     "latency_occurrence_h_p90", "days"),
+    ("Median time from report to resolution (days)", "从登记到解决的时间中位数（天）",
+     "latency_report_h_median", "days"),
+    ("Problems that occurred", "发生的问题", "occurred", "count"),
+    ("Share of them resolved", "其中得到解决的比例", "=resolved_share", "pct"),
+    ("Share never reported", "从未被反映的比例", "=never_share", "pct"),
+    ("Response rate", "响应率", "response_rate", "pct"),
+    ("Resolution rate (closed cases)", "解决率（办结案件）", "resolution_rate", "pct"),
+    ("Satisfaction rate", "满意率", "satisfaction_rate", "pct"),
+    ("Score 30/35/35", "综合得分 30/35/35", "score", "pct"),
+    ("Hand-offs per case", "每件转办次数", "handoffs_per_case", "ratio"),
+    ("Staff hours: street offices", "工时：街道（乡镇）", "street_staff_hours", "hours"),
+    ("Staff hours: street enforcement teams", "工时：街道综合执法队", "enforcement_staff_hours",
+     "hours"),
+    ("Staff hours: departments", "工时：职能部门", "department_staff_hours", "hours"),
+    ("Staff hours: 12345 hotline", "工时：12345热线", "hotline_staff_hours", "hours"),
+    ("Overtime hours, all units", "加班工时（全部单位）", "=overtime", "hours"),
+    ("Utilisation: street offices", "利用率：街道（乡镇）", "street_utilisation", "pct"),
+    ("Utilisation: departments", "利用率：职能部门", "department_utilisation", "pct"),
+)
+
+
+def _derived(m: pd.Series, key: str) -> float:
+    occurred = float(m.get("occurred", float("nan")))
+    if key == "=resolved_share":
+        return float(m.get("resolved", float("nan"))) / occurred if occurred else float("nan")
+    if key == "=never_share":
+        return float(m.get("never_reported", float("nan"))) / occurred if occurred else math.nan
+    if key == "=overtime":
+        values = [float(v) for k, v in m.items() if str(k).endswith("_overtime_hours")]
+        values = [v for v in values if not math.isnan(v)]
+        return sum(values) if values else float("nan")
+    raise KeyError(key)
+
+
+def key_figures(rs: list[Run], lang: str) -> tuple[list[str], list[list[str]], pd.DataFrame]:
+    """(column labels, formatted rows, raw numbers) of the key-figures table."""
+    from sim.cli import _cell
+
+    raw = {}
+    rows = []
+    for en, zh, column, fmt in KEY_FIGURES:
+        label = zh if lang == "zh" else en
+        cells, numbers = [], []
+        for run in rs:
+            m = run.result.measures.copy()
+            if column.startswith("="):
+                m[column] = _derived(m, column)
+            cells.append(_cell(m, column, fmt))
+            value = m.get(column)
+            numbers.append(float(value) if value is not None else float("nan"))
+        rows.append([label, *cells])
+        raw[label] = numbers
+    table = pd.DataFrame(raw, index=[r.label for r in rs]).T
+    table.index.name = TEXT[lang]["measure"]
+    return [r.label for r in rs], rows, table
+
+
+# ----------------------------------------------------------------------------------- charts
+@dataclass
+class ChartPage:
+    """One chart of the brief: its file stem, section heading, reading guide and figure."""
+
+    stem: str
+    heading: str
+    caption: str
+    figure: Figure
+
+    @property
+    def finding(self) -> str:
+        text = re.sub(r"(?<=[^\x00-\x7f])\n|\n(?=[^\x00-\x7f])", "", self.figure.get_suptitle())
+        return text.replace("\n", " ")  # the title's line breaks: none between CJK glyphs
+
+
+_CHARTS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("01_latency", "How long residents wait", "居民要等多久",
+     ("Each curve is the share of resolved problems resolved within the time on the axis; the "
+     "further left, the faster. Markers: median and 90th percentile."),
+     "每条曲线表示在横轴时间内已解决问题的比例，越靠左越快。标记：中位数与第90百分位。"),
+    ("02_funnel", "What happens to the problems that occur", "发生的问题最终如何",
+     ("From every problem that occurs to those reported or found, resolved, closed without "
+     "being resolved, never reported or prevented."),
+     "从所有发生的问题，到被反映或发现、得到解决、办结未解决、从未被反映或被预防的问题。"),
+    ("03_workload", "Who carries the load", "谁在承担工作量",
+     ("Staff hours worked per week by each kind of unit (top) and how busy each street office "
+     "is over the period (bottom)."),
+     "上：各类单位每周实际工时；下：各街道（乡镇）在模拟期内的工作负荷。"),
+    ("04_rates", "Response, resolution and satisfaction month by month", "逐月响应率、解决率与满意率",
+     ("Monthly rates per regime; where the run is Beijing's reform timeline, Beijing's "
+     "published figures are overlaid."),
+     "各模式的逐月比率；若模拟为北京改革时间线，叠加北京公布的数据。"),
+    ("05_surge", "Under a surge", "需求激增时",
+     "Open cases and waiting times day by day through a demand shock (shaded).",
+     "需求冲击期间（阴影）逐日在办案件与等待时间。"),
+    ("06_map", "Where residents wait longest", "哪里等待最久",
+     "Each street coloured by the median time from occurrence to resolution of its problems.",
+     "各街道按其问题从发生到解决的时间中位数着色。"),
+    ("07_rankings", "Monthly rankings of units", "单位月度排名",
+     ("The four classes of the monthly 30/35/35 ranking, and each street office's class month "
+     "by month."),
+     "月度30/35/35评分的四个类别，以及各街道（乡镇）的逐月类别。"),
+)
+
+_MAKERS: dict[str, Callable[[Results, Results | None, str], Figure]] = {
+    "01_latency": lambda r, s, lang: charts.latency(r, lang=lang),
+    "02_funnel": lambda r, s, lang: charts.funnel(r, lang=lang),
+    "03_workload": lambda r, s, lang: charts.workload(r, lang=lang),
+    "04_rates": lambda r, s, lang: charts.rates(r, lang=lang),
+    "05_surge": lambda r, s, lang: charts.surge(s if s is not None else r, lang=lang),
+    "06_map": lambda r, s, lang: charts.city_map(r, measure="latency", lang=lang),
+    "07_rankings": lambda r, s, lang: charts.rankings(r, lang=lang),
+}
+
+
+def make_charts(results: Sequence[Result], surge: Sequence[Result] | None, lang: str,
+                progress: Callable[[str], None] | None = None) -> list[ChartPage]:
+    """Every chart of the brief, in reading order (rankings only if some run ranks units)."""
+    pages = []
+    for stem, en, zh, cap_en, cap_zh in _CHARTS:
+        if stem == "07_rankings" and all(r.rankings.empty for r in results):
+            continue
+        if progress:
+            progress(stem)
+        fig = _MAKERS[stem](list(results), list(surge) if surge else None, lang)
+        pages.append(ChartPage(stem, zh if lang == "zh" else en,
+                               cap_zh if lang == "zh" else cap_en, fig))
+    return pages
+
+
+# ------------------------------------------------------------------------------ method note
+def _target_sources() -> list[str]:
+    raw = resources.files("sim.data").joinpath("beijing_targets.csv").read_text("utf-8")
+    seen: list[str] = []
+    for row in csv.DictReader(io.StringIO(raw)):
+        if row["source"] not in seen:
+            seen.append(row["source"])
+    return seen
+
+
+def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[str, list[str]]]:
+    """(heading, paragraphs) of the method note: what was run, how to read it, sources."""
+    specs = [r.result.scenario for r in rs]
+    meta = rs[0].result.meta
+    city = str(meta.get("city", specs[0].city.source))
+    streets, pop = meta.get("streets", "?"), meta.get("population")
+    pop_text = f"{pop:,}" if isinstance(pop, int | float) else "?"
+    seeds = sorted({s.seed for s in specs})
+    timeline = any(getattr(s, "timeline", None) for s in specs)
+    regimes = []
+    for r in rs:
+        spec = r.result.scenario
+        desc = spec.description.strip()
+        if lang == "zh" and spec.name == spec.regime:
+            desc = REGIME_DESCRIPTIONS_ZH.get(spec.regime, desc)
+        regimes.append((r.label, desc))
+    targets = "; ".join(_target_sources())
+    if lang == "zh":
+        sims = [
+            (f"govsim 是一个基于主体的模拟模型（Mesa + SimPy）：居民、街道（乡镇）、职能部门、区指挥中心和"
+            f"12345热线各自按规则行动，模型每天推进一步。城市：{CITY_NAMES['zh'].get(city, city)}，"
+            f"{streets}个街道（乡镇），{pop_text}名居民。"),
+            (f"所有模式使用相同的随机种子（{', '.join(map(str, seeds))}），即共同随机数：差异来自机制，"
+            f"而非随机波动。为节省时间只模拟部分居民（并按比例配置人员），数量按全市规模折算。"),
+        ]
+        read = [
+            ("等待时间从问题发生算起（居民的真实代价），也给出从登记算起的时间（热线看到的时间）；"
+            "只统计已解决的问题。解决率、满意率按办结案件计算；响应率为在时限内有单位接手的比例。"),
+        ]
+        caveat = ("本模拟为北京改革时间线，参数已按公布数据校准。" if timeline else
+                  "参数为合理的默认值，尚未按北京公布数据校准：请把结果理解为机制之间的比较，而非预测。")
+        sources = [
+            ("各区人口：第七次全国人口普查（2020年）；街道、乡镇数量：国家统计局2022年统计用区划代码"
+            "（sim/data/beijing_districts_sources.md）。"),
+            ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
+            "（sim/data/categories_sources.md）。"),
+            f"公布的热线数据：{targets}（sim/data/beijing_targets.csv）。",
+            "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 MODEL.md）。",
+        ]
+        out = [("模拟了什么", sims),
+               ("各模式", [f"{label}：{desc}" if desc else label for label, desc in regimes]),
+               ("如何阅读", read)]
+        if surge_note:
+            out.append(("需求激增压力测试", [surge_note]))
+        out += [("注意", [caveat]), ("数据来源", sources)]
+        return out
+    sims = [
+        (f"govsim is an agent-based model (Mesa + SimPy): residents, street offices, departments, "
+        f"district centres and the 12345 hotline each act by rules, one day per step. City: "
+        f"{city}, {streets} streets, towns and townships, {pop_text} residents."),
+        (f"Every regime ran with the same seed ({', '.join(map(str, seeds))}), i.e. common random "
+        f"numbers: differences come from the mechanisms, not from chance. A share of residents is "
+        f"simulated (with staff in proportion) and counts are scaled up to the real city."),
+    ]
+    read = [
+        ("Waiting time is counted from occurrence (the resident's real cost) and from report (what "
+        "the hotline sees), over resolved problems. Resolution and satisfaction rates are over "
+        "closed cases; the response rate is the share of cases taken up by a unit within the "
+        "response limit."),
+    ]
+    caveat = ("This run is Beijing's reform timeline, with parameters calibrated to the published "
+              "figures." if timeline else
+              "Parameters are plausible defaults, not yet calibrated to Beijing's published "
+              "figures: read the results as comparisons of mechanisms, not as forecasts.")
+    sources = [
+        ("District populations: 7th national census (2020); numbers of streets, towns and "
+        "townships: NBS statistical division codes 2022 (sim/data/beijing_districts_sources.md)."),
+        ("Problem categories and volumes: Beijing 12345 annual report 2020 (Beijing News, "
+        "2021-01-08); the rest are stated assumptions (sim/data/categories_sources.md)."),
+        f"Published hotline figures: {targets} (sim/data/beijing_targets.csv).",
+        ("Mechanisms: Chinese news and report texts on the whistle, respond-on-receipt and "
+        "act-before-complaint reforms (MODEL.md)."),
+    ]
+    out = [("What was simulated", sims),
+           ("The regimes", [f"{label}: {desc}" if desc else label for label, desc in regimes]),
+           ("How to read it", read)]
+    if surge_note:
+        out.append(("Surge stress test", [surge_note]))
+    out += [("Caveat", [caveat]), ("Data sources", sources)]
+    return out
+
+
+# ------------------------------------------------------------------------------------ HTML
+_CSS = """
+@font-face { font-family: "govsim-cjk"; src: url(data:font/woff;base64,%(font)s) format("woff"); }
+body { font-family: %(stack)s; color: #222; max-width: 62rem; margin: 2rem auto;
+       padding: 0 1.2rem; line-height: 1.5; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; }
+h2 { font-size: 1.25rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem;
+     margin-top: 2.2rem; }
+h3 { font-size: 1.02rem; margin-bottom: .2rem; }
+.sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; font-size: .9rem; margin: .6rem 0; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e3e3e3; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { border-bottom: 2px solid #999; }
+.swatch { display: inline-block; width: .8em; height: .8em; margin-right: .3em;
+          vertical-align: baseline; border: 1px solid #333; }
+figure { margin: 1rem 0 2rem; page-break-inside: avoid; }
+figure img { width: 100%%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .9rem; }
+.note { color: #666; font-size: .85rem; }
+@media print { body { max-width: none; margin: 0; } h2 { page-break-before: auto; } }
+"""
+
+
+def _font_subset(text: str) -> str:
+    """The CJK font cut down to the characters of the page, base64 (so Chinese text shows on a
+    machine without Chinese fonts, at a few kilobytes)."""
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"
+    options.name_IDs = ["*"]
+    font = subset.load_font(str(style.cjk_font_path()), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text))))
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    subset.save_font(font, buf, options)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _svg(fig: Figure, lang: str) -> bytes:
+    buf = io.BytesIO()
+    with style.context(lang):
+        fig.savefig(buf, format="svg")
+    return buf.getvalue()
+
+
+def render_html(rs: list[Run], pages: list[ChartPage], svgs: dict[str, bytes], lang: str,
+                head: tuple[str, str], note: list[tuple[str, list[str]]]) -> str:
+    """The report as one HTML page: fonts, charts and styles inline, no link needed to view."""
+    t = TEXT[lang]
+    e = html.escape
+    columns, rows, _ = key_figures(rs, lang)
+    words = [*head, *t.values(), *columns, *(c for row in rows for c in row),
+             *(p.finding + p.heading + p.caption for p in pages),
+             *(h + "".join(ps) for h, ps in note)]  # all the page's text, for the font subset
+    body: list[str] = [(f"<header><h1>{e(head[0])}</h1><p class=\"sub\">{e(head[1])}</p>"
+                       "</header>")]
+    body.append(f"<section><h2>{e(t['findings'])}</h2><ul>")
+    body += [f"<li>{e(p.finding)}</li>" for p in pages]
+    body.append("</ul></section>")
+    body.append(f"<section><h2>{e(t['figures'])}</h2><table><thead><tr>"
+                f"<th>{e(t['measure'])}</th>")
+    for run in rs:
+        body.append(f"<th><span class=\"swatch\" style=\"background:{run.style.color}\"></span>"
+                    f"{e(run.label)}</th>")
+    body.append("</tr></thead><tbody>")
+    for row in rows:
+        body.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+    body.append(f"</tbody></table><p class=\"note\">{e(t['figures.note'])}</p></section>")
+    body.append(f"<section><h2>{e(t['charts'])}</h2>")
+    for n, p in enumerate(pages, 1):
+        data = base64.b64encode(svgs[p.stem]).decode("ascii")
+        body.append(f"<h3 id=\"{p.stem}\">{n}. {e(p.heading)}</h3><figure>"
+                    f"<img src=\"data:image/svg+xml;base64,{data}\" alt=\"{e(p.finding)}\">"
+                    f"<figcaption>{e(p.caption)}</figcaption></figure>")
+    body.append("</section>")
+    body.append(f"<section><h2>{e(t['method'])}</h2>")
+    for heading, paragraphs in note:
+        body.append(f"<h3>{e(heading)}</h3>" + "".join(f"<p>{e(x)}</p>" for x in paragraphs))
+    body.append("</section>")
+    page_text = "\n".join(body)
+    stack = ('"Noto Sans CJK SC", "govsim-cjk", "Helvetica Neue", Arial, sans-serif'
+             if lang == "zh" else '"Helvetica Neue", Arial, "Noto Sans CJK SC", "govsim-cjk", '
+             'sans-serif')
+    css = _CSS % {"font": _font_subset("".join(words)), "stack": stack}
+    return (f"<!doctype html>\n<html lang=\"{t['lang']}\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<meta name=\"generator\" content=\"govsim\">\n<title>{e(head[0])}</title>\n"
+            f"<style>{css}</style>\n</head>\n<body>\n{page_text}\n</body>\n</html>\n")
+
+
+# ------------------------------------------------------------------------------------- PDF
+A4 = (8.27, 11.69)
+
+
+class _TextPages:
+    """Flow headings, paragraphs and tables down A4 pages drawn with matplotlib (the same fonts
+    as the charts, so Chinese needs nothing from the system)."""
+
+    MARGIN = 0.8
+
+    def __init__(self, pdf: PdfPages, lang: str):
+        self.pdf, self.lang = pdf, lang
+        self.fig: Figure | None = None
+        self.y = 0.0
+
+    def _page(self) -> Figure:
+        if self.fig is None:
+            self.fig = Figure(figsize=A4)
+            self.y = A4[1] - self.MARGIN
+        return self.fig
+
+    def _need(self, height: float) -> Figure:
+        if self.fig is not None and self.y - height < self.MARGIN:
+            self.flush()
+        return self._page()
+
+    def flush(self) -> None:
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            self.fig = None
+
+    def text(self, content: str, size: float, *, color: str = style.INK, gap: float = 0.08,
+             bold: bool = False) -> None:
+        width = A4[0] - 2 * self.MARGIN
+        wrapped = style.wrap(content, self.lang, width, size * (0.95 if self.lang == "zh"
+                                                                 else 1.0))
+        for line in wrapped.split("\n"):
+            height = size * 1.45 / 72
+            fig = self._need(height)
+            fig.text(self.MARGIN / A4[0], self.y / A4[1], line, fontsize=size, color=color,
+                     va="top", ha="left",
+                     fontweight=style.weight(self.lang) if bold else "normal")
+            self.y -= height
+        self.y -= gap
+
+    def table(self, header: list[str], rows: list[list[str]], size: float = 7.5) -> None:
+        row_h = size * 1.9 / 72
+        height = row_h * (len(rows) + 1)
+        fig = self._need(min(height, A4[1] - 2 * self.MARGIN))
+        width = A4[0] - 2 * self.MARGIN
+        ax = fig.add_axes((self.MARGIN / A4[0], (self.y - height) / A4[1], width / A4[0],
+                           height / A4[1]))
+        ax.set_axis_off()
+        first = 0.44 if len(header) > 3 else 0.5
+        rest = (1 - first) / max(1, len(header) - 1)
+        tab = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="right",
+                       colLoc="right", colWidths=[first] + [rest] * (len(header) - 1),
+                       bbox=(0, 0, 1, 1))
+        tab.auto_set_font_size(False)
+        tab.set_fontsize(size)
+        for (r, c), cell in tab.get_celld().items():
+            cell.set_edgecolor("#DDDDDD")
+            cell.set_linewidth(0.4)
+            if c == 0:
+                cell.set_text_props(ha="left")
+                cell.PAD = 0.02
+            if r == 0:
+                cell.set_facecolor("#F2F2F2")
+        self.y -= height + 0.15
+
+
+def render_pdf(path: Path, rs: list[Run], pages: list[ChartPage], lang: str,
+               head: tuple[str, str], note: list[tuple[str, list[str]]]) -> None:
+    """The same report as a PDF: A4 text pages (findings, key figures, method), then one page
+    per chart at the chart's own size."""
+    t = TEXT[lang]
+    columns, rows, _ = key_figures(rs, lang)
+    with style.context(lang), PdfPages(path, metadata={"Title": head[0],
+                                                        "Creator": "govsim"}) as pdf:
+        flow = _TextPages(pdf, lang)
+        flow.text(head[0], 17, bold=True, gap=0.05)
+        flow.text(head[1], 9, color=style.MUTED, gap=0.25)
+        flow.text(t["findings"], 12.5, bold=True)
+        for n, p in enumerate(pages, 1):
+            flow.text(f"{n}. {p.finding}", 9.5, gap=0.04)
+        flow.y -= 0.2
+        flow.text(t["figures"], 12.5, bold=True)
+        flow.table([t["measure"], *columns], rows)
+        flow.text(t["figures.note"], 7.5, color=style.MUTED, gap=0.2)
+        flow.flush()
+        flow.text(t["method"], 12.5, bold=True, gap=0.12)
+        for heading, paragraphs in note:
+            flow.text(heading, 10.5, bold=True, gap=0.03)
+            for para in paragraphs:
+                flow.text(para, 9, gap=0.1)
+        flow.flush()
+        for p in pages:
+            pdf.savefig(p.figure)
+
+
+# ----------------------------------------------------------------------------------- brief
+def headline(rs: list[Run], lang: str) -> tuple[str, str]:
+    """The report's title and subtitle (runs, period, date, version)."""
+    t = TEXT[lang]
+    specs = [r.result.scenario for r in rs]
+    city = str(rs[0].result.meta.get("city", specs[0].city.source))
+    city = CITY_NAMES[lang].get(city, city)
+    names = ("、" if lang == "zh" else ", ").join(r.label for r in rs)
+    s = specs[0]
+    period = t["period"].format(days="/".join(sorted({str(x.days) for x in specs})),
+                                start=s.start_date.isoformat(),
+                                scale="/".join(sorted({f"{100 * x.scale:g}%" for x in specs})),
+                                seed="/".join(sorted({str(x.seed) for x in specs})))
+    return (t["title"].format(city=city),
+            t["subtitle"].format(names=names, period=period, date=dt.date.today().isoformat(),
+                                 ver=style._version()))
+
+
+def write_brief(folder: Path, results: Sequence[Result], *, lang: str = "en",
+                surge: Sequence[Result] | None = None, surge_note: str = "",
+                progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write the brief into an existing `folder`: charts/*.png|svg, report.html, report.pdf and
+    key_figures.csv. Returns the files written."""
+    style.check_lang(lang)
+    rs = style.runs(list(results), lang)
+    pages = make_charts(results, surge, lang, progress)
+    chart_dir = folder / "charts"
+    chart_dir.mkdir(exist_ok=True)
+    written: list[Path] = []
+    svgs: dict[str, bytes] = {}
+    with style.context(lang):
+        for p in pages:
+            if progress:
+                progress(f"saving {p.stem}")
+            p.figure.savefig(chart_dir / f"{p.stem}.png", dpi=200)
+            svgs[p.stem] = _svg(p.figure, lang)
+            (chart_dir / f"{p.stem}.svg").write_bytes(svgs[p.stem])
+            written += [chart_dir / f"{p.stem}.png", chart_dir / f"{p.stem}.svg"]
+    head = headline(rs, lang)
+    note = method_note(rs, lang, surge_note)
+    if progress:
+        progress("report.html")
+    (folder / "report.html").write_text(render_html(rs, pages, svgs, lang, head, note),
+                                        encoding="utf-8")
+    if progress:
+        progress("report.pdf")
+    render_pdf(folder / "report.pdf", rs, pages, lang, head, note)
+    _, _, table = key_figures(rs, lang)
+    table.to_csv(folder / "key_figures.csv", encoding="utf-8")
+    written += [folder / "report.html", folder / "report.pdf", folder / "key_figures.csv"]
+    return written
+
+
+def brief(results: Sequence[Result], out: str | Path, *, lang: str = "en",
+          surge: Sequence[Result] | None = None, surge_note: str = "") -> Path:
+    """Write a briefing folder at `out`, all or nothing (an earlier folder there is replaced only
+    once the new one is complete)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write_brief(tmp, results, lang=lang, surge=surge, surge_note=surge_note)
+        _finalise(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _finalise(tmp: Path, out: Path) -> None:
+    from sim.cli import _replace_dir, _umask_mode
+
+    for folder, _, _ in os.walk(tmp):
+        _umask_mode(Path(folder))
+    _replace_dir(tmp, out)
+
