@@ -4,7 +4,7 @@ Statistical checks use fixed seeds. The textbook cases are judged like `govsim v
 --quick`: every check's p-value goes through Holm's procedure over the whole suite, so when the
 engine is right the chance that *any* check fails is at most 1 % - and stays so however the
 random streams shift as the engine changes (a per-check 99 % interval alone would flag about
-one of the ~50 checks in two runs out of five).
+one of the ~60 checks in almost half of the runs).
 """
 
 from __future__ import annotations
@@ -107,6 +107,19 @@ def test_a_textbook_street_is_an_mmc_desk():
     assert (desk.servers, desk.speed, desk.hours) == (5, 1.0, 24.0)
 
 
+def test_street_dept_tandem_is_the_relay_with_exponential_triage():
+    # street (1 server) triages, the district centre (2) triages, the department (2) works;
+    # the relay delay is 0 and the triage is drawn like all work (work_cv 1: exponential)
+    spec = validate(vc.street_dept_case(1, 2, 0.8).scenario(QUICK))
+    assert spec.staffing.triage_hours > 0 and spec.staffing.work_cv == 1.0
+    assert spec.fragmented.relay_delay_hours == 0.0
+    model = GovernanceModel(spec)
+    dept = next(d for d in model.departments if d.name == f"{vc.DISTRICT}:{vc.LEAD}")
+    desks = [model.streets[0].desk, model.district_centres[0].desk, dept.desk]
+    assert [(d.servers, d.speed, d.hours) for d in desks] == [(1, 1.0, 24.0), (2, 1.0, 24.0),
+                                                               (2, 1.0, 24.0)]
+
+
 @pytest.fixture(scope="module")
 def quick_rows() -> dict[str, list[Row]]:
     """The whole `--quick` suite, judged as one family (about 40 s on one core)."""
@@ -127,7 +140,8 @@ def _params():
 @pytest.mark.parametrize("name", list(_params()))
 def test_case_agrees_with_theory(name, quick_rows):
     # M/M/c for c in 1, 2, 5, 20 and loads 0.5, 0.8, 0.95 (Wq, W, L); M/D/1 and M/G/1
-    # (Pollaczek-Khinchine); the department tandem (Jackson); the whistle's report delays.
+    # (Pollaczek-Khinchine); the street -> district centre -> department and department ->
+    # department tandems (Jackson); the border network (Kelly); the whistle's report delays.
     rows = quick_rows[name]
     assert rows
     bad = [f"{r.measure}: theory {r.theory:.4g}, simulated {r.simulated:.4g} "
@@ -136,10 +150,16 @@ def test_case_agrees_with_theory(name, quick_rows):
     assert not bad, bad
 
 
-def test_quick_suite_covers_the_issue():
+def test_quick_suite_covers_the_issue(quick_rows):
     names = {c.name for c in QUICK_CASES}
     assert {f"M/M/{c} rho={rho:g}" for c in (1, 2, 5, 20) for rho in (0.5, 0.8, 0.95)} <= names
-    assert any(c.tags == ("tandem",) for c in QUICK_CASES)
+    tandems = [c.name for c in QUICK_CASES if c.tags == ("tandem",)]
+    assert any(n.startswith("tandem street M/M/") and "-> dept M/M/" in n for n in tandems)
+    assert any(" x2 " in n for n in tandems)  # department -> department
+    # the street -> department tandem checks each stage's mean sojourn against theory
+    street_dept = next(n for n in tandems if n.startswith("tandem street"))
+    sojourns = [r.measure for r in quick_rows[street_dept] if "mean sojourn W" in r.measure]
+    assert [m.split(" (")[0] for m in sojourns] == ["street", "district centre", "dept"]
     assert any(c.tags == ("whistle",) for c in QUICK_CASES)
 
 

@@ -325,8 +325,8 @@ def mg1_case(cv: float, load: float) -> Case:
 def tandem_case(servers: int, load: float) -> Case:
     """Jackson tandem: a two-department problem handled by one department, then the other.
 
-    The fragmented path with its delays set to zero: the street (no powers, no triage time)
-    reports it, the district relays it at once to the lead department, which hands it on to
+    The fragmented path with its delays set to zero: the street and the district centre (no
+    triage time, so no queue) pass it at once to the lead department, which hands it on to
     the second one when done. Both departments get `servers` staff.
     """
     name = f"tandem M/M/{servers} x2 rho={load:g}"
@@ -362,9 +362,70 @@ def tandem_case(servers: int, load: float) -> Case:
                             [r["total_w"] for r in reps], confidence, note))
         return out
 
-    return Case(name, f"street -> dept -> dept tandem, "
+    return Case(name, f"dept -> dept tandem, "
                 f"M/M/{servers} stages, load {load:g}", scenario, measure, rows,
                 tags=("tandem",))
+
+
+def street_dept_case(street_servers: int, dept_servers: int, load: float,
+                     centre_servers: int | None = None) -> Case:
+    """Jackson tandem street -> district centre -> department: the fragmented relay itself.
+
+    The street has no powers over the case: it triages it (exponential, `triage_hours`) and
+    reports it up; the district centre triages it too (same law, on its own desk) and relays
+    it with `relay_delay_hours: 0` to the one department, whose work is exponential. Every
+    stage is FCFS with exponential work, so by Burke each is an M/M/c queue at the arrival
+    rate. The street and the department run at `load`; the district centre (by default twice
+    the street's staff) at half of it, as triage there takes as long as at the street.
+    """
+    centre = centre_servers or 2 * street_servers
+    name = f"tandem street M/M/{street_servers} -> dept M/M/{dept_servers} rho={load:g}"
+    dept = f"{DISTRICT}:{LEAD}"
+
+    def times(size: Size) -> tuple[float, float, float, float]:
+        """(customers per day, per hour, mean triage hours, mean department work hours)."""
+        per_day, lam, triage = _rates(size, load, street_servers)
+        return per_day, lam, triage, load * dept_servers / lam
+
+    def scenario(size: Size) -> dict[str, Any]:
+        per_day, _, triage, work = times(size)
+        # one department type carries all the work, so it gets all of dept_staff_per_10k
+        return textbook(arrivals_per_day=per_day, work_hours=work, size=size,
+                        name=f"street-dept-{street_servers}-{dept_servers}-{load:g}",
+                        street_staff=float(street_servers),
+                        category={"street_power": 0.0, "departments": [LEAD]},
+                        staffing={"triage_hours": triage, "dept_staff_per_10k": dept_servers,
+                                  "district_centre_staff_per_10k": centre},
+                        fragmented={"relay_delay_hours": 0.0})
+
+    def measure(result: Result) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for i, unit in enumerate((STREET, DISTRICT, dept), 1):
+            out |= {f"{i}_{k}": v for k, v in _unit_sums(result, unit).items()}
+        out["total_w"] = out["1_w"] + out["2_w"] + out["3_w"]
+        return out
+
+    def rows(size: Size, reps: list[dict[str, float]], confidence: float) -> list[Row]:
+        _, lam, triage, work = times(size)
+        stages = theory.tandem(lam, [(1.0 / triage, street_servers), (1.0 / triage, centre),
+                                     (1.0 / work, dept_servers)])
+        labels = (f"street (triage, M/M/{street_servers})",
+                  f"district centre (triage, M/M/{centre})", f"dept (M/M/{dept_servers})")
+        note = (f"Burke/Jackson: triage 1/mu = {triage:.3g} h, department 1/mu = {work:.3g} h, "
+                "relay delay 0")
+        out = []
+        for i, (stage, label) in enumerate(zip(stages, labels, strict=True), 1):
+            if stage.p_wait * size.customers * LOAD_WEIGHT.get(load, 1.0) >= MIN_WAITING:
+                out.append(mean_row(name, f"{label}: mean wait Wq", "h", stage.wq,
+                                    [r[f"{i}_wq"] for r in reps], confidence, note))
+            out.append(mean_row(name, f"{label}: mean sojourn W", "h", stage.w,
+                                [r[f"{i}_w"] for r in reps], confidence, note))
+        out.append(mean_row(name, "all stages: mean sojourn", "h", sum(s.w for s in stages),
+                            [r["total_w"] for r in reps], confidence, note))
+        return out
+
+    return Case(name, f"street -> district centre -> dept tandem (exponential triage), "
+                f"load {load:g}", scenario, measure, rows, tags=("tandem",))
 
 
 def border_case(load: float) -> Case:
@@ -502,7 +563,11 @@ def all_cases(quick: bool = False) -> list[Case]:
     """Every case `govsim validate-engine` runs, in table order."""
     cases = [mmc_case(c, rho) for c in SERVERS for rho in LOADS]
     cases += [mg1_case(0.0, 0.8), mg1_case(2.0, 0.8)]
-    cases += [tandem_case(2, 0.8)] if quick else [tandem_case(1, 0.9), tandem_case(3, 0.8)]
+    if quick:
+        cases += [street_dept_case(1, 2, 0.8), tandem_case(2, 0.8)]
+    else:
+        cases += [street_dept_case(1, 2, 0.8), street_dept_case(3, 1, 0.9),
+                  tandem_case(1, 0.9), tandem_case(3, 0.8)]
     cases += [border_case(0.7), whistle_case()]
     return cases
 

@@ -54,7 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add `validate-engine` to the `govsim` command."""
     p = subparsers.add_parser(
         "validate-engine", help="check the engine against queueing theory",
-        description="Run textbook queueing cases (M/M/c, M/G/1, a Jackson tandem, a border "
+        description="Run textbook queueing cases (M/M/c, M/G/1, Jackson tandems street -> "
+                    "district centre -> department and department -> department, a border "
                     "network, the whistle's report rule) as ordinary scenarios and compare "
                     "each measure with theory: the theoretical value must lie in the "
                     "replications' confidence interval. Prints the table and writes it "
