@@ -7,6 +7,7 @@ problems drawn, SimPy run through the day's events, then trust updated and the d
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -26,7 +27,7 @@ from sim.agents import (
 from sim.city import City, beijing_city, load_city, synthetic_city
 from sim.city.city import DEPARTMENT_TYPES
 from sim.demand import Demand
-from sim.engine.clock import Action, Clock
+from sim.engine.clock import Clock
 from sim.engine.desk import Desk
 from sim.engine.draws import Draws
 from sim.engine.ledger import OPEN, Ledger
@@ -55,7 +56,15 @@ def make_city(config: CityConfig) -> City:
 
 class Feed:
     """Hands one day's entering cases to the channels in order of entry, one event at a time,
-    so the event heap holds one entry per day instead of the whole day's demand."""
+    so the event heap holds one entry per day instead of the whole day's demand.
+
+    A case handed on is dropped from the feed's list, so a closed case is freed at once rather
+    than when the day's last report arrives (days later), which keeps memory and the garbage
+    collector's work to the cases actually in flight.
+
+    Each case's event is placed (`Clock.reserve`) just before the previous case is handed on,
+    as if scheduled then; when nothing else is due before it, it runs at once without touching
+    the heap (`Clock.run_inline`), which saves a heap push and pop for most cases."""
 
     __slots__ = ("model", "cases", "i")
 
@@ -69,11 +78,20 @@ class Feed:
             self.model.clock.at(self.cases[0].entered, self.fire, self)
 
     def fire(self, _self: Feed) -> None:
-        case = self.cases[self.i]
-        self.i += 1
-        if self.i < len(self.cases):
-            self.model.clock.at(self.cases[self.i].entered, self.fire, self)
-        self.model.channels.enter(case)
+        model, cases = self.model, self.cases
+        clock = model.clock
+        n = len(cases)
+        while True:
+            case = cases[self.i]
+            cases[self.i] = None  # handed on: the feed no longer keeps it alive
+            self.i += 1
+            if self.i >= n:
+                model.channels.enter(case)
+                return
+            place = clock.reserve(cases[self.i].entered)
+            model.channels.enter(case)
+            if not clock.run_inline(place, self.fire, self):
+                return
 
 
 class GovernanceModel(mesa.Model):
@@ -129,6 +147,7 @@ class GovernanceModel(mesa.Model):
         self.ranking = Ranking(self, int(self.day_month[self.total_days - 1]) + 1)
         self.themes = Themes(self)
         self.demand: Demand | None = None
+        self.staff_growth = (0, 1.0)  # (day, level): staff growth compounds from there
         self._configure(0.0)
 
         self.experiences: dict[int, list[tuple[int, bool]]] = defaultdict(list)
@@ -172,6 +191,7 @@ class GovernanceModel(mesa.Model):
         self.units: list[Office] = [*self.streets, *self.teams, *self.departments,
                                     *self.district_centres, self.hotline]
         self.units_by_id = {u.unit: u for u in self.units}
+        self._unit_ids = np.array([u.unit for u in self.units])
 
     def _staff_levels(self) -> np.ndarray:
         """Staff of every unit under the scenario as it stands (0: the unit does not exist)."""
@@ -216,16 +236,17 @@ class GovernanceModel(mesa.Model):
             staff_of[self.hotline_unit] = c.population / 1e4 * spec.hotline.seats_per_10k * s
         return staff_of
 
-    def _configure(self, now: float) -> None:
-        """Staff the units and (re)build the mechanisms from the scenario as it stands: at the
-        start, and again at each timeline change. Cases already on their way finish under the
-        rules they started with; state that outlives a change (rankings, themes, trust, effort)
-        is kept."""
-        spec = self.spec
-        self.table = load_categories(spec)
-        st = spec.staffing
-        for unit, staff in zip(self.units, self._staff_levels()[[u.unit for u in self.units]],
-                               strict=True):
+    def _staff_growth_level(self, day: int) -> float:
+        """Staff relative to the scenario's levels from `staffing.growth_per_year`, compounding
+        from the level reached at the last change of the rate."""
+        d0, level = self.staff_growth
+        return level * (1.0 + self.spec.staffing.growth_per_year) ** ((day - d0) / 365.0)
+
+    def _restaff(self, now: float) -> None:
+        """Set every desk's staff and hours from the scenario as it stands (and staff growth)."""
+        st = self.spec.staffing
+        levels = self._staff_levels() * self._staff_growth_level(int(now // 24.0))
+        for unit, staff in zip(self.units, levels[[u.unit for u in self.units]], strict=True):
             desk = unit.desk
             if unit is not self.hotline:
                 desk.opens, desk.base_hours = st.shift_start_hour, min(st.shift_hours, 24.0)
@@ -233,9 +254,19 @@ class GovernanceModel(mesa.Model):
             if staff != desk.staff:
                 desk.set_staff(staff, now)
             self.present[unit.unit] |= staff > 0
+
+    def _configure(self, now: float) -> None:
+        """Staff the units and (re)build the mechanisms from the scenario as it stands: at the
+        start, and again at each timeline change. Cases already on their way finish under the
+        rules they started with; state that outlives a change (rankings, themes, trust, effort)
+        is kept."""
+        spec = self.spec
+        self.table = load_categories(spec)
+        self._restaff(now)
         for street, team in zip(self.streets, self.teams, strict=True):
             street.enforcement = team.desk if spec.devolution.enforcement_team else None
-        self._urban_management = DEPARTMENT_TYPES.index("urban_management")
+        self._urban_management = um = DEPARTMENT_TYPES.index("urban_management")
+        self._dept_is_um = [t == um for t in self.city.dept_type.tolist()]
 
         frag, wh = spec.fragmented, spec.whistle
         self.internal_handoffs = (wh.restructured_handoffs if wh.enabled
@@ -277,7 +308,7 @@ class GovernanceModel(mesa.Model):
         return self.dept_base + j
 
     def is_urban_management(self, unit: int) -> bool:
-        return int(self.city.dept_type[unit - self.dept_base]) == self._urban_management
+        return self._dept_is_um[unit - self.dept_base]
 
     def random_other_dept(self, lead: int, u: float) -> int:
         n = len(DEPARTMENT_TYPES)
@@ -302,22 +333,39 @@ class GovernanceModel(mesa.Model):
 
     # ----------------------------------------------------------------------- the day
     def step(self) -> None:
+        """One day. Python's cyclic garbage collector is paused for it (and resumed, if it was
+        on): a day makes no reference cycles, only cases and records that live for days or
+        less, and at full scale the collector's passes over everything alive took a tenth of
+        the run."""
+        if not gc.isenabled():
+            self._day()
+            return
+        gc.disable()
+        try:
+            self._day()
+        finally:
+            gc.enable()
+
+    def _day(self) -> None:
         d = self.day
         if d >= self.total_days:
             self.running = False
             return
         for change in self.changes.get(d, ()):
+            self.staff_growth = (d, self._staff_growth_level(d))  # growth so far, old rate
             self.spec = apply_change(self.spec, change)
             self._configure(24.0 * d)
         if d > 0 and self.day_month[d] != self.day_month[d - 1]:
+            if self.spec.staffing.growth_per_year:
+                self._restaff(24.0 * d)  # staff grow month by month
             month = int(self.day_month[d])
             self.ranking.month_end(month - 1, [self.streets, self.departments])
             self.themes.month_start(month, d)
         self.themes.daily(d)
-        for unit in self.units:
-            self.hours_log[unit.unit, d] = unit.desk.hours
-            self.staff_log[unit.unit, d] = unit.desk.staff
-            self.base_hours_log[unit.unit, d] = unit.desk.base_hours
+        ids, desks = self._unit_ids, [unit.desk for unit in self.units]
+        self.hours_log[ids, d] = [desk.hours for desk in desks]
+        self.staff_log[ids, d] = [desk.staff for desk in desks]
+        self.base_hours_log[ids, d] = [desk.base_hours for desk in desks]
         self.counts_today = self._zero_counts()
         cases = new_problems(self, d, self.demand.draw(d, self.rng))
         Feed(self, cases).start()
@@ -337,13 +385,16 @@ class GovernanceModel(mesa.Model):
         self.experiences[int(when // 24.0)].append((community, satisfied))
 
     def record(self, case: Case, closed: float, outcome: int) -> None:
-        self.ledger.record((
+        """The case's row in the ledger (`Ledger.record`, called without the extra frame)."""
+        responded = (-1 if not case.ticket
+                     else int(case.first - case.entered <= self.callbacks.response_limit))
+        self.ledger.add_row([
             case.pid, case.cat, case.comm, case.occurred, case.entered, case.channel, case.first,
-            closed, outcome, case.owner, case.handoffs, case.bounces, int(case.whistled),
-            case.late, case.report_delay, len(case.depts), int(case.neighbour >= 0), int(case.unreasonable),
-            int(case.root), int(case.emergency), case.limit, _responded(case, self),
+            closed, outcome, case.owner, case.handoffs, case.bounces, case.whistled, case.late,
+            case.report_delay, len(case.depts), case.neighbour >= 0, case.unreasonable,
+            case.root, case.emergency, case.limit, responded,  # bools are stored as 0/1
             case.cb_resolved, case.satisfied, case.cb_time, case.reopens,
-        ))
+        ])
 
     def _update_trust(self, day: int) -> None:
         seen = self.experiences.pop(day, None)
@@ -363,21 +414,13 @@ class GovernanceModel(mesa.Model):
     def finish(self) -> None:
         """End of the run: every case still in the system is recorded as open."""
         horizon = 24.0 * self.total_days
-        for _time, _prio, _eid, event in list(self.clock.env._queue):
-            if not isinstance(event, Action):
-                continue
-            item = event.case
+        for _time, _fn, item in list(self.clock.pending()):
             if isinstance(item, Feed):
                 for case in item.cases[item.i:]:
                     case.entered = math.nan
                     self.record(case, math.nan, OPEN)
             elif isinstance(item, Case):
                 self.record(item, math.nan, OPEN)
-        self.clock.env._queue.clear()
+        self.clock.clear()
         self.horizon = horizon
 
-
-def _responded(case: Case, model: GovernanceModel) -> int:
-    if not case.ticket:
-        return -1
-    return int(case.first - case.entered <= model.callbacks.response_limit)

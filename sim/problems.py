@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.city.city import DEPARTMENT_TYPES
 from sim.engine.ledger import (
     DEPT_LINE,
     HOTLINE,
@@ -165,32 +166,44 @@ def new_problems(model: GovernanceModel, day: int, occ: DayOfProblems) -> list[C
     # departments needed, neighbours across the border: only for those that enter
     district = city.street_district[street]
     extra = rng.random((len(idx), 2))
-    cases = []
     dept_table = table.departments
     n_types = dept_table.shape[1]
-    for j, i in enumerate(idx.tolist()):
-        k = int(cat[i])
-        d = int(district[i])
-        types = [int(t) for t in dept_table[k] if t >= 0]
-        if multi[i]:
-            wanted = 2 if extra[j, 0] < 0.7 or len(types) < 3 else 3
+    n_cats = len(dept_table)
+    # per category: its department types; per (district, category): the lead's unit, so the
+    # common single-department case costs one lookup (the same units `dept_unit` gives)
+    types_of = [[int(t) for t in dept_table[k] if t >= 0] for k in range(n_cats)]
+    unit_of = [[model.dept_unit(d, t) for t in range(len(DEPARTMENT_TYPES))]
+               for d in range(city.n_districts)]  # `dept_unit` as a table
+    lead_of = [[(unit_of[d][types[0]],) if types else () for types in types_of]
+               for d in range(city.n_districts)]
+    enforce_of = [bool(table.enforcement[k]) and spec.devolution.enforcement_team
+                  for k in range(n_cats)]
+    work_of = [float(w) for w in table.work_hours]
+    neighbours = city.street_neighbours
+    # Python scalars once, not numpy scalars per case
+    rows = zip(pid[idx].tolist(), cat[idx].tolist(), comm[idx].tolist(), street[idx].tolist(),
+               district[idx].tolist(), occ.occurred_h[idx].tolist(), entered[idx].tolist(),
+               channel[idx].tolist(), multi[idx].tolist(), cross[idx].tolist(),
+               unreasonable[idx].tolist(), root[idx].tolist(), emergency[idx].tolist(),
+               limit_hours[idx].tolist(), power[idx].tolist(), extra.tolist(), strict=True)
+    cases = []
+    append = cases.append
+    for (p, k, c, s, d, t_occ, t_in, ch, is_multi, is_cross, unr, rt, emg, lim, pw,
+         (e0, e1)) in rows:
+        if is_multi:
+            types = list(types_of[k])
+            wanted = 2 if e0 < 0.7 or len(types) < 3 else 3
             if len(types) < wanted:
-                types.append(model.random_other_dept(types[0], extra[j, 1]))
-            types = types[:wanted]
+                types.append(model.random_other_dept(types[0], e1))
+            units = unit_of[d]
+            depts = tuple([units[t] for t in types[:wanted][:n_types]])
         else:
-            types = types[:1]
-        depts = tuple(model.dept_unit(d, t) for t in types[:n_types])
-        s = int(street[i])
+            depts = lead_of[d][k]
         neighbour = -1
-        if cross[i]:
-            nbrs = city.street_neighbours[s]
+        if is_cross:
+            nbrs = neighbours[s]
             if len(nbrs):
-                neighbour = int(nbrs[int(extra[j, 1] * len(nbrs)) % len(nbrs)])
-        cases.append(Case(
-            int(pid[i]), k, int(comm[i]), s, d, float(occ.occurred_h[i]), float(entered[i]),
-            int(channel[i]), depts, neighbour, bool(unreasonable[i]), bool(root[i]),
-            bool(emergency[i]), float(limit_hours[i]), bool(power[i]),
-            bool(table.enforcement[k]) and spec.devolution.enforcement_team,
-            float(table.work_hours[k]),
-        ))
+                neighbour = int(nbrs[int(e1 * len(nbrs)) % len(nbrs)])
+        append(Case(p, k, c, s, d, t_occ, t_in, ch, depts, neighbour, unr, rt, emg, lim, pw,
+                    enforce_of[k], work_of[k]))
     return cases

@@ -155,3 +155,15 @@ def test_missing_date_is_an_input_error():
     with pytest.raises(InputError) as err:
         validate({"timeline": [{"set": {"whistle.enabled": True}}]}, "my.yaml")
     assert err.value.field == "timeline[0].date"
+
+
+def test_staff_grow_month_by_month_and_a_new_rate_continues():
+    data = _scenario("fragmented", days=365, timeline=[
+        {"date": START + dt.timedelta(days=181), "set": {"staffing.growth_per_year": 0.0}}])
+    data["staffing"]["growth_per_year"] = 0.5
+    ud = sim.run(data).units_daily
+    streets = ud[ud["unit_type"] == "street"].groupby("day")["staff"].sum()
+    assert streets.loc[0:30].nunique() == 1  # constant within the first month
+    # +50 % a year for half a year: x 1.5 ** (181 / 365) = 1.22, then held there
+    assert streets.loc[181] / streets.loc[0] == pytest.approx(1.5 ** (181 / 365), rel=1e-9)
+    assert streets.loc[364] == pytest.approx(streets.loc[181])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import heapq
 import math
+from heapq import heapreplace
+from math import ceil, floor
 
 from sim.engine.ledger import Ledger
 
@@ -21,7 +23,7 @@ class Desk:
     """
 
     __slots__ = ("unit", "staff", "servers", "speed", "opens", "base_hours", "hours", "free",
-                 "ledger")
+                 "ledger", "_visit")
 
     def __init__(self, unit: int, staff: float, opens: float, hours: float, ledger: Ledger):
         self.unit = unit
@@ -33,6 +35,7 @@ class Desk:
         self.hours = self.base_hours
         self.free = [0.0] * self.servers  # a heap of the times each server is next free
         self.ledger = ledger
+        self._visit = ledger.add_visit  # one C call per visit, no Python frame
 
     def set_staff(self, staff: float, now: float) -> None:
         """A new headcount from `now` (a timeline change). Work already queued keeps its finish
@@ -59,7 +62,7 @@ class Desk:
         if hours >= 24.0:
             return start + work
         opens = self.opens
-        day = math.floor((start - opens) / 24.0)
+        day = floor((start - opens) / 24.0)
         into = start - (24.0 * day + opens)
         if into >= hours:  # outside the shift: wait for the next one
             day += 1
@@ -68,7 +71,7 @@ class Desk:
         if work <= left:
             return 24.0 * day + opens + into + work
         work -= left
-        more = math.ceil(work / hours)
+        more = ceil(work / hours)
         return 24.0 * (day + more) + opens + work - (more - 1) * hours
 
     def serve(self, now: float, work: float) -> float:
@@ -76,9 +79,10 @@ class Desk:
         free = self.free
         first = free[0]
         start = now if now > first else first
-        finish = self.after(start, work / self.speed)
-        heapq.heapreplace(free, finish)
-        self.ledger.visit(self.unit, now, start, finish, work)
+        finish = (start + work / self.speed if self.hours >= 24.0  # `after`, without the call
+                  else self.after(start, work / self.speed))
+        heapreplace(free, finish)
+        self._visit([self.unit, now, start, finish, work])
         return finish
 
     def serve_now(self, now: float, duration: float) -> float:
@@ -90,9 +94,9 @@ class Desk:
         free = self.free
         first = free[0]
         base = now if now > first else first
-        heapq.heapreplace(free, self.after(base, duration / self.speed))
+        heapreplace(free, self.after(base, duration / self.speed))
         finish = now + duration
-        self.ledger.visit(self.unit, now, now, finish, duration)
+        self._visit([self.unit, now, now, finish, duration])
         return finish
 
     def charge(self, now: float, hours: float) -> None:

@@ -7,30 +7,35 @@ blocks. The order of draws is fixed by the order of events, hence a seed reprodu
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from itertools import chain
 
 import numpy as np
 
 BLOCK = 1 << 15
 
 
+def _stream(block: Callable[[], list[float]]) -> Callable[[], float]:
+    """`next()` of an endless stream of numbers made `BLOCK` at a time, each block drawn when
+    the one before runs out (as a Python loop would), but with the loop in C."""
+    return chain.from_iterable(iter(block, None)).__next__
+
+
 class Draws:
-    __slots__ = ("rng", "_u", "_i", "_w", "_j", "shape")
+    """`uniform()`, `exponential(mean)`, `work(mean)` and `poisson_small(mean)` for the hot loop.
+
+    Each is one C-level `next()` on a pre-drawn block; the draws come in exactly the order, and
+    from the same numpy calls, as one-at-a-time buffering would make them.
+    """
+
+    __slots__ = ("rng", "shape", "uniform", "_gamma")
 
     def __init__(self, rng: np.random.Generator, work_cv: float = 1.0):
         self.rng = rng
-        self.shape = 0.0 if work_cv <= 0 else 1.0 / (work_cv * work_cv)
-        self._u: list[float] = []
-        self._i = 0
-        self._w: list[float] = []
-        self._j = 0
-
-    def uniform(self) -> float:
-        i = self._i
-        if i >= len(self._u):
-            self._u = self.rng.random(BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._u[i]
+        self.shape = shape = 0.0 if work_cv <= 0 else 1.0 / (work_cv * work_cv)
+        #: a uniform on [0, 1)
+        self.uniform = _stream(lambda: rng.random(BLOCK).tolist())
+        self._gamma = _stream(lambda: (rng.standard_gamma(shape, BLOCK) / shape).tolist())
 
     def exponential(self, mean: float) -> float:
         return -mean * math.log(1.0 - self.uniform()) if mean > 0 else 0.0
@@ -39,12 +44,7 @@ class Draws:
         """Staff hours of one handling: gamma with the scenario's coefficient of variation."""
         if self.shape == 0.0:
             return mean
-        j = self._j
-        if j >= len(self._w):
-            self._w = (self.rng.standard_gamma(self.shape, BLOCK) / self.shape).tolist()
-            j = 0
-        self._j = j + 1
-        return mean * self._w[j]
+        return mean * self._gamma()
 
     def poisson_small(self, mean: float) -> int:
         """A Poisson count with a small mean (hand-offs), by inversion."""

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 class Callbacks:
     def __init__(self, model: GovernanceModel):
         self.model = model
-        self.sat = model.spec.satisfaction
+        self.sat = sat = model.spec.satisfaction
+        # the hot path reads plain floats, not the scenario's pydantic sections
+        self.p_unresolved = sat.unresolved
+        self.p_on_time = sat.resolved_on_time
+        self.p_late = sat.resolved_late
+        self.uniform = model.draws.uniform
         hl = model.spec.hotline
         self.delay = hl.callback_delay_hours
         self.reopen_prob = hl.reopen_prob
@@ -39,20 +44,30 @@ class Callbacks:
 
     def conclude(self, case: Case, finish: float, unit: Office, closed_on_paper: bool) -> None:
         model = self.model
-        draws = model.draws
-        resolved = (not closed_on_paper and not case.unreasonable
-                    and draws.uniform() < unit.resolve_prob())
-        case.satisfied = int(self.satisfied(resolved, finish - case.entered, case.limit))
+        uniform = self.uniform
+        if closed_on_paper or case.unreasonable:
+            resolved = False
+        else:  # diligence: the unit's `resolve_prob()`, read directly at regular effort
+            resolved = uniform() < (model.ranking.base_resolve if unit.effort <= 1.0
+                                    else unit.resolve_prob())
+        # the resident's verdict (`satisfied`, inlined: this runs once per closed case)
+        if not resolved:
+            p = self.p_unresolved
+        elif finish - case.entered <= case.limit:
+            p = self.p_on_time
+        else:
+            p = self.p_late
+        case.satisfied = satisfied = int(uniform() < p)
         if case.ticket:
             case.cb_time = finish + self.delay
             case.cb_resolved = int(resolved)
             responded = (case.first - case.entered) <= self.response_limit
-            model.ranking.note_callback(case, responded, resolved, bool(case.satisfied))
+            model.ranking.note_callback(case, responded, resolved, bool(satisfied))
             if (not resolved and case.reopens < self.max_reopens and not case.unreasonable
-                    and draws.uniform() < self.reopen_prob):
+                    and uniform() < self.reopen_prob):
                 case.reopens += 1
                 owner = model.unit_agent(case.owner)
                 model.clock.at(case.cb_time, owner.reopen, case)
                 return
-        model.experience(case.comm, finish, bool(case.satisfied))
+        model.experience(case.comm, finish, bool(satisfied))
         model.record(case, finish, RESOLVED if resolved else CLOSED_UNRESOLVED)

@@ -26,6 +26,7 @@ class Channels:
         self.intake_hours = (hl.intake_minutes
                              + hl.consultations_per_request * hl.consultation_minutes) / 60.0
         self.dept_line_hours = model.spec.reporting.dept_line_delay_hours
+        self.street_visible = model.table.street_visible.tolist()  # plain bools: read per case
 
     def enter(self, case: Case) -> None:
         """A reported or discovered case reaches its first desk."""
@@ -48,7 +49,7 @@ class Channels:
         if not self.direct or model.draws.uniform() < self.unclear_share:
             case.backstop = True
             model.clock.at(arrive, model.district_centres[case.district].receive, case)
-        elif case.power or model.table.street_visible[case.cat]:
+        elif case.power or self.street_visible[case.cat]:
             model.clock.at(arrive, model.streets[case.street].receive, case)
         else:
             dept = model.departments[case.depts[0] - model.dept_base]

@@ -21,27 +21,44 @@ class Ranking:
         self.model = model
         self.configure()
         # per month and unit: callbacks, responded, resolved, satisfied
-        self.tally = np.zeros((n_months + 1, model.n_units, 4))
-        self.rows: list[tuple] = []  # (month, unit, n, response, resolution, satisfaction, score, class)
+        self._tally = np.zeros((n_months + 1, model.n_units, 4))
+        #: callbacks noted since the tally was last read, as (month, unit, responded, resolved,
+        #: satisfied): appending a tuple is far cheaper than four numpy scalar updates, and the
+        #: sums of 0/1 are exact in any order, so the tally is the same
+        self._noted: list[tuple[int, int, bool, bool, bool]] = []
+        self._months = model.day_month.tolist()
+        self._n_days, self._n_months = len(self._months), len(self._tally)
+        #: (month, unit, n, response, resolution, satisfaction, score, class)
+        self.rows: list[tuple] = []
 
     def configure(self) -> None:
         """Read the scenario as it stands (at the start and at each timeline change)."""
         spec = self.model.spec
         self.config = spec.ranking
         self.enabled = self.config.enabled
+        self.exclude_unreasonable = self.config.exclude_unreasonable
         self.base_resolve = spec.staffing.resolve_prob
 
     def note_callback(self, case: Case, responded: bool, resolved: bool, satisfied: bool) -> None:
-        if self.config.exclude_unreasonable and case.unreasonable:
+        if self.exclude_unreasonable and case.unreasonable:
             return
-        month = self.model.month_of(case.cb_time)
-        if month >= len(self.tally):
+        d = int(case.cb_time // 24.0)  # the month of the callback (`model.month_of`)
+        if d >= self._n_days or self._months[d] >= self._n_months:
             return
-        row = self.tally[month, case.owner]
-        row[0] += 1.0
-        row[1] += responded
-        row[2] += resolved
-        row[3] += satisfied
+        month = self._months[d]
+        self._noted.append((month, case.owner, responded, resolved, satisfied))
+
+    @property
+    def tally(self) -> np.ndarray:
+        """Per month and unit: callbacks, responded, resolved, satisfied."""
+        if self._noted:
+            month, unit, *flags = zip(*self._noted, strict=True)
+            self._noted = []
+            cells = (np.asarray(month), np.asarray(unit))
+            np.add.at(self._tally[:, :, 0], cells, 1.0)
+            for j, values in enumerate(flags, start=1):
+                np.add.at(self._tally[:, :, j], cells, np.asarray(values, dtype=float))
+        return self._tally
 
     def resolve_prob(self, effort: float) -> float:
         """Diligence: extra effort closes part of the gap to always resolving."""
@@ -53,14 +70,15 @@ class Ranking:
 
     def month_end(self, month: int, groups: list[list[Office]]) -> None:
         """Score last month's callbacks, rank each group of units, and set next month's effort."""
-        if not self.enabled or month < 0 or month >= len(self.tally):
+        tally = self.tally  # folds the month's callbacks in, ranked or not (bounded memory)
+        if not self.enabled or month < 0 or month >= len(tally):
             return
         w = self.config.weights
         for group in groups:
-            units = [u for u in group if self.tally[month, u.unit, 0] > 0]
+            units = [u for u in group if tally[month, u.unit, 0] > 0]
             if not units:
                 continue
-            t = self.tally[month, [u.unit for u in units]]
+            t = tally[month, [u.unit for u in units]]
             rates = t[:, 1:] / t[:, :1]
             score = rates @ np.asarray(w)
             order = np.argsort(-score, kind="stable")

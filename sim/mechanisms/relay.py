@@ -16,6 +16,7 @@ class Relay:
     def __init__(self, model: GovernanceModel):
         self.model = model
         self.config = model.spec.fragmented
+        self.street_visible = model.table.street_visible.tolist()  # plain bools: read per case
 
     # the street reports upward
     def beyond_powers(self, street: StreetOffice, case: Case, now: float) -> None:
@@ -30,7 +31,7 @@ class Relay:
         arrive = finish + model.draws.exponential(self.config.relay_delay_hours)
         if case.backstop:  # a hotline request of unclear jurisdiction: the district decides
             case.backstop = False
-            if case.power or model.table.street_visible[case.cat]:
+            if case.power or self.street_visible[case.cat]:
                 model.clock.at(arrive, model.streets[case.street].receive, case)
                 return
         dept = model.departments[case.depts[case.next_dept] - model.dept_base]

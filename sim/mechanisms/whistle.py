@@ -21,16 +21,18 @@ class Whistle:
         # the street screens the case and organises the whistle (queued street work)
         called = street.serve(case, now, draws.work(model.spec.staffing.triage_hours))
         window = cfg.report_window_minutes / 60.0
+        compliance = cfg.compliance
+        uniform, work, mean = draws.uniform, draws.work, case.work
         arrivals = []
         works = []
-        for unit in case.depts:
-            if draws.uniform() < cfg.compliance:
-                delay = draws.uniform() * window
+        for _unit in case.depts:
+            if uniform() < compliance:
+                delay = uniform() * window
             else:
                 delay = window + draws.exponential(cfg.late_mean_minutes / 60.0)
                 case.late += 1
             arrivals.append(called + delay)
-            works.append(draws.work(case.work))
+            works.append(work(mean))
         model.whistle_reports += len(arrivals)
         model.whistle_late_reports += case.late
         start = max(arrivals)
@@ -42,9 +44,10 @@ class Whistle:
         for unit, arrive in zip(case.depts, arrivals, strict=True):
             # on site from arrival until the job is done; where 城管 forces have sunk down to
             # the street, its enforcement team answers instead of the district's department
-            desk = model.departments[unit - model.dept_base].desk
             if street.enforcement is not None and model.is_urban_management(unit):
                 desk = street.enforcement
+            else:
+                desk = model.departments[unit - model.dept_base].desk
             desk.serve_now(arrive, finish - arrive)
         street.desk.serve_now(start, duration)
         case.whistled = True

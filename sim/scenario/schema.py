@@ -158,6 +158,9 @@ class StaffingConfig(Section):
                                       "actually resolves it (else it is closed unresolved).")
     work_cv: NonNegative = Field(1.0, description="Coefficient of variation of work per "
                                  "handling (1 = exponential; 0 = deterministic; else gamma).")
+    growth_per_year: float = Field(0.0, ge=-0.9, description="Growth of all case staff per "
+                                   "year (capacity added as volume rises), applied month by "
+                                   "month; a new rate compounds from the level reached.")
     triage_hours: NonNegative = Field(0.25, description="Staff hours to screen a case that is "
                                       "passed on rather than handled.")
 
