@@ -13,12 +13,12 @@ RES, SAT, RESP = "#0072B2", "#D55E00", "#009E73"
 def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Figure:
     fig = Figure(figsize=(12, 4.5), layout="constrained")  # no pyplot: no global figure state
     ax, bx = fig.subplots(1, 2, width_ratios=[1.6, 1])
-    rates = monthly.groupby(level=0)[["ticket_resolution_rate", "ticket_satisfaction_rate",
-                                      "response_rate"]].mean()
+    rates = monthly.groupby(level=0)[["resolution_rate_published",
+                                      "satisfaction_rate_published", "response_rate"]].mean()
     x = rates.index.to_timestamp()
     for column, colour, label, style in (
-            ("ticket_resolution_rate", RES, "resolution (simulated)", "-"),
-            ("ticket_satisfaction_rate", SAT, "satisfaction (simulated)", "--"),
+            ("resolution_rate_published", RES, "resolution (simulated)", "-"),
+            ("satisfaction_rate_published", SAT, "satisfaction (simulated)", "--"),
             ("response_rate", RESP, "response (simulated)", ":")):
         ax.plot(x, 100 * rates[column], style, color=colour, lw=1.6, label=label)
     for measure, colour, marker in (("resolution_rate", RES, "o"),
@@ -32,7 +32,7 @@ def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -
                     mec=colour, mew=1.8, zorder=5)
     ax.plot([], [], "o", mfc="grey", mec="grey", label="published, fitted")
     ax.plot([], [], "o", mfc="white", mec="grey", mew=1.8, label="published, held out")
-    ax.set_ylabel("share of 12345 tickets (%)")
+    ax.set_ylabel("share of 12345 tickets (%), published basis")
     ax.set_xlabel("month")
     ax.set_ylim(0, 105)
     ax.set_title("Monthly rates of 12345 tickets")
