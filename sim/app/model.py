@@ -207,11 +207,8 @@ class CityModel(GovernanceModel):
 
 def _pending_items(clock: Any) -> list[Any]:
     """What the clock's pending events act on (cases, the day's feed), as `model.finish` reads
-    them: through `Clock.pending()`, or SimPy's queue on clocks that predate it."""
-    pending = getattr(clock, "pending", None)
-    if pending is not None:
-        return [item for _t, _fn, item in pending()]
-    return [getattr(event, "case", None) for *_place, event in clock.env._queue]
+    them."""
+    return [item for _t, _fn, item in clock.pending()]
 
 
 _COLUMNS = ("pid", "community", "occurred_h", "entered_h", "first_unit_h", "closed_h",

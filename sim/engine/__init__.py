@@ -1,1 +1,1 @@
-"""The discrete-event core: SimPy's clock with cheap actions, staff desks, draws and the ledger."""
+"""The discrete-event core: the clock (SimPy's order, plain callbacks), desks, draws, the ledger."""

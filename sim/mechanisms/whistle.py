@@ -25,16 +25,18 @@ class Whistle:
         uniform, work, mean = draws.uniform, draws.work, case.work
         arrivals = []
         works = []
+        late = 0  # late departments on this whistle (a reopened ticket whistles again)
         for _unit in case.depts:
             if uniform() < compliance:
                 delay = uniform() * window
             else:
                 delay = window + draws.exponential(cfg.late_mean_minutes / 60.0)
-                case.late += 1
+                late += 1
             arrivals.append(called + delay)
             works.append(work(mean))
+        case.late += late
         model.whistle_reports += len(arrivals)
-        model.whistle_late_reports += case.late
+        model.whistle_late_reports += late
         start = max(arrivals)
         delay = start - called  # the longest over the case's whistles (a reopened ticket
         if not case.report_delay >= delay:  # whistles again; late_reports adds up over them)
