@@ -14,6 +14,7 @@ moved into place only once everything is done; Ctrl-C leaves nothing behind (exi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import math
 import os
@@ -22,7 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,24 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
+@contextlib.contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside `out`, moved into place (replacing an earlier result) only when
+    the block finishes; on an error or Ctrl-C it is removed, with any parent folders made for
+    it, so a command writes all or nothing."""
+    created = _missing_parents(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        _umask_mode(tmp)
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(created)
+        raise
+
+
 def _fmt_num(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
@@ -415,12 +434,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out: Path = args.out or Path("results") / f"compare-seed{seed}"
     _check_target(out, "comparison.csv")
 
-    created = _missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     err = _console(stderr=True)
     measures: list[pd.Series] = []
-    try:
+    with staged_folder(out) as tmp:
         for n, item in enumerate(items, 1):
             spec = item.spec
             err.print(f"[{n}/{len(items)}] {item.label}: {spec.days} days, scale "
@@ -435,12 +451,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raw = pd.concat([m.rename(lbl) for m, lbl in zip(measures, labels, strict=True)], axis=1)
         raw.index.name = "measure"
         raw.to_csv(tmp / "comparison.csv")
-        _umask_mode(tmp)
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        raise
     console = _console()
     specs = [i.spec for i in items]
     console.print(f"[bold]Comparison[/bold] — {_title(specs)} (common random numbers)")

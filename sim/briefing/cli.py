@@ -13,8 +13,6 @@ reads back.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,13 +29,11 @@ from sim.cli import (
     _common,
     _console,
     _load,
-    _missing_parents,
     _overrides,
-    _remove_empty,
-    _replace_dir,
     _umask_mode,
     _unique_labels,
     prepare,
+    staged_folder,
 )
 from sim.errors import InputError
 from sim.results import Result
@@ -129,15 +125,12 @@ def cmd_brief(args: argparse.Namespace) -> int:
     out: Path = args.out or _default_out(args, seed)
     _check_target(out, MARKER)
 
-    created = _missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     started = time.perf_counter()
 
     def say(text: str) -> None:
         err.print(text, style="dim", markup=False)
 
-    try:
+    with staged_folder(out) as tmp:
         if items:
             (tmp / "results").mkdir()
             measures = []
@@ -164,13 +157,9 @@ def cmd_brief(args: argparse.Namespace) -> int:
                 r.save(tmp / "surge" / label, csv=not args.no_csv)
         write_brief(tmp, results, lang=args.lang, surge=surge_runs, surge_note=surge_note,
                     progress=lambda s: say(f"      {s}"))
-        for folder in [tmp, *(p for p in tmp.rglob("*") if p.is_dir())]:
-            _umask_mode(folder)
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        raise
+        for folder in tmp.rglob("*"):  # staged_folder sets the top folder's mode
+            if folder.is_dir():
+                _umask_mode(folder)
     console = _console()
     console.print(f"brief written to {out} in {time.perf_counter() - started:.0f} s: "
                   f"report.html, report.pdf, charts/ (PNG and SVG), key_figures.csv",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
-import tempfile
 from pathlib import Path
 
 from sim.errors import InputError
@@ -45,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from sim.calibration import fit as calib
     from sim.calibration.targets import RULES
-    from sim.cli import _check_target, _console, _replace_dir
+    from sim.cli import _check_target, _console, staged_folder
 
     spec, scenario_path = calib.load_spec(args.spec)
     if args.budget is not None:
@@ -59,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         err.print(text, style="dim", markup=False)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         fitted = None
         if not args.report:
             # every evaluation is kept here as it finishes; a fit started again continues
@@ -102,10 +98,6 @@ def run(args: argparse.Namespace) -> int:
                                  f"{', '.join(map(str, spec.report_seeds))})")
         fig.savefig(tmp / "calibration.png", dpi=150)
         fig.savefig(tmp / "calibration.svg")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     _print_table(table, result.get("sensitivity"), RULES)
     _console().print(f"written to {out} (targets.csv, monthly.csv, calibration.png/.svg"
                      + (", sensitivity.csv" if "sensitivity" in result else "") + ")",

@@ -14,9 +14,7 @@ import argparse
 import json
 import math
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -81,14 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.cli import (
-        _check_target,
-        _console,
-        _missing_parents,
-        _remove_empty,
-        _replace_dir,
-        _umask_mode,
-    )
+    from sim.cli import _check_target, _console, staged_folder
 
     size = QUICK if args.quick else FULL
     cases = [c for c in all_cases(args.quick) if not args.only or set(c.tags) & set(args.only)]
@@ -105,10 +96,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
 
     frame = table(rows)
-    created = _missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:
         frame.to_csv(tmp / "validation.csv", index=False)
         chart = figure(rows, args.confidence, f"{size.name} size, {reps} replications, seed "
                        f"{args.seed}")
@@ -122,12 +110,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
             "elapsed_s": round(elapsed, 1), "python": platform.python_version(),
             "failed": int(sum(r.failed for r in rows)),
         }, indent=2))
-        _umask_mode(tmp)
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        raise
 
     console = _console()
     if not console.is_terminal:  # piped or redirected: room for the whole table
