@@ -141,6 +141,9 @@ class GovernanceModel(mesa.Model):
                                       int(c.community_population[i]))
                         for i in range(c.n_communities)]
         self.trust = np.full(c.n_communities, spec.reporting.initial_trust)
+        #: residents per street, as the sum of its communities (the basis of street trust)
+        self.street_residents = np.bincount(c.community_street, c.community_population,
+                                            c.n_streets).astype(float)
         self.whistle_reports = 0
         self.whistle_late_reports = 0
         self.day_month = self._month_index(self.total_days + 400)
@@ -397,19 +400,40 @@ class GovernanceModel(mesa.Model):
         ])
 
     def _update_trust(self, day: int) -> None:
+        """Each cohort's trust moves toward the share of satisfied verdicts it heard of today.
+
+        The day's weight is 1 - exp(-rate x verdicts per 10,000 residents), so it measures
+        experience in real-city units. With `trust_scope: street` every cohort of a street hears
+        the street's verdicts: enough of them at any scale for trust to move smoothly, so its
+        level does not depend on scale. A community alone, at small scale, has a verdict every
+        few days that stands for hundreds of residents and jerks its trust (docs/performance.md).
+        """
         seen = self.experiences.pop(day, None)
         if not seen:
             return
-        comm = np.fromiter((c for c, _ in seen), np.int64, len(seen))
+        r, c = self.spec.reporting, self.city
+        comm = np.fromiter((k for k, _ in seen), np.int64, len(seen))
         sat = np.fromiter((s for _, s in seen), np.float64, len(seen))
-        n = np.bincount(comm, minlength=self.city.n_communities).astype(float)
-        happy = np.bincount(comm, weights=sat, minlength=self.city.n_communities)
-        touched = n > 0
-        real_per_10k = n[touched] / (self.spec.scale * self.city.community_population[touched]
-                                     / 1e4)
-        weight = 1.0 - np.exp(-self.spec.reporting.trust_learning_rate * real_per_10k)
-        t = self.trust[touched]
-        self.trust[touched] = t + weight * (happy[touched] / n[touched] - t)
+        if r.trust_scope == "street":
+            group, population, member_of = (c.community_street[comm], self.street_residents,
+                                            c.community_street)
+        else:
+            group, population, member_of = comm, c.community_population, None
+        n = np.bincount(group, minlength=len(population)).astype(float)
+        happy = np.bincount(group, weights=sat, minlength=len(population))
+        heard = n > 0
+        share = np.divide(happy, n, out=np.zeros_like(n), where=heard)
+        weight = np.zeros_like(n)
+        weight[heard] = 1.0 - np.exp(-r.trust_learning_rate * n[heard]
+                                     / (self.spec.scale * population[heard] / 1e4))
+        if member_of is not None:  # every community takes its street's weight and share
+            weight, share = weight[member_of], share[member_of]
+        self.trust += weight * (share - self.trust)
+
+    def cases_in_flight(self) -> list[Case]:
+        """Cases reported (or due to be) that wait for their next handling: between units, in
+        a relay, awaiting a callback. Cases at a desk have their row already (`Ledger`)."""
+        return [item for _t, _fn, item in self.clock.pending() if isinstance(item, Case)]
 
     def finish(self) -> None:
         """End of the run: every case still in the system is recorded as open."""

@@ -131,6 +131,12 @@ class ReportingConfig(Section):
     trust_learning_rate: Probability = Field(0.02, description="Weight of one experience "
                                              "(satisfied or not) in a cohort's trust; scaled "
                                              "by the cohort's experiences per day.")
+    trust_scope: Literal["street", "community"] = Field(
+        "street", description="Whose experiences a cohort's trust learns from: its whole "
+        "street's (word of mouth; the same at every scale) or its own community's only. At "
+        "scale below 1 a community's few simulated experiences each stand for many residents, "
+        "so `community` trust moves in big steps and its level depends on scale "
+        "(docs/performance.md, 'Scale').")
 
 
 class StaffingConfig(Section):
