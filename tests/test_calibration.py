@@ -215,6 +215,24 @@ def test_interrupted_fit_keeps_its_evaluations_and_continues(tiny: Path, tmp_pat
         best["demand.rate_per_10k_per_day"])  # the new simplex starts at the earlier best
 
 
+def test_evaluations_of_other_code_are_kept_aside_not_mixed(tiny: Path, tmp_path: Path,
+                                                            monkeypatch):
+    """A fit resumed after the engine changed starts afresh: the earlier losses were computed
+    by other code. They are moved aside, never deleted."""
+    spec, path = calib.load_spec(tiny)
+    history = tmp_path / "history.csv"
+    spec.budget = 2
+    calib.fit(spec, path, log=lambda _: None, history_file=history)
+    earlier = history.read_text()
+    monkeypatch.setattr(calib, "code_version", lambda extra=(): "another-engine")
+    lines = []
+    _, second = calib.fit(spec, path, log=lines.append, history_file=history)
+    assert "other engine code" in lines[0] and "starting afresh" in lines[0]
+    assert len(second) == 2 and (second["code"] == "another-engine").all()
+    aside = tmp_path / "history.superseded.csv"
+    assert aside.read_text() == earlier
+
+
 def test_write_back_sets_a_timeline_value(tiny: Path):
     spec, path = calib.load_spec(tiny)
     spec.parameters = [calib.Parameter(path="hotline.reopen_prob", at=dt.date(2019, 6, 1),

@@ -23,7 +23,7 @@ import pytest
 from scipy import stats
 
 import sim
-from sim import cli
+from sim import cli, provenance
 from sim.errors import InputError
 from sim.experiments import evaluate, load_spec, load_sweep, model_function, run_sweep
 from sim.experiments import execute as execute_module
@@ -431,10 +431,16 @@ def test_changed_code_is_refused(serial_sweep, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_code_version_covers_what_a_run_imports() -> None:
-    files = {p.relative_to(REPO / "sim").as_posix() for p in execute_module.run_code_files()}
+    files = {p.relative_to(REPO / "sim").as_posix() for p in provenance.run_code_files()}
     assert {"model.py", "results.py", "engine/desk.py", "mechanisms/whistle.py",
             "scenario/schema.py"} <= files
-    assert not {f for f in files if f.startswith("experiments/") or f == "cli.py"}
+    assert not {f for f in files if f.startswith(("experiments/", "calibration/"))
+                or f == "cli.py"}
+    # a feature's own computation counts when named: the fit's objective and its targets
+    fit_files = {p.relative_to(REPO / "sim").as_posix()
+                 for p in provenance.run_code_files(extra=("sim.calibration.fit",))}
+    assert {"calibration/fit.py", "calibration/targets.py"} <= fit_files - files
+    assert provenance.code_version(("sim.calibration.fit",)) != provenance.code_version()
 
 
 def test_folder_guards(tmp_path: Path, serial_sweep) -> None:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 import sim
 from sim.calibration.targets import Target, published_targets, simulated, state_at
 from sim.errors import InputError
+from sim.provenance import code_version
 from sim.results import Result
 from sim.scenario.loader import _expected, _field_path, load_scenario, set_dotted, validate
 
@@ -188,16 +189,21 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     span = np.array([p.high for p in spec.parameters]) - lows
     labels = [p.label for p in spec.parameters]
     start = np.array(current_values(base, spec.parameters))
-    history: list[dict[str, float]] = []
+    code = code_version(("sim.calibration.fit",))  # the objective's own code counts too
+    history: list[dict[str, Any]] = []
     if history_file is not None and history_file.exists():
-        earlier = pd.read_csv(history_file)
-        if list(earlier.columns) == [*labels, "loss"] and len(earlier):
+        earlier = pd.read_csv(history_file, dtype={"code": str})
+        if (list(earlier.columns) == [*labels, "loss", "code"] and len(earlier)
+                and (earlier["code"] == code).all()):
             history = earlier.to_dict("records")
             start = earlier.loc[earlier["loss"].idxmin(), labels].to_numpy(float)
             log(f"continuing from the best of {len(earlier)} earlier evaluations "
                 f"({history_file})")
-        else:  # another spec's history: start afresh
-            history_file.unlink()
+        else:  # another spec's, or another engine's: never mixed in, never deleted
+            aside = _unused(history_file.with_name(f"{history_file.stem}.superseded.csv"))
+            history_file.rename(aside)
+            log(f"the evaluations in {history_file} were made with other parameters or other "
+                f"engine code: kept as {aside}; starting afresh")
     x0 = np.clip((start - lows) / span, 0.0, 1.0)
     done_before = len(history)
     started = time.perf_counter()
@@ -208,15 +214,16 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
         sims = evaluate(scenario, targets, spec.seeds, spec.scale).mean(axis=1)
         err = relative_errors(sims, targets)
         loss = float(np.sum(weights * np.nan_to_num(err, nan=1.0) ** 2))
-        row = {p.label: v for p, v in zip(spec.parameters, values, strict=True)}
+        row: dict[str, Any] = {p.label: v for p, v in zip(spec.parameters, values, strict=True)}
         row["loss"] = loss
+        row["code"] = code
         history.append(row)
         if history_file is not None:
             pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
                                        header=not history_file.exists())
         best = min(h["loss"] for h in history)
         log(f"[{len(history) - done_before}/{spec.budget}] loss {loss:.4f} (best {best:.4f}), "
-            + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "loss")
+            + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("loss", "code"))
             + f"; {time.perf_counter() - started:.0f} s")
         return loss
 
@@ -227,6 +234,16 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     best = table.loc[table["loss"].idxmin()]
     values = [float(best[p.label]) for p in spec.parameters]
     return apply_values(base, spec.parameters, values), table
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or the first of path.1, path.2 ... (before the suffix) that does not exist."""
+    n = 0
+    candidate = path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
+    return candidate
 
 
 def _simplex(x0: np.ndarray, step: float = 0.25) -> np.ndarray:

@@ -21,10 +21,11 @@ import pandas as pd
 from sim.errors import InputError
 from sim.experiments import analysis
 from sim.experiments.design import ANALYSIS_KEY, stream_seed
-from sim.experiments.execute import Backend, code_version, make_backend
+from sim.experiments.execute import Backend, make_backend
 from sim.experiments.plan import Plan, make_plan, resolve
 from sim.experiments.spec import LoadedSpec, load_spec, parse_spec
 from sim.experiments.store import SweepFolder, dumps, write_frame
+from sim.provenance import code_version
 
 RESULTS_ROOT = Path("results") / "sweeps"
 #: Spec fields whose change makes a folder's records belong to another sweep.
