@@ -54,25 +54,24 @@ def _version() -> str:
         return "unknown"
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
+def whole_number(least: int, what: str = "a whole number"):
+    """An argparse `type` for whole numbers >= `least`, with a one-line message otherwise."""
+    expected = f"expected {what} {'> 0' if least == 1 else f'>= {least}'}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _days(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of days > 0, got {text!r}") \
-            from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number of days > 0, got {text!r}")
-    return value
+_seed = whole_number(0)
+_days = whole_number(1, "a whole number of days")
 
 
 def _scale(text: str) -> float:

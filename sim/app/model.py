@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from sim.city.city import City
-from sim.engine.ledger import CLOSED_UNRESOLVED, PROBLEM_COLUMNS, RESOLVED, code_dtype
+from sim.engine.ledger import CLOSED_UNRESOLVED, RESOLVED
 from sim.errors import InputError
 from sim.model import GovernanceModel, make_city
-from sim.problems import Case
 from sim.scenario.loader import load_scenario, resolve_path, validate
 from sim.scenario.schema import Change, CityConfig, Scenario
 
@@ -205,12 +204,6 @@ class CityModel(GovernanceModel):
         self.view = self.watch.view()
 
 
-def _pending_items(clock: Any) -> list[Any]:
-    """What the clock's pending events act on (cases, the day's feed), as `model.finish` reads
-    them."""
-    return [item for _t, _fn, item in clock.pending()]
-
-
 _COLUMNS = ("pid", "community", "occurred_h", "entered_h", "first_unit_h", "closed_h",
             "outcome", "satisfied")
 
@@ -237,21 +230,13 @@ class Watch:
         self.map_top = {measure: 0.0 for measure in MAP_MEASURES}
         self.last_day = -1
 
-    def _new_rows(self) -> dict[str, np.ndarray]:
-        cols = self.model.ledger.columns
-        a, b = self.rows_seen, len(cols["pid"])
-        self.rows_seen = b
-        # slicing an array.array copies it: no buffer of the ledger stays exported
-        return {name: np.frombuffer(cols[name][a:b], dtype=code_dtype(PROBLEM_COLUMNS[name]))
-                for name in _COLUMNS}
-
     def after_day(self, d: int) -> None:
         """Fold in day `d`, just simulated."""
         m = self.model
         k = 1.0 / m.spec.scale
         last = m.total_days + 1
         street_of = m.city.community_street
-        rows = self._new_rows()
+        rows, self.rows_seen = m.ledger.rows_since(self.rows_seen, _COLUMNS)
         out = rows["outcome"]
         done = (out == RESOLVED) | (out == CLOSED_UNRESOLVED)
         close_day = np.minimum(np.floor(rows["closed_h"][done] / 24.0).astype(np.int64), last)
@@ -281,8 +266,8 @@ class Watch:
         recorded = np.concatenate(pids) if pids else np.zeros(0, np.int64)
         open_streets = [s for _, s in self.closing.values()]
         in_flight: dict[int, int] = {}
-        for case in _pending_items(m.clock):
-            if isinstance(case, Case) and case.entered <= now:
+        for case in m.cases_in_flight():
+            if case.entered <= now:
                 in_flight[case.pid] = case.comm
         if in_flight:
             pid = np.fromiter(in_flight.keys(), np.int64, len(in_flight))

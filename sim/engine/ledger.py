@@ -146,6 +146,16 @@ class Ledger:
             self.columns[name].frombytes(np.ascontiguousarray(values, dtype=code_dtype(code))
                                          .tobytes())
 
+    def rows_since(self, start: int, names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], int]:
+        """The rows folded in from row `start` on (in recording order, not sorted), as copies,
+        and the row count to pass next time: a watcher reads each row once. The model folds
+        the day's rows in at the day's end (`flush`)."""
+        end = len(self.columns["pid"])
+        # slicing an array.array copies it: no buffer of the ledger stays exported
+        return ({name: np.frombuffer(self.columns[name][start:end],
+                                     dtype=code_dtype(PROBLEM_COLUMNS[name])) for name in names},
+                end)
+
     def problem_arrays(self) -> dict[str, np.ndarray]:
         """All records as numpy arrays, sorted by problem id."""
         self.flush()

@@ -31,17 +31,9 @@ KEY_OUTCOMES = ("latency_occurrence_h_mean", "latency_occurrence_h_p90", "resolu
 MAX_ROWS = 40
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
 def add_parser(subparsers: Any) -> None:
+    from sim.cli import whole_number
+
     p = subparsers.add_parser(
         "sweep", help="run a sweep spec: regimes x parameters x replications",
         description="Run (or resume) a sweep spec: scenarios x design points x replications, "
@@ -53,7 +45,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="results folder (default: results/sweeps/<name>)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_workers, metavar="N",
+    where.add_argument("--workers", type=whole_number(1), metavar="N",
                        help="local worker processes (default: every core)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run on the Dask cluster whose scheduler is at ADDRESS "
