@@ -153,7 +153,8 @@ class GovernanceModel(mesa.Model):
         self.staff_growth = (0, 1.0)  # (day, level): staff growth compounds from there
         self._configure(0.0)
 
-        self.experiences: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+        #: per day, (community, satisfied share of the residents a closed case stands for)
+        self.experiences: dict[int, list[tuple[int, float]]] = defaultdict(list)
         self.counts_today = self._zero_counts()
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": lambda m: m.day,
@@ -383,9 +384,16 @@ class GovernanceModel(mesa.Model):
         """The case's last handling ends at `finish`: resolved or not, called back, recorded."""
         self.callbacks.conclude(case, finish, unit, closed_on_paper)
 
-    def experience(self, community: int, when: float, satisfied: bool) -> None:
-        """A resident's verdict on a closed case, felt by the cohort's trust that day."""
-        self.experiences[int(when // 24.0)].append((community, satisfied))
+    def experience(self, community: int, when: float, satisfied: int, chance: float) -> None:
+        """A closed case's verdict, felt by the cohort's trust that day.
+
+        At scale s the case stands for 1/s residents with the same outcome: one of them gave
+        this verdict, and of the others a share `chance` (the chance of satisfaction for that
+        outcome) is satisfied. Trust hears that mix, so the coin flip of one verdict does not
+        sway 1/s residents (at scale 1.0 it is the verdict itself).
+        """
+        s = self.spec.scale
+        self.experiences[int(when // 24.0)].append((community, s * satisfied + (1.0 - s) * chance))
 
     def record(self, case: Case, closed: float, outcome: int) -> None:
         """The case's row in the ledger (`Ledger.record`, called without the extra frame)."""
@@ -404,9 +412,10 @@ class GovernanceModel(mesa.Model):
 
         The day's weight is 1 - exp(-rate x verdicts per 10,000 residents), so it measures
         experience in real-city units. With `trust_scope: street` every cohort of a street hears
-        the street's verdicts: enough of them at any scale for trust to move smoothly, so its
-        level does not depend on scale. A community alone, at small scale, has a verdict every
-        few days that stands for hundreds of residents and jerks its trust (docs/performance.md).
+        the street's verdicts: from scale 0.03 up, enough of them for trust to move smoothly and
+        reach the same level at every scale. A community alone, at small scale, has a verdict
+        every few days that stands for hundreds of residents and jerks its trust
+        (docs/performance.md, 'Scale').
         """
         seen = self.experiences.pop(day, None)
         if not seen:

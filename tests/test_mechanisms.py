@@ -227,6 +227,22 @@ def test_trust_learns_from_the_day_verdicts_in_real_city_units(scope):
     assert np.array_equal(model.trust[quiet], start[quiet])
 
 
+@pytest.mark.parametrize("scale, heard", [(1.0, 1.0), (0.1, 0.1 * 1 + 0.9 * 0.6)])
+def test_a_verdict_speaks_for_the_residents_its_case_stands_for(scale, heard):
+    """At scale 0.1 a closed case stands for ten residents with its outcome: one gave the drawn
+    verdict, the other nine are satisfied with that outcome's chance (0.6 here). Trust hears
+    that mix; at full scale, the verdict itself."""
+    from sim.model import GovernanceModel
+    from sim.scenario.loader import deep_merge, load_scenario, validate
+    from tests.conftest import SMALL_CITY
+
+    data = deep_merge(load_scenario("hotline").model_dump(), {"city": SMALL_CITY,
+                                                             "scale": scale})
+    model = GovernanceModel(validate(data))
+    model.experience(3, 24.0 * 5 + 1.0, 1, 0.6)
+    assert model.experiences[5] == [(3, pytest.approx(heard))]
+
+
 def test_regimes_in_order_resolve_faster_than_fragmented():
     frag = small_run("fragmented", days=90)
     for preset in ("whistle", "hotline", "proactive"):

@@ -69,5 +69,5 @@ class Callbacks:
                 owner = model.unit_agent(case.owner)
                 model.clock.at(case.cb_time, owner.reopen, case)
                 return
-        model.experience(case.comm, finish, bool(satisfied))
+        model.experience(case.comm, finish, satisfied, p)
         model.record(case, finish, RESOLVED if resolved else CLOSED_UNRESOLVED)
