@@ -233,6 +233,13 @@ def test_evaluations_of_other_code_are_kept_aside_not_mixed(tiny: Path, tmp_path
     assert aside.read_text() == earlier
 
 
+def test_starting_simplex_steps_inward_by_the_spec_share():
+    x0 = np.array([0.5, 0.95, 0.0])
+    points = calib._simplex(x0, 0.1)
+    assert points.shape == (4, 3) and np.array_equal(points[0], x0)
+    assert np.allclose(points[1:] - x0, np.diag([0.1, -0.1, 0.1]))  # inward at the top bound
+
+
 def test_write_back_sets_a_timeline_value(tiny: Path):
     spec, path = calib.load_spec(tiny)
     spec.parameters = [calib.Parameter(path="hotline.reopen_prob", at=dt.date(2019, 6, 1),

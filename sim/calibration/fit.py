@@ -69,6 +69,9 @@ class CalibrationSpec(BaseModel):
     report_seeds: list[int] = Field([0, 1, 2], min_length=1, description="Replications of the "
                                     "report (mean and 95 % interval over them).")
     budget: int = Field(60, gt=0, description="Evaluations the fit may use at most.")
+    simplex: float = Field(0.25, gt=0, le=1, description="Size of the starting simplex, as a "
+                           "share of each parameter's range: wide for a first fit, small to "
+                           "refine a point that is already good.")
     parameters: list[Parameter] = Field(min_length=1)
     targets: list[TargetChoice] = Field(min_length=1)
 
@@ -229,7 +232,7 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
 
     minimize(objective, x0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(x0),
              options={"maxfev": spec.budget, "xatol": 0.01, "fatol": 1e-4,
-                      "initial_simplex": _simplex(x0)})
+                      "initial_simplex": _simplex(x0, spec.simplex)})
     table = pd.DataFrame(history)
     best = table.loc[table["loss"].idxmin()]
     values = [float(best[p.label]) for p in spec.parameters]
@@ -247,7 +250,7 @@ def _unused(path: Path) -> Path:
 
 
 def _simplex(x0: np.ndarray, step: float = 0.25) -> np.ndarray:
-    """A starting simplex that moves each parameter by a quarter of its range (inward)."""
+    """A starting simplex that moves each parameter by `step` of its range (inward)."""
     points = [x0]
     for i in range(len(x0)):
         p = x0.copy()
