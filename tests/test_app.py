@@ -308,7 +308,7 @@ def chromium() -> str:
 def test_in_a_real_browser(chromium: str, tmp_path: Path) -> None:
     """Load the page, wait for the map and charts, step, change the regime and a mechanism,
     step again: the figures, the map and the charts change. Keeps a screenshot."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.app_browser_helpers import (
         CHROMIUM_ARGS,
@@ -349,7 +349,8 @@ def test_in_a_real_browser(chromium: str, tmp_path: Path) -> None:
             wait_for_day(page, "not started")
             assert "Run: fragmented" in page.locator(".govsim-figures").inner_text()
             whistle = page.get_by_role("switch", name=MECHANISMS["whistle"][1])
-            assert whistle.get_attribute("aria-checked") == "false"
+            # the switches follow the new regime once the page has redrawn (slow under load)
+            expect(whistle).to_have_attribute("aria-checked", "false", timeout=60_000)
             whistle.click(force=True)  # and a mechanism, from the next day
             page.get_by_text("(from tomorrow)").wait_for()
             for day in range(3):
@@ -357,7 +358,7 @@ def test_in_a_real_browser(chromium: str, tmp_path: Path) -> None:
                 wait_for_day(page, f"{day} of 365")
             fragmented_day2 = key_figures(page)
             assert fragmented_day2 != hotline_day0
-            assert whistle.get_attribute("aria-checked") == "true"
+            expect(whistle).to_have_attribute("aria-checked", "true", timeout=60_000)
             page.get_by_role("button", name="latency", exact=True).click()
             page.wait_for_timeout(1500)
             assert images_drawn(page) == 4
