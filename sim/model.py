@@ -440,8 +440,9 @@ class GovernanceModel(mesa.Model):
         self.trust += weight * (share - self.trust)
 
     def cases_in_flight(self) -> list[Case]:
-        """Cases reported (or due to be) that wait for their next handling: between units, in
-        a relay, awaiting a callback. Cases at a desk have their row already (`Ledger`)."""
+        """Cases the clock holds an event for: at a desk, between units, in a relay, awaiting
+        a callback. Those in their last handling also have their row already, with its future
+        closing time (`record`), so a watcher counting open cases must not count them twice."""
         return [item for _t, _fn, item in self.clock.pending() if isinstance(item, Case)]
 
     def finish(self) -> None:
