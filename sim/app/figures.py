@@ -15,12 +15,12 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
-from matplotlib import colormaps, patheffects
+from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from sim.app.model import MAP_MEASURES, View, map_scale
-from sim.charts.maps import street_positions
+from sim.charts.maps import district_labels, street_positions
 from sim.charts.style import GRID, INK, MUTED, REGIME_STYLES, SEQUENTIAL_CMAP
 from sim.city.city import City
 from sim.errors import InputError
@@ -73,7 +73,7 @@ class MapCanvas:
                                norm=Normalize(0.0, 1.0), s=6 + 70 * np.sqrt(pop / max(pop.max(),
                                                                                      1.0)),
                                edgecolors=INK, linewidths=0.3, zorder=2)
-        _district_labels(ax, city)
+        district_labels(ax, city)
         ax.set_aspect("equal")
         ax.margins(0.03)
         ax.set_axis_off()
@@ -95,18 +95,6 @@ class MapCanvas:
     def png(self, view: View, measure: str = "backlog") -> bytes:
         with self.lock:
             return png(self.draw(view, measure))
-
-
-def _district_labels(ax, city: City) -> None:
-    g = city.graph
-    crowded = city.n_districts > 8
-    for name in city.district_names:
-        node = g.nodes.get(f"district:{name}", {})
-        if "pos" not in node or (crowded and float(node.get("area_km2", 1e9)) < 100):
-            continue  # small central districts: their labels would cover each other
-        ax.annotate(name, node["pos"], ha="center", va="center", fontsize=6.5, color=INK,
-                    zorder=4,
-                    path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
 
 
 #: The live charts: title, y label, and the series drawn (key, legend label, colour, dashes);

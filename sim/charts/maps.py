@@ -168,7 +168,7 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
                                   rasterized=True)  # 300+ dots: an image inside SVG/PDF
             ax.scatter(xy[~ok, 0], xy[~ok, 1], s=size[~ok], facecolors="none",
                        edgecolors=style.MUTED, linewidths=0.6, zorder=2)
-            _district_labels(ax, c, lang)
+            district_labels(ax, c, lang)
             ax.set_aspect("equal")
             ax.margins(0.04)
             ax.set_axis_off()
@@ -185,7 +185,8 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
         return style.finish(fig, rs, title, lang, note=t["note"])
 
 
-def _district_labels(ax, city: City, lang: str) -> None:
+def district_labels(ax, city: City, lang: str = "en") -> None:
+    """District names at their centres, leaving out small central ones on a crowded map."""
     g = city.graph
     crowded = city.n_districts > 8
     for name in city.district_names:
