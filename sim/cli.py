@@ -54,9 +54,10 @@ def _version() -> str:
         return "unknown"
 
 
-def whole_number(least: int, what: str = "a whole number"):
-    """An argparse `type` for whole numbers >= `least`, with a one-line message otherwise."""
-    expected = f"expected {what} {'> 0' if least == 1 else f'>= {least}'}"
+def whole_number(least: int, what: str | None = None):
+    """An argparse `type` for whole numbers >= `least`, with a one-line message otherwise
+    (`what` is expected: "a whole number >= least" unless given)."""
+    expected = f"expected {what or f'a whole number >= {least}'}"
 
     def parse(text: str) -> int:
         try:
@@ -71,7 +72,7 @@ def whole_number(least: int, what: str = "a whole number"):
 
 
 _seed = whole_number(0)
-_days = whole_number(1, "a whole number of days")
+_days = whole_number(1, "a whole number of days > 0")
 
 
 def _scale(text: str) -> float:

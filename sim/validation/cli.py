@@ -26,18 +26,6 @@ STATUS_STYLE = {"pass": "green", "FAIL": "bold red", "xfail": "yellow", "XPASS":
 STATUS_COLOUR = {"pass": "#2a9d8f", "FAIL": "#d62828", "xfail": "#f4a261", "XPASS": "#d62828"}
 
 
-def _count(low: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return value
-    return parse
-
-
 def _confidence(text: str) -> float:
     try:
         value = float(text)
@@ -50,6 +38,8 @@ def _confidence(text: str) -> float:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add `validate-engine` to the `govsim` command."""
+    from sim.cli import whole_number
+
     p = subparsers.add_parser(
         "validate-engine", help="check the engine against queueing theory",
         description="Run textbook queueing cases (M/M/c, M/G/1, Jackson tandems street -> "
@@ -62,15 +52,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"CI size: {QUICK.replications} replications of about "
                         f"{QUICK.customers:,} customers (default: {FULL.replications} of "
                         f"{FULL.customers:,})")
-    p.add_argument("--seed", type=_count(0, "a whole number >= 0"), default=0, metavar="N",
+    p.add_argument("--seed", type=whole_number(0), default=0, metavar="N",
                    help="master seed; every case and replication derives its own (default 0)")
-    p.add_argument("--replications", type=_count(2, "a whole number >= 2"), metavar="R",
+    p.add_argument("--replications", type=whole_number(2), metavar="R",
                    help="replications per case (default: by size)")
     p.add_argument("--confidence", type=_confidence, default=0.99, metavar="LEVEL",
                    help="confidence level of the intervals (default 0.99)")
     p.add_argument("--only", choices=TAGS, action="append", metavar="KIND",
                    help="run only these kinds of case (" + ", ".join(TAGS) + "); may repeat")
-    p.add_argument("--jobs", type=_count(1, "a whole number >= 1"), default=1, metavar="N",
+    p.add_argument("--jobs", type=whole_number(1), default=1, metavar="N",
                    help="processes to run replications in (default 1)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="folder for validation.csv and the chart "
