@@ -396,6 +396,32 @@ def test_lost_pool_worker_stops_cleanly_then_resumes(tmp_path: Path, slow_refere
     same_results(slow_reference.runs, load_sweep(out).runs)
 
 
+def test_pool_that_breaks_between_waits_reports_the_refused_task() -> None:
+    """A worker may die after one `wait` and before the next submit: the pool then refuses new
+    tasks. That is a lost run like any other (reported, resumable), never a traceback."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DiesAfterTwo:
+        submitted = 0
+
+        def submit(self, fn, task):
+            self.submitted += 1
+            if self.submitted > 2:
+                raise BrokenProcessPool("a child process terminated abruptly")
+            future = Future()
+            future.set_result({"run_id": task["run_id"]})
+            return future
+
+    pool = object.__new__(execute_module.LocalPool)
+    pool.workers, pool.executor = 2, DiesAfterTwo()
+    tasks = [{"run_id": f"r{i}"} for i in range(6)]
+    seen = [(task["run_id"], record is not None, type(err).__name__ if err else None)
+            for task, record, err in pool.run(tasks)]
+    assert sorted(seen) == [("r0", True, None), ("r1", True, None),
+                            ("r2", False, "BrokenProcessPool")]  # and no more are sent
+
+
 def test_rerun_of_a_finished_sweep_runs_nothing(serial_sweep,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     spec, result = serial_sweep

@@ -20,7 +20,7 @@ import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Self
 
@@ -209,15 +209,25 @@ class LocalPool(Backend):
         window = 2 * self.workers
         broken = False
 
-        def refill() -> None:
+        def refill() -> tuple[dict, BaseException] | None:
+            """Keep `window` tasks submitted; return a task the pool refused, if any."""
             while not broken and len(pending) < window:
                 task = next(source, None)
                 if task is None:
-                    return
-                pending[self.executor.submit(run_task, task)] = task
+                    return None
+                try:
+                    pending[self.executor.submit(run_task, task)] = task
+                except BrokenExecutor as err:  # a worker died since the last `wait`
+                    return task, err
+            return None
 
-        refill()
-        while pending:
+        refused = refill()
+        while pending or refused:
+            if refused:
+                broken = True
+                yield refused[0], None, refused[1]
+                refused = None
+                continue
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 task = pending.pop(future)
@@ -226,7 +236,7 @@ class LocalPool(Backend):
                 except Exception as err:  # noqa: BLE001 - BrokenProcessPool: a worker died
                     broken = True
                     yield task, None, err
-            refill()
+            refused = refill()
 
     def close(self, cancel: bool = False) -> None:
         if cancel:
