@@ -1,22 +1,20 @@
-"""A full Beijing year: the four presets on the default city at scales 0.01, 0.1 and 1.0.
+"""A full Beijing year at 1:1: the four presets on the whole default city, 365 days.
 
-Each run is a fresh child process, so its peak resident set is its own. Per regime and scale it
-reports wall time, CPU time (the child's own, which is what "one core" means on a shared
-machine), problems simulated per second, events per second and peak memory; then how the cost
-per problem grows with scale, whether the rate measures at scale 1.0 agree with scale 0.1 (z
-scores), and each target of issue 7 with its measured figure. Results are saved after every run
-(`--out`, atomically), so an interrupted benchmark keeps what it measured.
+Each run is a fresh child process (its kernels loaded from the compile cache, so compilation is
+not counted; see benchmarks/compare_year.py for the first run after an install), and its own
+CPU time is measured in three parts: building the city and the model, the 365 days, and the
+result tables. Peak memory is the child's resident set. Results are saved after every run
+(`--out`, atomically), so an interrupted benchmark keeps what it measured. Repeats run the
+presets in turn, so every preset sees the same load; medians are reported.
 
-    .venv/bin/python benchmarks/city_year.py                       # everything (~10 min)
-    .venv/bin/python benchmarks/city_year.py --presets hotline --scales 1.0 --repeat 3
-    .venv/bin/python benchmarks/city_year.py --scales 0.01 0.1     # quick
+    .venv/bin/python benchmarks/city_year.py                       # 4 presets x 3 (~5 min)
+    .venv/bin/python benchmarks/city_year.py --presets hotline --repeat 5
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import statistics
@@ -26,63 +24,47 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 PRESETS = ("fragmented", "whistle", "hotline", "proactive")
-#: rate measures compared between scales: (summary column, closed-case count it is a share of)
-RATES = ("resolution_rate", "satisfaction_rate", "response_rate", "overdue_share",
-         "bounced_share", "whistled_share")
-#: volumes per real resident, compared between scales as Poisson counts
-VOLUMES = ("occurred", "reported", "resolved", "hotline_contacts")
-TARGETS = {"hotline_s": 120.0, "all_four_s": 480.0, "peak_gb": 4.0, "linear_ratio": 1.5,
-           "z_max": 3.0}
+#: Issue 12's targets: CPU seconds of one core, GB.
+TARGETS = {"hotline_s": 15.0, "all_four_s": 60.0, "peak_gb": 2.0}
 
 
-def child(preset: str, scale: float, days: int, seed: int, overrides: dict) -> dict:
+def child(preset: str, scale: float, days: int, seed: int) -> dict:
     """One run, measured from inside: build, the days, the tables."""
-    import sim  # imported here so the parent's import time is not counted
+    from sim.api import as_scenario
+    from sim.model import GovernanceModel
+    from sim.results import collect
 
-    models = []
-    t0, c0 = time.perf_counter(), time.process_time()
-    marks = {}
-
-    def on_day(model):
-        if not models:
-            models.append(model)
-        marks["days_done"] = (time.perf_counter(), time.process_time())
-
-    result = sim.run(preset, seed=seed, days=days, scale=scale, overrides=overrides,
-                     on_day=on_day)
-    t1, c1 = time.perf_counter(), time.process_time()
-    model = models[0]
-    summary = result.summary.iloc[0]
-    closed = int(result.problems["outcome"].isin(["resolved", "closed_unresolved"]).sum())
+    spec, _ = as_scenario(preset, {"seed": seed, "days": days, "scale": scale})
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    model = GovernanceModel(spec)
+    c1 = time.process_time()
+    while model.day < model.total_days:
+        model.step()
+    model.finish()
+    c2 = time.process_time()
+    result = collect(model)
+    c3 = time.process_time()
+    wall = time.perf_counter() - t0
     return {
-        "preset": preset, "scale": scale, "days": days, "seed": seed,
-        "wall_s": t1 - t0, "cpu_s": c1 - c0,
-        "tables_cpu_s": c1 - marks["days_done"][1],
-        "problems": int(model.next_pid), "cases": int(result.problems["entered_h"].notna().sum()),
-        "closed": closed, "events": int(model.clock.events),
+        "preset": preset, "scale": scale, "days": days, "seed": seed, "wall_s": wall,
+        "cpu_s": c3 - c0, "build_s": c1 - c0, "days_s": c2 - c1, "tables_s": c3 - c2,
+        "problems": model.next_pid, "events": model.events_run,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "summary": {k: _plain(summary[k]) for k in (*RATES, *VOLUMES) if k in summary.index},
+        "resolution_rate": float(result.measures["resolution_rate"]),
     }
 
 
-def _plain(value) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
-def run_child(preset: str, scale: float, days: int, seed: int, overrides: dict) -> dict:
-    cmd = [sys.executable, __file__, "--child", preset, str(scale), str(days), str(seed),
-           json.dumps(overrides)]
-    load_before = os.getloadavg()[0]
+def run_child(preset: str, scale: float, days: int, seed: int) -> dict:
+    cmd = [sys.executable, __file__, "--child", preset, str(scale), str(days), str(seed)]
+    load = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
         lines = proc.stderr.strip().splitlines() or ["(no message)"]
         sys.exit(f"city_year: {preset} at scale {scale:g} failed: {lines[-1]}")
     row = json.loads(proc.stdout.strip().splitlines()[-1])
-    row["load_before"], row["load_after"] = load_before, os.getloadavg()[0]
+    row["load_before"] = load
     return row
 
 
@@ -95,155 +77,79 @@ def save(rows: list[dict], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def median_rows(rows: list[dict]) -> dict[tuple[str, float], dict]:
-    """Per (preset, scale): medians of the timing fields over repeats, the rest from the first."""
-    groups: dict[tuple[str, float], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["preset"], row["scale"]), []).append(row)
-    out = {}
-    for key, group in groups.items():
-        m = dict(group[0])
-        for field in ("wall_s", "cpu_s", "tables_cpu_s", "peak_rss_mb", "load_before"):
-            m[field] = statistics.median(r[field] for r in group)
-        m["peak_rss_mb"] = max(r["peak_rss_mb"] for r in group)
-        m["repeats"] = len(group)
-        out[key] = m
-    return out
-
-
-def consistency(a: dict, b: dict) -> list[tuple[str, float, float, float]]:
-    """z scores of the difference between two runs' measures (scale a vs scale b), using each
-    run's own sampling error: binomial for rates over its closed cases, Poisson for volumes
-    (counts reported in real units, i.e. simulated count / scale)."""
-    rows = []
-    for name in RATES:
-        pa, pb = a["summary"].get(name), b["summary"].get(name)
-        if pa is None or pb is None:
-            continue
-        var = pa * (1 - pa) / max(a["closed"], 1) + pb * (1 - pb) / max(b["closed"], 1)
-        rows.append((name, pa, pb, (pb - pa) / math.sqrt(var) if var > 0 else 0.0))
-    for name in VOLUMES:
-        va, vb = a["summary"].get(name), b["summary"].get(name)
-        if not va or not vb:
-            continue
-        # simulated counts are real / scale^-1; their variance is the count itself (Poisson)
-        na, nb = va * a["scale"], vb * b["scale"]
-        se = math.sqrt(na / a["scale"] ** 2 + nb / b["scale"] ** 2)
-        rows.append((name, va, vb, (vb - va) / se))
-    return rows
-
-
 def report(rows: list[dict]) -> None:
-    med = median_rows(rows)
-    print(f"\n{'regime':<11}{'scale':>6}{'wall s':>9}{'CPU s':>9}{'problems':>12}"
-          f"{'problems/s':>12}{'events':>12}{'events/s':>11}{'peak MB':>9}{'load':>6}")
-    for (preset, scale), m in sorted(med.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        print(f"{preset:<11}{scale:>6g}{m['wall_s']:>9.1f}{m['cpu_s']:>9.1f}{m['problems']:>12,}"
-              f"{m['problems'] / m['cpu_s']:>12,.0f}{m['events']:>12,}"
-              f"{m['events'] / m['cpu_s']:>11,.0f}{m['peak_rss_mb']:>9,.0f}"
-              f"{m['load_before']:>6.1f}")
-    print("(per-second figures use CPU time; wall time is longer when other jobs share the cores)")
-
-    scales = sorted({s for _, s in med})
-    if len(scales) > 1:
-        print("\nCost per problem (CPU µs) by scale, and relative to scale 0.1:")
-        print(f"{'regime':<11}" + "".join(f"{s:>10g}" for s in scales) + f"{'1.0/0.1':>10}")
-        for preset in PRESETS:
-            per = {s: med[(preset, s)]["cpu_s"] / med[(preset, s)]["problems"] * 1e6
-                   for s in scales if (preset, s) in med}
-            if not per:
-                continue
-            ratio = per[1.0] / per[0.1] if 1.0 in per and 0.1 in per else float("nan")
-            print(f"{preset:<11}" + "".join(f"{per.get(s, math.nan):>10.1f}" for s in scales)
-                  + f"{ratio:>10.2f}")
-
-    if 1.0 in scales and 0.1 in scales:
-        print("\nScale 1.0 against scale 0.1 x 10 (z = difference / combined sampling error):")
-        for preset in PRESETS:
-            if (preset, 0.1) not in med or (preset, 1.0) not in med:
-                continue
-            for name, a, b, z in consistency(med[(preset, 0.1)], med[(preset, 1.0)]):
-                flag = "" if abs(z) < TARGETS["z_max"] else "  <-- |z| >= 3"
-                print(f"  {preset:<11}{name:<20}{a:>14.4g}{b:>14.4g}  z={z:+.2f}{flag}")
-    targets(med)
-
-
-def targets(med: dict[tuple[str, float], dict]) -> None:
-    print("\nIssue 7 targets (CPU seconds of one core; wall in brackets):")
+    by: dict[str, list[dict]] = {}
+    for row in rows:
+        by.setdefault(row["preset"], []).append(row)
+    fields = ("cpu_s", "build_s", "days_s", "tables_s", "wall_s")
+    print(f"\n{'regime':<11}{'runs':>5}{'CPU s':>8}{'build':>7}{'days':>7}{'tables':>7}"
+          f"{'wall s':>8}{'problems':>12}{'events':>12}{'events/s':>11}{'peak MB':>9}")
+    med = {}
+    for preset in PRESETS:
+        group = by.get(preset)
+        if not group:
+            continue
+        m = {f: statistics.median(r[f] for r in group) for f in fields}
+        m["peak_rss_mb"] = max(r["peak_rss_mb"] for r in group)
+        m["all_cpu"] = sorted(round(r["cpu_s"], 1) for r in group)
+        med[preset] = m
+        first = group[0]
+        print(f"{preset:<11}{len(group):>5}{m['cpu_s']:>8.1f}{m['build_s']:>7.1f}"
+              f"{m['days_s']:>7.1f}{m['tables_s']:>7.1f}{m['wall_s']:>8.1f}"
+              f"{first['problems']:>12,}{first['events']:>12,}"
+              f"{first['events'] / m['days_s']:>11,.0f}{m['peak_rss_mb']:>9,.0f}")
+    print("(CPU seconds of the run's own process, medians over runs; events/s over the days)")
+    print("\nIssue 12 targets:")
 
     def line(name: str, value: str, ok: bool | None) -> None:
-        mark = "n/a " if ok is None else ("PASS" if ok else "FAIL")
-        print(f"  [{mark}] {name}: {value}")
+        print(f"  [{'n/a ' if ok is None else ('PASS' if ok else 'FAIL')}] {name}: {value}")
 
-    h = med.get(("hotline", 1.0))
-    line("hotline, scale 1.0, 365 days < 120 s",
-         f"{h['cpu_s']:.1f} s ({h['wall_s']:.1f} s)" if h else "not run",
-         h["cpu_s"] < TARGETS["hotline_s"] if h else None)
-    full = [med[(p, 1.0)] for p in PRESETS if (p, 1.0) in med]
-    if len(full) == len(PRESETS):
-        cpu, wall = sum(m["cpu_s"] for m in full), sum(m["wall_s"] for m in full)
-        line("all four presets, scale 1.0 < 480 s", f"{cpu:.1f} s ({wall:.1f} s)",
-             cpu < TARGETS["all_four_s"])
-        peak = max(m["peak_rss_mb"] for m in full) / 1024.0
-        line("peak memory at scale 1.0 < 4 GB", f"{peak:.2f} GB", peak < TARGETS["peak_gb"])
-    else:
-        line("all four presets, scale 1.0 < 480 s", "not all run", None)
-    ratios = [(med[(p, 1.0)]["cpu_s"] / med[(p, 1.0)]["problems"])
-              / (med[(p, 0.1)]["cpu_s"] / med[(p, 0.1)]["problems"])
-              for p in PRESETS if (p, 1.0) in med and (p, 0.1) in med]
-    line("time per problem at 1.0 within 1.5x of 0.1",
-         f"worst ratio {max(ratios):.2f}" if ratios else "not run",
-         max(ratios) <= TARGETS["linear_ratio"] if ratios else None)
-    zs = [abs(z) for p in PRESETS if (p, 1.0) in med and (p, 0.1) in med
-          for *_, z in consistency(med[(p, 0.1)], med[(p, 1.0)])]
-    line("rate measures at 1.0 consistent with 0.1 x 10 (all |z| < 3)",
-         f"max |z| = {max(zs):.2f} over {len(zs)} measures" if zs else "not run",
-         max(zs) < TARGETS["z_max"] if zs else None)
-    print("  the SimPy-baseline ratio: benchmarks/baseline_simpy.py")
+    h = med.get("hotline")
+    line(f"hotline, 1:1, 365 days <= {TARGETS['hotline_s']:g} s CPU",
+         f"{h['cpu_s']:.1f} s (runs {h['all_cpu']})" if h else "not run",
+         h["cpu_s"] <= TARGETS["hotline_s"] if h else None)
+    if len(med) == len(PRESETS):
+        total = sum(m["cpu_s"] for m in med.values())
+        line(f"all four presets at 1:1 <= {TARGETS['all_four_s']:g} s CPU", f"{total:.1f} s",
+             total <= TARGETS["all_four_s"])
+        peak = max(m["peak_rss_mb"] for m in med.values()) / 1024.0
+        line(f"peak memory at 1:1 <= {TARGETS['peak_gb']:g} GB", f"{peak:.2f} GB",
+             peak <= TARGETS["peak_gb"])
+    print("  the SimPy ratio: benchmarks/baseline_simpy.py; `govsim compare` and the first "
+          "run: benchmarks/compare_year.py")
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         preset, scale, days, seed = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), \
             int(sys.argv[5])
-        print(json.dumps(child(preset, scale, days, seed, json.loads(sys.argv[6]))))
+        print(json.dumps(child(preset, scale, days, seed)))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=PRESETS)
-    parser.add_argument("--scales", nargs="+", type=float, default=[0.01, 0.1, 1.0])
+    parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per regime and scale; "
-                        "medians shown")
-    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="a dotted scenario override for every run, e.g. "
-                        "reporting.trust_learning_rate=0 (values read as YAML)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per preset (medians shown)")
     parser.add_argument("--out", type=Path, default=Path("results/benchmarks/city_year.json"))
     parser.add_argument("--report", action="store_true", help="only print the report of --out")
     args = parser.parse_args()
     if args.report:
         report(json.loads(args.out.read_text()))
         return
-    overrides = {}
-    for item in args.set:
-        field, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--set {item}: expected FIELD=VALUE")
-        overrides[field] = yaml.safe_load(value)
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"python {sys.version.split()[0]}; results -> {args.out}"
-          + (f"; overrides {overrides}" if overrides else ""))
+          f"python {sys.version.split()[0]}; results -> {args.out}")
+    run_child(args.presets[0], 0.01, 2, 0)  # compile once, if the cache is cold
     rows: list[dict] = []
-    for scale in sorted(args.scales):
+    for _ in range(args.repeat):
         for preset in args.presets:
-            for _ in range(args.repeat):
-                row = run_child(preset, scale, args.days, args.seed, overrides)
-                rows.append(row)
-                save(rows, args.out)
-                print(f"  {preset:<11} scale {scale:<5g} CPU {row['cpu_s']:7.1f} s  wall "
-                      f"{row['wall_s']:7.1f} s  {row['problems']:>11,} problems  "
-                      f"peak {row['peak_rss_mb']:,.0f} MB  load {row['load_before']:.1f}",
-                      flush=True)
+            row = run_child(preset, args.scale, args.days, args.seed)
+            rows.append(row)
+            save(rows, args.out)
+            print(f"  {preset:<11} CPU {row['cpu_s']:6.1f} s (build {row['build_s']:.1f}, days "
+                  f"{row['days_s']:.1f}, tables {row['tables_s']:.1f})  {row['problems']:>11,} "
+                  f"problems  peak {row['peak_rss_mb']:,.0f} MB  load {row['load_before']:.1f}",
+                  flush=True)
     report(rows)
 
 

@@ -1,27 +1,37 @@
-"""The agents of MODEL.md as Mesa agents, each with the behaviour that is its own.
+"""The agents of MODEL.md as Mesa agents, whose state is the arrays the compiled engine reads.
 
-Residents are cohorts (one agent per community), not people: their trust is one number per
-community, kept in a model array so a whole day's reporting is decided in one vectorised draw.
-Offices receive cases (`receive`) at the moment SimPy reaches them and decide what to do; the
-regime-specific choices (whistle or relay, dispatch, scoring) are delegated to the mechanism
-objects on the model (`sim/mechanisms/`), so no agent tests which regime it is in.
+Residents are cohorts (one agent per community of a simulated street); offices are one agent per
+unit. An agent does not copy its state: `cohort.trust` is the model's trust array at the
+cohort's community, `office.effort` the engine's effort of the unit, so a researcher can read
+and change either through the agent, and the next day runs with the change. What agents do with
+a case is compiled (`sim.flow`): a case never stops at a Python object.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
-from sim.engine.desk import Desk
+from sim.units import RANK_CLASSES, UNIT_TYPES, supervised
 
 if TYPE_CHECKING:
     from sim.model import GovernanceModel
-    from sim.problems import Case
 
-# Unit types, in the order of the unit index space (see GovernanceModel.unit_type).
-UNIT_TYPES = ("street", "enforcement", "department", "district_centre", "hotline")
-RANK_CLASSES = ("unranked", "先进", "进步", "整改", "治理")
+__all__ = [
+    "RANK_CLASSES",
+    "UNIT_TYPES",
+    "CitizenCohort",
+    "Department",
+    "DeskView",
+    "DistrictCentre",
+    "EnforcementTeam",
+    "Hotline",
+    "Office",
+    "StreetOffice",
+]
 
 
 class CitizenCohort(mesa.Agent):
@@ -40,138 +50,118 @@ class CitizenCohort(mesa.Agent):
         """Trust in government response (0..1); moves the chance of reporting a problem."""
         return float(self.model.trust[self.community])
 
+    @trust.setter
+    def trust(self, value: float) -> None:
+        self.model.trust[self.community] = min(1.0, max(0.0, float(value)))
+
+    @property
+    def propensity(self) -> float:
+        """Chance of reporting a problem through the fragmented channels, at trust 0.5."""
+        return float(self.model.propensity[self.community])
+
+    @propensity.setter
+    def propensity(self, value: float) -> None:
+        self.model.propensity[self.community] = min(1.0, max(0.0, float(value)))
+
+
+@dataclass(frozen=True)
+class DeskView:
+    """A unit's desk as it stands: whole servers at a speed, working hours from `opens`."""
+
+    servers: int
+    speed: float
+    opens: float
+    hours: float
+    free: np.ndarray  # each server's next free time (hours), a copy
+
 
 class Office(mesa.Agent):
     """A unit with staff (a desk), effort under ranking pressure, and a monthly class."""
 
     model: GovernanceModel
 
-    def __init__(self, model: GovernanceModel, unit: int, name: str, desk: Desk):
+    def __init__(self, model: GovernanceModel, unit: int, name: str):
         super().__init__(model)
         self.unit = unit
         self.name = name
-        self.desk = desk
-        self.effort = 1.0  # 1 = regular hours; >1 = overtime under ranking pressure
-        self.rank_class = 0
-        self.last_score = float("nan")
 
-    def set_effort(self, effort: float) -> None:
-        self.effort = effort
-        self.desk.set_effort(effort)
+    @property
+    def unit_type(self) -> str:
+        return UNIT_TYPES[int(self.model.unit_type[self.unit])]
+
+    @property
+    def staff(self) -> float:
+        """Real people on the unit's case work today (0: the unit is not simulated)."""
+        return float(self.model.staff[self.unit])
+
+    @property
+    def desk(self) -> DeskView:
+        d, u = self.model.desks, self.unit
+        lo = int(d.first[u])
+        return DeskView(int(d.servers[u]), float(d.speed[u]), float(d.opens[u]),
+                        float(d.hours[u]), d.free[lo:lo + int(d.servers[u])].copy())
+
+    @property
+    def effort(self) -> float:
+        """1 = regular hours; > 1 = overtime under ranking pressure (1.2: 20 % longer days)."""
+        return float(self.model.units.effort[self.unit])
+
+    @effort.setter
+    def effort(self, value: float) -> None:
+        self.model.set_effort(self.unit, float(value))
+
+    @property
+    def rank_class(self) -> str:
+        return RANK_CLASSES[int(self.model.units.rank_class[self.unit])]
 
     @property
     def supervised(self) -> bool:
         """Units ranked 整改 or 治理 are supervised, which suppresses buck-passing."""
-        return self.rank_class >= 3
+        return bool(supervised(self.model.units, self.unit))
 
-    def resolve_prob(self) -> float:
-        """Chance that handling a resolvable case resolves it: diligence grows with effort."""
-        return self.model.ranking.resolve_prob(self.effort)
-
-    def serve(self, case: Case, now: float, work: float, desk: Desk | None = None) -> float:
-        """Queue the case at this unit's desk (emergencies are handled at once, on call)."""
-        desk = desk or self.desk
-        if case.emergency:
-            return desk.serve_now(now, work)
-        return desk.serve(now, work)
-
-    def handle(self, case: Case) -> None:
-        raise NotImplementedError
-
-    def reopen(self, case: Case) -> None:
-        """A called-back resident says it is not solved: the same ticket is handled again."""
-        case.next_dept = 0
-        self.handle(case)
-
-    def take(self, case: Case, now: float) -> None:
-        """Note the first unit to hold the case; the one dispatched to is scored for it."""
-        if case.first != case.first:  # NaN: first contact
-            case.first = now
-        if case.owner < 0:
-            case.owner = self.unit
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} staff={self.staff:.1f}>"
 
 
 class StreetOffice(Office):
     """街道办事处 / 乡镇政府 (the block): sees its territory, holds few powers, may whistle."""
 
-    def __init__(self, model: GovernanceModel, unit: int, name: str, desk: Desk,
-                 street: int, enforcement: Desk | None):
-        super().__init__(model, unit, name, desk)
+    def __init__(self, model: GovernanceModel, unit: int, name: str, district: int):
+        super().__init__(model, unit, name)
+        self.street = unit
+        self.district = district
+
+    @property
+    def simulated(self) -> bool:
+        """In the run's sample of streets (every street at full scale)."""
+        return bool(self.model.sample.streets[self.street])
+
+
+class EnforcementTeam(Office):
+    """A street's enforcement team (城管 staff sunk down), once forces are transferred."""
+
+    def __init__(self, model: GovernanceModel, unit: int, name: str, street: int):
+        super().__init__(model, unit, name)
         self.street = street
-        self.enforcement = enforcement  # the enforcement team once forces sink down
-
-    def receive(self, case: Case) -> None:
-        """A case arrives: it passes through internal sections, then is handled or passed on."""
-        model = self.model
-        now = model.clock.now
-        self.take(case, now)
-        hops = model.draws.poisson_small(model.internal_handoffs)
-        if hops:
-            case.handoffs += hops
-            delay = sum(model.draws.exponential(model.internal_handoff_hours) for _ in range(hops))
-            model.clock.at(now + delay, self.handle, case)
-        else:
-            self.handle(case)
-
-    def handle(self, case: Case) -> None:
-        model = self.model
-        now = model.clock.now
-        if case.power:
-            desk = self.enforcement if case.enforce and self.enforcement is not None else self.desk
-            finish = self.serve(case, now, model.draws.work(case.work), desk)
-            model.borders.settle(case, now, finish, self)
-        else:
-            model.escalation.beyond_powers(self, case, now)
 
 
 class Department(Office):
     """职能部门 (a strip): holds authority, sees only what reaches it, may pass the buck."""
 
-    def __init__(self, model: GovernanceModel, unit: int, name: str, desk: Desk,
-                 district: int, dept_type: int):
-        super().__init__(model, unit, name, desk)
-        self.district = district
+    def __init__(self, model: GovernanceModel, unit: int, name: str, district: int,
+                 dept_type: int):
+        super().__init__(model, unit, name)
+        self.district = district  # -1: city level
         self.dept_type = dept_type
-
-    def receive(self, case: Case) -> None:
-        model = self.model
-        now = model.clock.now
-        self.take(case, now)
-        if model.relay.pushes_back(self, case):
-            model.relay.bounce(self, case, now)
-            return
-        self.handle(case)
-
-    def handle(self, case: Case) -> None:
-        model = self.model
-        now = model.clock.now
-        finish = self.serve(case, now, model.draws.work(case.work))
-        case.next_dept += 1
-        if case.next_dept < len(case.depts):  # sequential: hand on to the next department
-            model.relay.hand_on(self, case, finish)
-        else:
-            model.conclude(case, finish, self)
 
 
 class DistrictCentre(Office):
     """区级指挥中心: relays cases between streets and departments, with delay; the backstop."""
 
-    def __init__(self, model: GovernanceModel, unit: int, name: str, desk: Desk, district: int):
-        super().__init__(model, unit, name, desk)
+    def __init__(self, model: GovernanceModel, unit: int, name: str, district: int):
+        super().__init__(model, unit, name)
         self.district = district
-
-    def receive(self, case: Case) -> None:
-        model = self.model
-        now = model.clock.now
-        finish = self.desk.serve(now, model.draws.work(model.spec.staffing.triage_hours))
-        model.relay.forward(self, case, finish)
 
 
 class Hotline(Office):
     """12345: call-takers take the request (and the consultations around it), then dispatch."""
-
-    def receive(self, case: Case) -> None:
-        model = self.model
-        now = model.clock.now
-        finish = self.serve(case, now, model.draws.work(model.dispatch.intake_hours))
-        model.dispatch.dispatch(case, finish)

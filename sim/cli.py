@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import importlib
 import math
+import multiprocessing as mp
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,8 +112,8 @@ def _common(parser: argparse.ArgumentParser, *, outputs: bool) -> None:
                              "(--set whistle.enabled=false); may be repeated")
     if outputs:
         parser.add_argument("--out", type=Path, metavar="DIR", help="results folder")
-        parser.add_argument("--no-csv", action="store_true",
-                            help="write the tables as Parquet only (no CSV copies)")
+        parser.add_argument("--csv", action="store_true",
+                            help="also write every table as CSV (Parquet is always written)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "default folder: results/compare-seed<seed>).")
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="scenario files or preset names (default: " + " ".join(PRESETS) + ")")
+    p.add_argument("--workers", type=whole_number(1), metavar="N",
+                   help="runs at a time, each in a process of its own (default: the cores)")
     _common(p, outputs=True)
 
     p = sub.add_parser("check", help="validate scenario files without running them",
@@ -413,7 +417,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     created = _missing_parents(out)
     try:
-        result.save(out, csv=not args.no_csv)
+        result.save(out, csv=args.csv)
         _umask_mode(out)
     except BaseException:
         _remove_empty(created)
@@ -423,6 +427,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(measures_table([spec.name], [result.measures], [spec]))
     console.print(f"results written to {out} ({elapsed:.1f} s)", markup=False)
     return EXIT_OK
+
+
+def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
+                 progress: str | bool) -> tuple[str, pd.Series, float]:
+    """One run of a comparison, saved in its folder (in a worker process, or here)."""
+    started = time.perf_counter()
+    result = api.run(path, overrides=overrides, progress=progress)
+    _umask_mode(result.save(folder, csv=csv))
+    return Path(folder).name, result.measures, time.perf_counter() - started
+
+
+def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Series, float]]:
+    """The runs of a comparison as they finish: here, or `workers` at a time in processes of
+    their own (each run is the same whichever process makes it: it depends on its seed)."""
+    if workers == 1:
+        for job in jobs:
+            yield _compare_one(*job)
+        return
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
+        futures = [pool.submit(_compare_one, *job) for job in jobs]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -435,26 +467,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _check_target(out, "comparison.csv")
 
     err = _console(stderr=True)
-    measures: list[pd.Series] = []
+    workers = max(1, min(args.workers or os.cpu_count() or 1, len(items)))
+    err.print(f"{len(items)} runs, {workers} at a time", style="dim", markup=False)
+    measures: dict[str, pd.Series] = {}
     with staged_folder(out) as tmp:
-        for n, item in enumerate(items, 1):
-            spec = item.spec
-            err.print(f"[{n}/{len(items)}] {item.label}: {spec.days} days, scale "
-                      f"{spec.scale:g}, seed {spec.seed}", style="dim", markup=False)
-            started = time.perf_counter()
-            result = api.run(str(item.path), overrides=_overrides(args, seed),
-                             progress=item.label)
-            _umask_mode(result.save(tmp / item.label, csv=not args.no_csv))
-            measures.append(result.measures)
-            err.print(f"      done in {time.perf_counter() - started:.1f} s", style="dim")
+        jobs = [(str(item.path), _overrides(args, seed), str(tmp / item.label), args.csv,
+                 item.label if workers == 1 else False) for item in items]
+        for n, (label, row, seconds) in enumerate(_compare_runs(jobs, workers), 1):
+            measures[label] = row
+            err.print(f"[{n}/{len(items)}] {label} done in {seconds:.1f} s", style="dim",
+                      markup=False)
+        measures = {i.label: measures[i.label] for i in items}  # in the order given
         labels = [i.label for i in items]
-        raw = pd.concat([m.rename(lbl) for m, lbl in zip(measures, labels, strict=True)], axis=1)
+        raw = pd.concat([measures[lbl].rename(lbl) for lbl in labels], axis=1)
         raw.index.name = "measure"
         raw.to_csv(tmp / "comparison.csv")
     console = _console()
     specs = [i.spec for i in items]
     console.print(f"[bold]Comparison[/bold] — {_title(specs)} (common random numbers)")
-    console.print(measures_table(labels, measures, specs))
+    console.print(measures_table(labels, [measures[lbl] for lbl in labels], specs))
     console.print(f"results written to {out} (one folder per scenario, comparison.csv)",
                   markup=False)
     return EXIT_OK

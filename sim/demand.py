@@ -39,22 +39,26 @@ class DayOfProblems:
 class Demand:
     """Occurrence rates per community and category, and the daily draw of problems."""
 
-    def __init__(self, config: DemandConfig, city: City, table: CategoryTable, scale: float,
-                 start_date: dt.date, file: str | None = None, day_offset: int = 0,
-                 growth_from: tuple[int, float] = (0, 1.0)):
+    def __init__(self, config: DemandConfig, city: City, table: CategoryTable,
+                 simulated: np.ndarray, start_date: dt.date, file: str | None = None,
+                 day_offset: int = 0, growth_from: tuple[int, float] = (0, 1.0)):
         self.config = config
         #: growth compounds from (day, level): a new growth rate continues from today's level
         self.growth_day, self.growth_base = growth_from
         self.table = table
         self.day_offset = day_offset  # shocks count days from the scenario's start_date
         self.start_date = start_date
-        # base rate per community and category, problems per day (simulated units)
-        per_community = city.community_population / 1e4 * config.rate_per_10k_per_day * scale
-        self.base = np.outer(per_community, table.share)  # (communities, categories)
+        #: the communities simulated (those of the sampled streets, all at full scale): each
+        #: at its full real rate, the others not at all
+        self.communities = np.flatnonzero(simulated)
+        per_community = (city.community_population[self.communities] / 1e4
+                         * config.rate_per_10k_per_day)
+        self.base = np.outer(per_community, table.share)  # (simulated communities, categories)
         hourly = np.asarray(config.hourly_profile, dtype=float)
         if hourly.sum() <= 0:
             raise InputError(file, "demand.hourly_profile", "at least one positive value")
         self.hour_p = hourly / hourly.sum()
+        self._hour_cdf = np.cumsum(self.hour_p)
         weekly = np.asarray(config.weekly_profile, dtype=float)
         if weekly.sum() <= 0:
             raise InputError(file, "demand.weekly_profile", "at least one positive value")
@@ -72,7 +76,7 @@ class Demand:
             cats = np.ones(len(table), bool)
             if shock.categories:
                 cats = np.isin(np.arange(len(table)), [table.index(k) for k in shock.categories])
-            comms = np.ones(city.n_communities, bool)
+            comms = np.ones(len(self.communities), bool)
             if shock.districts:
                 unknown = [d for d in shock.districts if d not in city.district_names]
                 if unknown:
@@ -80,7 +84,7 @@ class Demand:
                                      f"district names of the city, one of {city.district_names}",
                                      unknown[0])
                 ids = [city.district_names.index(d) for d in shock.districts]
-                comms = np.isin(self.community_district, ids)
+                comms = np.isin(self.community_district[self.communities], ids)
             self.shock_masks.append((shock, comms, cats))
 
     def factors(self, day: int) -> np.ndarray:
@@ -108,13 +112,23 @@ class Demand:
         return lam
 
     def draw(self, day: int, rng: np.random.Generator) -> DayOfProblems:
-        counts = rng.poisson(self.rates(day))
-        flat = np.flatnonzero(counts)
-        reps = counts.ravel()[flat]
-        cell = np.repeat(flat, reps)
-        n_cat = counts.shape[1]
-        community, category = np.divmod(cell, n_cat)
-        hours = rng.choice(24, size=len(cell), p=self.hour_p) + rng.random(len(cell))
+        """The problems occurring on `day`; `rng` should be the day's own generator, so a day's
+        demand does not depend on what happened before it.
+
+        Independent Poisson counts per community and category are drawn as one Poisson total
+        spread over the cells in proportion to their rates (the same distribution: a Poisson
+        process split by marks), which costs the day's problems, not the city's cells."""
+        rates = self.rates(day).ravel()
+        cumulative = np.cumsum(rates)
+        total = float(cumulative[-1]) if len(cumulative) else 0.0
+        n = int(rng.poisson(total)) if total > 0 else 0
+        cell = np.searchsorted(cumulative, rng.random(n) * total, side="right")
+        cell = np.minimum(cell, len(rates) - 1)  # a uniform at the very top
+        n_cat = self.base.shape[1]
+        row, category = np.divmod(cell, n_cat)
+        community = self.communities[row]
+        hour = np.searchsorted(self._hour_cdf, rng.random(n), side="right")
+        hours = np.minimum(hour, 23) + rng.random(n)
         occurred = 24.0 * day + hours
         order = np.argsort(occurred, kind="stable")
         return DayOfProblems(community[order], category[order], occurred[order])

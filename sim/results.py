@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.agents import RANK_CLASSES, UNIT_TYPES
-from sim.engine.ledger import (
+from sim.cases import (
     CHANNELS,
     CLOSED_UNRESOLVED,
     HOTLINE,
@@ -31,8 +30,11 @@ from sim.engine.ledger import (
     PATROL,
     PREVENTED,
     RESOLVED,
+    columns,
 )
+from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
 from sim.scenario.schema import Scenario
+from sim.units import RANK_CLASSES, UNIT_TYPES
 
 if TYPE_CHECKING:
     from sim.model import GovernanceModel
@@ -64,8 +66,9 @@ class Result:
         """Month-by-month measures (see `monthly`)."""
         return monthly(self.problems, self.scenario)
 
-    def save(self, folder: str | Path, csv: bool = True) -> Path:
-        """Write every table as Parquet (and CSV) plus the scenario, all or nothing."""
+    def save(self, folder: str | Path, csv: bool = False) -> Path:
+        """Write every table as Parquet (and, with `csv`, as CSV) plus the scenario, all or
+        nothing."""
         folder = Path(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -108,7 +111,7 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     the hotline). `dept_line_contacts` counts reports through departments' own lines (the old,
     pre-merger 12345 among them) x (1 + consultations per request).
     """
-    k = 1.0 / scenario.scale
+    k = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
     origin = pd.Timestamp(scenario.start_date)
     months = pd.period_range(origin, periods=max(1, (scenario.days + 30) // 28), freq="M")
     months = months[months.start_time < origin + pd.Timedelta(days=scenario.days)]
@@ -176,26 +179,36 @@ def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> None:
         raise AccountingError(f"{int(bad.sum())} problems have no outcome")
 
 
+def _flags(values: np.ndarray) -> pd.arrays.BooleanArray:
+    """0/1 flags with -1 for 'none' as a nullable boolean column."""
+    return pd.arrays.BooleanArray(values > 0, values < 0)
+
+
 def collect(model: GovernanceModel) -> Result:
-    """Turn a finished model's ledger into tables, checking the accounting invariant first."""
-    spec, city, ledger = model.spec, model.city, model.ledger  # spec: as it stands at the end
-    a = ledger.problem_arrays()
+    """Turn a finished model's case table and workload into tables, checking the accounting
+    invariant first."""
+    spec, city = model.spec, model.city  # spec: as it stands at the end
+    a = columns(model.cases)  # views; what is changed below is replaced, never written
+    a["pid"] = np.arange(model.next_pid, dtype=np.int64)
     check_accounting(a, model.next_pid)
     horizon = 24.0 * model.total_days
     shift = 24.0 * spec.warmup_days
 
+    # warm-up problems are not measured; rows are in order of occurrence, so they come first
+    first = int(np.searchsorted(a["occurred_h"], shift, side="left"))
+    if first:
+        a = {k: v[first:] for k, v in a.items()}
     # what is after the horizon has not happened yet
     late = a["closed_h"] > horizon
-    a["outcome"][late] = OPEN
-    a["closed_h"][late] = np.nan
+    a["outcome"] = np.where(late, OPEN, a["outcome"]).astype(np.int8)
+    a["closed_h"] = np.where(late, np.nan, a["closed_h"])
     cb_late = a["callback_h"] > horizon
-    a["callback_resolved"][cb_late] = -1
-    a["callback_h"][cb_late] = np.nan
-    a["satisfied"][a["outcome"] == OPEN] = -1
-    keep = a["occurred_h"] >= shift  # warm-up problems are not measured
-    a = {k: v[keep] for k, v in a.items()}
-    for col in ("occurred_h", "entered_h", "first_unit_h", "closed_h", "callback_h"):
-        a[col] = a[col] - shift
+    a["callback_resolved"] = np.where(cb_late, -1, a["callback_resolved"]).astype(np.int8)
+    a["callback_h"] = np.where(cb_late, np.nan, a["callback_h"])
+    a["satisfied"] = np.where(a["outcome"] == OPEN, -1, a["satisfied"]).astype(np.int8)
+    if shift:
+        for col in ("occurred_h", "entered_h", "first_unit_h", "closed_h", "callback_h"):
+            a[col] = a[col] - shift
 
     comm = a["community"]
     street = city.community_street[comm]
@@ -232,29 +245,28 @@ def collect(model: GovernanceModel) -> Result:
         "time_limit_h": a["time_limit_h"].astype(float),
         "overdue": (a["closed_h"] - a["entered_h"] > a["time_limit_h"])
         | ((a["outcome"] == OPEN) & (horizon - shift - a["entered_h"] > a["time_limit_h"])),
-        "responded": pd.array(np.where(a["responded"] < 0, pd.NA, a["responded"] > 0),
-                              dtype="boolean"),
+        "responded": _flags(a["responded"]),
         "callback_h": a["callback_h"],
-        "callback_resolved": pd.array(np.where(a["callback_resolved"] < 0, pd.NA,
-                                               a["callback_resolved"] > 0), dtype="boolean"),
-        "satisfied": pd.array(np.where(a["satisfied"] < 0, pd.NA, a["satisfied"] > 0),
-                              dtype="boolean"),
+        "callback_resolved": _flags(a["callback_resolved"]),
+        "satisfied": _flags(a["satisfied"]),
         "reopens": a["reopens"],
     })
-    problems["weight"] = 1.0 / spec.scale
+    problems["weight"] = model.sample.weight
 
     units_daily = _units_daily(model)
     rankings = pd.DataFrame(model.ranking.rows, columns=[
         "month", "unit", "callbacks", "response_rate", "resolution_rate", "satisfaction_rate",
         "score", "class", "effort_next_month"])
     rankings["class"] = pd.Categorical.from_codes(rankings["class"].astype(int), RANK_CLASSES)
-    rankings["unit_name"] = [model.units_by_id[u].name for u in rankings["unit"]]
+    rankings["unit_name"] = [model.unit_names[u] for u in rankings["unit"]]
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     daily = daily[daily["day"] >= spec.warmup_days].copy()
     daily["day"] -= spec.warmup_days
     summary = summarise(model, problems, units_daily)
     meta = {"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
             "population": city.population, "streets": city.n_streets,
+            "simulated_share": model.sample.share,
+            "simulated_streets": int(model.sample.streets.sum()),
             "whistle_reports": model.whistle_reports,
             "whistle_late_reports": model.whistle_late_reports,
             "themes": [{"month": str((pd.Timestamp(model.origin) + pd.DateOffset(months=t.month))
@@ -266,30 +278,30 @@ def collect(model: GovernanceModel) -> Result:
 
 
 def _units_daily(model: GovernanceModel) -> pd.DataFrame:
-    spec, ledger = model.spec, model.ledger
+    spec, work = model.spec, model.workload
     w, n = spec.warmup_days, model.total_days
     units = np.flatnonzero(model.present)
     days = np.arange(w, n)
-    arrivals = ledger.arrivals[units][:, :n]
-    completions = ledger.completions[units][:, :n]
+    arrivals = per_unit(work, ARRIVALS)[units][:, :n]
+    completions = per_unit(work, COMPLETIONS)[units][:, :n]
     backlog = np.cumsum(arrivals, axis=1) - np.cumsum(completions, axis=1)
     staff = model.staff_log[units][:, :n]
     base_hours = model.base_hours_log[units][:, :n]
     hours = model.hours_log[units][:, :n]
     available = staff * hours
-    busy = ledger.busy_hours[units][:, :n]
+    busy = per_unit(work, BUSY)[units][:, :n]
     sl = slice(w, n)
     frame = pd.DataFrame({
         "unit": np.repeat(units, len(days)),
         "unit_type": pd.Categorical.from_codes(np.repeat(model.unit_type[units], len(days)),
                                                UNIT_TYPES),
-        "name": np.repeat([model.units_by_id[u].name for u in units], len(days)),
+        "name": np.repeat([model.unit_names[u] for u in units], len(days)),
         "day": np.tile(days - w, len(units)),
         "arrivals": arrivals[:, sl].ravel(),
         "completions": completions[:, sl].ravel(),
         "backlog": backlog[:, sl].ravel(),
-        "mean_in_system": ledger.in_system_hours[units][:, sl].ravel() / 24.0,
-        "sojourn_hours": ledger.sojourn_hours[units][:, sl].ravel(),
+        "mean_in_system": in_system_hours(work)[units][:, sl].ravel() / 24.0,
+        "sojourn_hours": per_unit(work, SOJOURN)[units][:, sl].ravel(),
         "staff": staff[:, sl].ravel(),
         "available_hours": available[:, sl].ravel(),
         "busy_hours": busy[:, sl].ravel(),
@@ -304,7 +316,7 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
 def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.DataFrame:
     """MODEL.md's measures in one row (counts and hours in real-city units)."""
     spec = model.spec
-    k = 1.0 / spec.scale
+    k = model.sample.weight
     out = p["outcome"].cat.codes.to_numpy()
     entered = p["entered_h"].notna().to_numpy()
     closed = np.isin(out, [RESOLVED, CLOSED_UNRESOLVED])
@@ -324,7 +336,7 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     }
     row.update(_quantiles(p["latency_occurrence_h"].to_numpy()[resolved], "latency_occurrence_h"))
     row.update(_quantiles(p["latency_report_h"].to_numpy()[resolved], "latency_report_h"))
-    limit = model.callbacks.response_limit
+    limit = spec.hotline.response_limit_hours
     reached = entered & p["first_unit_h"].notna().to_numpy()
     resp = (p["first_unit_h"] - p["entered_h"]).to_numpy()[reached] <= limit
     sat = p["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed]
@@ -334,12 +346,17 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     w = spec.ranking.weights
     row["score"] = (w[0] * row["response_rate"] + w[1] * row["resolution_rate"]
                     + w[2] * row["satisfaction_rate"])
-    handled = p[entered]
-    row["handoffs_per_case"] = float(handled["handoffs"].mean()) if len(handled) else 0.0
-    row["bounces_per_case"] = float(handled["bounces"].mean()) if len(handled) else 0.0
-    row["bounced_share"] = float((handled["bounces"] > 0).mean()) if len(handled) else 0.0
-    row["whistled_share"] = float(handled["whistled"].mean()) if len(handled) else 0.0
-    row["overdue_share"] = float(handled["overdue"].mean()) if len(handled) else 0.0
+    def mean_over_handled(column: str, test=None) -> float:
+        values = p[column].to_numpy()[entered]
+        if test is not None:
+            values = test(values)
+        return float(values.mean()) if len(values) else 0.0
+
+    row["handoffs_per_case"] = mean_over_handled("handoffs")
+    row["bounces_per_case"] = mean_over_handled("bounces")
+    row["bounced_share"] = mean_over_handled("bounces", lambda b: b > 0)
+    row["whistled_share"] = mean_over_handled("whistled")
+    row["overdue_share"] = mean_over_handled("overdue")
     row["hotline_contacts"] = (int((ch == HOTLINE).sum()) * k
                                * (1 + spec.hotline.consultations_per_request))
     for unit_type in UNIT_TYPES:  # every column in every run; NaN where the unit type is absent

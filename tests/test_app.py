@@ -25,7 +25,7 @@ import solara
 from sim.app import CityModel, app_scenario, explore
 from sim.app.figures import CHARTS, ChartCanvas, MapCanvas, city_map, png
 from sim.app.model import MECHANISMS, shared_city
-from sim.engine.ledger import CLOSED_UNRESOLVED, RESOLVED
+from sim.cases import CLOSED_UNRESOLVED, RESOLVED
 from sim.errors import InputError
 from sim.model import GovernanceModel
 from sim.scenario.loader import PRESETS
@@ -33,7 +33,7 @@ from sim.scenario.schema import Change
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTEFACTS = ROOT / "results" / "test-artefacts"
-SMALL = {"city": "synthetic", "scale": 0.05, "days": 40}  # 20 streets, ~25 problems a day
+SMALL = {"city": "synthetic", "scale": 0.25, "days": 40}  # 5 of 20 streets, ~125 problems a day
 
 
 def run_days(model: CityModel, days: int) -> None:
@@ -53,7 +53,7 @@ def test_open_cases_by_street_match_the_finished_run(preset: str) -> None:
         seen[d] = m.watch.street_open.copy()
     run_days(m, m.total_days - m.day)
     m.finish()
-    a = m.ledger.problem_arrays()
+    a = m.problem_columns()
     street = m.city.community_street[a["community"]]
     for d, got in seen.items():
         now = 24.0 * (d + 1)
@@ -69,7 +69,7 @@ def test_live_rates_and_latency_match_the_problem_records() -> None:
     series = {k: v.copy() for k, v in m.view.series.items()}
     run_days(m, m.total_days - m.day)
     m.finish()
-    a = m.ledger.problem_arrays()
+    a = m.problem_columns()
     closed = np.isin(a["outcome"], [RESOLVED, CLOSED_UNRESOLVED])
     day = np.floor(a["closed_h"] / 24.0)
     checked = 0
@@ -80,7 +80,8 @@ def test_live_rates_and_latency_match_the_problem_records() -> None:
         resolved = pool & (a["outcome"] == RESOLVED)
         assert series["resolution_rate"][d] == pytest.approx(resolved.sum() / pool.sum())
         assert series["satisfaction_rate"][d] == pytest.approx((a["satisfied"][pool] > 0).mean())
-        quick = (a["first_unit_h"] - a["entered_h"])[pool] <= m.callbacks.response_limit
+        quick = ((a["first_unit_h"] - a["entered_h"])[pool]
+                 <= m.spec.hotline.response_limit_hours)
         assert series["response_rate"][d] == pytest.approx(quick.mean())
         days = (a["closed_h"] - a["occurred_h"])[resolved] / 24.0
         assert series["latency_median"][d] == pytest.approx(np.median(days))
@@ -104,8 +105,8 @@ def test_a_switch_is_exactly_a_timeline_change() -> None:
                               city=shared_city(spec.city))
     for _ in range(30):
         planned.step()
-    a, b = live.ledger.problem_arrays(), planned.ledger.problem_arrays()
-    assert len(a["pid"]) > 100
+    a, b = live.problem_columns(), planned.problem_columns()
+    assert len(a["outcome"]) > 100
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 

@@ -278,6 +278,6 @@ def test_calibrated_scenario_runs_from_the_cli(tmp_path: Path):
     """The timeline scenario itself: valid, and runs (a few months at tiny scale)."""
     assert main(["check", "scenarios/beijing-2018-2024.yaml"]) == 0
     assert main(["run", "scenarios/beijing-2018-2024.yaml", "--days", "60", "--scale", "0.001",
-                 "--out", str(tmp_path / "b"), "--no-csv"]) == 0
+                 "--out", str(tmp_path / "b")]) == 0
     spec, path = calib.load_spec("scenarios/calibration/beijing.yaml")
     assert path.name == "beijing-2018-2024.yaml" and len(spec.parameters) >= 5

@@ -179,7 +179,9 @@ def test_workload(four, lang, caplog) -> None:
     assert sorted(ticks, key=ticks.get, reverse=True) == labels  # first run on top
     assert "%" in bottom.get_xlabel()
     dots = [c for c in bottom.collections if isinstance(c, PathCollection)]
-    assert sum(len(c.get_offsets()) for c in dots) == 4 * 8  # one dot per street per run
+    # one dot per simulated street per run (scale 0.5: about half of the 8)
+    assert sum(len(c.get_offsets()) for c in dots) == sum(r.meta["simulated_streets"]
+                                                          for r in four)
     draw_cleanly(fig, caplog)
 
 

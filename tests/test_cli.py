@@ -55,10 +55,10 @@ def small_network(path: Path, orphan: bool = False) -> Path:
 # ---------------------------------------------------------------------------------------- run
 def test_run_writes_every_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert govsim("run", "hotline", *SMALL, "--out", str(out)) == 0
+    assert govsim("run", "hotline", *SMALL, "--out", str(out), "--csv") == 0
     for name in TABLES:
         assert (out / f"{name}.parquet").is_file(), name
-        assert (out / f"{name}.csv").is_file(), name
+        assert (out / f"{name}.csv").is_file(), name  # on request
     assert (out / "scenario.yaml").is_file()
     saved = Result.load(out)
     assert saved.scenario.name == "hotline"
@@ -69,9 +69,10 @@ def test_run_writes_every_table(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert leftovers(tmp_path, set()) == ["out"]  # no temp folder left next to it
 
 
-def test_run_default_folder_and_no_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_default_folder_parquet_only(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert govsim("run", "whistle", *SMALL, "--seed", "3", "--no-csv") == 0
+    assert govsim("run", "whistle", *SMALL, "--seed", "3") == 0
     out = tmp_path / "results" / "whistle-seed3"
     assert (out / "summary.parquet").is_file()
     assert not list(out.glob("*.csv"))
@@ -123,6 +124,19 @@ def test_compare_presets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert leftovers(tmp_path, set()) == ["cmp"]
 
 
+def test_compare_gives_the_same_numbers_on_any_number_of_workers(tmp_path: Path) -> None:
+    """Runs in processes of their own give the tables a serial comparison gives."""
+    for workers in ("1", "2"):
+        assert govsim("compare", "fragmented", "hotline", *SMALL, "--seed", "2",
+                      "--workers", workers, "--out", str(tmp_path / workers)) == 0
+    for name in ("fragmented", "hotline"):
+        one, two = Result.load(tmp_path / "1" / name), Result.load(tmp_path / "2" / name)
+        for table in TABLES:
+            pd.testing.assert_frame_equal(getattr(one, table), getattr(two, table))
+    assert (tmp_path / "1" / "comparison.csv").read_text() == \
+        (tmp_path / "2" / "comparison.csv").read_text()
+
+
 def test_compare_files_and_duplicate_names(tmp_path: Path) -> None:
     mine = write(tmp_path / "mine.yaml", "extends: hotline\nname: mine\nwhistle:\n"
                                          "  compliance: 0.5\n")
@@ -140,9 +154,9 @@ def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     files = [str(REPO / "scenarios" / f"{p}.yaml") for p in PRESETS]
     assert govsim("check", "hotline", *files, str(scen)) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "hotline: ok (hotline, hotline, 365 days, scale 0.1)"
+    assert lines[0] == "hotline: ok (hotline, hotline, 365 days, scale 1)"
     assert len(lines) == 2 + len(PRESETS)
-    assert lines[-1] == f"{scen}: ok (small, custom, 365 days, scale 0.1)"
+    assert lines[-1] == f"{scen}: ok (small, custom, 365 days, scale 1)"
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -284,7 +298,7 @@ def test_ctrl_c_during_compare_leaves_nothing(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(Result, "save", save_then_interrupt)
     out = tmp_path / "results" / "cmp"
-    assert govsim("compare", *SMALL, "--out", str(out)) == 130
+    assert govsim("compare", *SMALL, "--workers", "1", "--out", str(out)) == 130
     assert "interrupted: nothing was written" in capsys.readouterr().err
     assert len(saved) == 1  # the first scenario had been saved (into the temp folder)
     assert not saved[0].exists()
@@ -306,7 +320,8 @@ def test_ctrl_c_keeps_an_earlier_comparison(tmp_path: Path,
 
     original = api.run
     monkeypatch.setattr(api, "run", run_then_interrupt)
-    assert govsim("compare", "hotline", "whistle", *SMALL, "--out", str(out)) == 130
+    assert govsim("compare", "hotline", "whistle", *SMALL, "--workers", "1",
+                  "--out", str(out)) == 130
     assert (out / "comparison.csv").read_text() == "old\n"
     assert leftovers(tmp_path, set()) == ["cmp"]
 
@@ -358,4 +373,4 @@ def test_subprocess_check_every_bad_file(tmp_path: Path) -> None:
     errors = done.stderr.strip().splitlines()
     assert len(errors) == len(BAD)
     assert all(line.startswith("error: ") for line in errors)
-    assert done.stdout.strip() == "hotline: ok (hotline, hotline, 365 days, scale 0.1)"
+    assert done.stdout.strip() == "hotline: ok (hotline, hotline, 365 days, scale 1)"

@@ -458,8 +458,8 @@ def test_changed_code_is_refused(serial_sweep, monkeypatch: pytest.MonkeyPatch) 
 
 def test_code_version_covers_what_a_run_imports() -> None:
     files = {p.relative_to(REPO / "sim").as_posix() for p in provenance.run_code_files()}
-    assert {"model.py", "results.py", "engine/desk.py", "mechanisms/whistle.py",
-            "scenario/schema.py"} <= files
+    assert {"model.py", "results.py", "flow.py", "cases.py", "engine/desks.py",
+            "mechanisms/whistle.py", "scenario/schema.py"} <= files
     assert not {f for f in files if f.startswith(("experiments/", "calibration/"))
                 or f == "cli.py"}
     # a feature's own computation counts when named: the fit's objective and its targets

@@ -193,54 +193,67 @@ def test_trust_feeds_back_on_reporting():
 @pytest.mark.parametrize("scope", ["street", "community"])
 def test_trust_learns_from_the_day_verdicts_in_real_city_units(scope):
     """One day's update by hand: the verdicts heard (a street's, or a community's own) move
-    trust toward their satisfied share by 1 - exp(-rate x verdicts per 10,000 residents), the
-    same at any scale; a cohort that heard nothing keeps its trust."""
-    from sim.model import GovernanceModel
+    trust toward their satisfied share by 1 - exp(-rate x verdicts per 10,000 residents); a
+    cohort that heard nothing keeps its trust. Verdicts are heard on the day a case closes."""
+    from sim.mechanisms.reporting import Trust
     from sim.scenario.loader import deep_merge, load_scenario, validate
     from tests.conftest import SMALL_CITY
 
-    rate, scale = 0.05, 0.1
-    data = deep_merge(load_scenario("fragmented").model_dump(), {
-        "city": SMALL_CITY, "scale": scale,
-        "reporting": {"trust_learning_rate": rate, "trust_scope": scope}})
-    model = GovernanceModel(validate(data))
-    city, start = model.city, model.trust.copy()
+    rate = 0.05
+    spec = validate(deep_merge(load_scenario("fragmented").model_dump(), {
+        "city": SMALL_CITY, "reporting": {"trust_learning_rate": rate, "trust_scope": scope}}))
+    from sim.model import make_city
+    city = make_city(spec.city)
+    trust = Trust(0.5, city.community_street, city.community_population, city.n_streets)
+    start = trust.level.copy()
     street = city.community_street
     a, b = np.flatnonzero(street == 0)[:2]  # two communities of street 0
     quiet = np.flatnonzero(street == 1)  # a street that hears nothing today
-    model.experiences[7] = [(a, True), (a, True), (b, False)]
-    model._update_trust(7)
+    trust.hear(np.array([24.0 * 7 + 1, 24.0 * 7 + 5, 24.0 * 7 + 23]), np.array([a, a, b]),
+               np.array([True, True, False]))
+    trust.hear(np.array([24.0 * 8 + 1]), np.array([a]), np.array([False]))  # tomorrow's
+    trust.update(7, spec)
 
     def moved(heard, happy, residents):
-        weight = 1 - np.exp(-rate * heard / (scale * residents / 1e4))
+        weight = 1 - np.exp(-rate * heard / (residents / 1e4))
         return start[a] + weight * (happy / heard - start[a])
 
     if scope == "street":  # every community of street 0 hears all three verdicts
         want = moved(3, 2, city.community_population[street == 0].sum())
-        assert np.allclose(model.trust[street == 0], want)
+        assert np.allclose(trust.level[street == 0], want)
         assert 0.5 < want < 2 / 3
     else:
-        assert model.trust[a] == pytest.approx(moved(2, 2, city.community_population[a]))
-        assert model.trust[b] == pytest.approx(moved(1, 0, city.community_population[b]))
+        assert trust.level[a] == pytest.approx(moved(2, 2, city.community_population[a]))
+        assert trust.level[b] == pytest.approx(moved(1, 0, city.community_population[b]))
         others = np.setdiff1d(np.flatnonzero(street == 0), [a, b])
-        assert np.array_equal(model.trust[others], start[others])
-    assert np.array_equal(model.trust[quiet], start[quiet])
+        assert np.array_equal(trust.level[others], start[others])
+    assert np.array_equal(trust.level[quiet], start[quiet])
+    assert 8 in trust.heard and 7 not in trust.heard
 
 
-@pytest.mark.parametrize("scale, heard", [(1.0, 1.0), (0.1, 0.1 * 1 + 0.9 * 0.6)])
-def test_a_verdict_speaks_for_the_residents_its_case_stands_for(scale, heard):
-    """At scale 0.1 a closed case stands for ten residents with its outcome: one gave the drawn
-    verdict, the other nine are satisfied with that outcome's chance (0.6 here). Trust hears
-    that mix; at full scale, the verdict itself."""
+def test_cohorts_are_agents_over_the_engine_arrays():
+    """A cohort's trust and propensity are the arrays the day's draw reads: changing them
+    through the agent changes the next day's reporting."""
+    from sim.agents import CitizenCohort
     from sim.model import GovernanceModel
     from sim.scenario.loader import deep_merge, load_scenario, validate
     from tests.conftest import SMALL_CITY
 
-    data = deep_merge(load_scenario("hotline").model_dump(), {"city": SMALL_CITY,
-                                                             "scale": scale})
-    model = GovernanceModel(validate(data))
-    model.experience(3, 24.0 * 5 + 1.0, 1, 0.6)
-    assert model.experiences[5] == [(3, pytest.approx(heard))]
+    spec = validate(deep_merge(load_scenario("fragmented").model_dump(),
+                               {"city": SMALL_CITY, "days": 20}))
+    low, high = GovernanceModel(spec), GovernanceModel(spec)
+    cohorts = list(high.agents_by_type[CitizenCohort])
+    assert len(cohorts) == high.city.n_communities
+    for cohort in cohorts:
+        cohort.propensity = 1.0
+        cohort.trust = 0.5
+    assert high.propensity.min() == 1.0 and cohorts[0].trust == 0.5
+    for m in (low, high):
+        for _ in range(10):
+            m.step()
+    entered = [m.problem_columns(("entered_h",))["entered_h"] for m in (low, high)]
+    share = [float(np.isfinite(e).mean()) for e in entered]
+    assert share[1] > share[0] + 0.3
 
 
 def test_regimes_in_order_resolve_faster_than_fragmented():

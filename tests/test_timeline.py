@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.engine.desks import people
 from sim.errors import InputError
+from sim.model import make_city
 from sim.scenario.loader import deep_merge, load_scenario, validate
 from tests.conftest import SMALL_CITY
 
@@ -164,6 +166,11 @@ def test_staff_grow_month_by_month_and_a_new_rate_continues():
     ud = sim.run(data).units_daily
     streets = ud[ud["unit_type"] == "street"].groupby("day")["staff"].sum()
     assert streets.loc[0:30].nunique() == 1  # constant within the first month
-    # +50 % a year for half a year: x 1.5 ** (181 / 365) = 1.22, then held there
-    assert streets.loc[181] / streets.loc[0] == pytest.approx(1.5 ** (181 / 365), rel=1e-9)
+    # +50 % a year for half a year: x 1.5 ** (181 / 365) = 1.22, then held there; each office
+    # has that many of its expected head count, in whole people
+    city = make_city(validate(data).city)
+    expected = city.street_population / 1e4 * data["staffing"]["street_staff_per_10k"]
+    assert streets.loc[0] == people(expected).sum()
+    assert streets.loc[181] == people(expected * 1.5 ** (181 / 365)).sum()
+    assert streets.loc[181] > 1.1 * streets.loc[0]
     assert streets.loc[364] == pytest.approx(streets.loc[181])

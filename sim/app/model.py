@@ -3,7 +3,7 @@ running record of what a viewer needs each day.
 
 Mesa's SolaraViz rebuilds a model from keyword arguments (`type(model)(**params)`) on Reset, so
 `CityModel` takes a preset and a handful of plain values and builds the `Scenario` itself. After
-each day it reads only that day's new ledger rows and the cases in flight, so watching costs the
+each day it reads only the problems recorded that day and the cases in flight, so watching costs the
 same on day 300 as on day 3, and publishes an immutable `View` that the page draws from.
 """
 
@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.cases import CLOSED_UNRESOLVED, RESOLVED
 from sim.city.city import City
-from sim.engine.ledger import CLOSED_UNRESOLVED, RESOLVED
+from sim.engine.workload import BUSY, per_unit
 from sim.errors import InputError
 from sim.model import GovernanceModel, make_city
 from sim.scenario.loader import load_scenario, resolve_path, validate
@@ -68,7 +69,7 @@ def map_scale(values: np.ndarray, measure: str, previous: float = 0.0) -> float:
     return max(top, _MAP_FLOOR[measure], previous)
 
 
-def app_scenario(preset: str | Path = "hotline", *, city: str = "beijing", scale: float = 0.01,
+def app_scenario(preset: str | Path = "hotline", *, city: str = "beijing", scale: float = 1.0,
                  days: int = 365, seed: int = 0, rate_per_10k_per_day: float | None = None,
                  surge: bool = False, surge_start_day: int = 60, surge_days: int = 14,
                  surge_multiplier: float = 3.0,
@@ -145,7 +146,7 @@ class CityModel(GovernanceModel):
     mechanism on or off from the next day while the model runs.
     """
 
-    def __init__(self, preset: str = "hotline", city: str = "beijing", scale: float = 0.01,
+    def __init__(self, preset: str = "hotline", city: str = "beijing", scale: float = 1.0,
                  days: int = 365, seed: int = 0, rate_per_10k_per_day: float | None = None,
                  surge: bool = False, surge_start_day: int = 60, surge_days: int = 14,
                  surge_multiplier: float = 3.0, whistle: str = "preset",
@@ -215,7 +216,6 @@ class Watch:
     def __init__(self, model: CityModel):
         self.model = model
         n = model.total_days + 2
-        self.rows_seen = 0
         #: closed cases by the day they close (recorded when their last handling starts)
         self.closed = np.zeros(n)
         self.resolved = np.zeros(n)
@@ -233,10 +233,10 @@ class Watch:
     def after_day(self, d: int) -> None:
         """Fold in day `d`, just simulated."""
         m = self.model
-        k = 1.0 / m.spec.scale
+        k = m.sample.weight
         last = m.total_days + 1
         street_of = m.city.community_street
-        rows, self.rows_seen = m.ledger.rows_since(self.rows_seen, _COLUMNS)
+        rows = m.problem_columns(_COLUMNS, m.last_recorded)
         out = rows["outcome"]
         done = (out == RESOLVED) | (out == CLOSED_UNRESOLVED)
         close_day = np.minimum(np.floor(rows["closed_h"][done] / 24.0).astype(np.int64), last)
@@ -245,7 +245,7 @@ class Watch:
         self.resolved += np.bincount(close_day, weights=res, minlength=last + 1)
         self.satisfied += np.bincount(close_day, weights=rows["satisfied"][done] > 0,
                                       minlength=last + 1)
-        limit = m.callbacks.response_limit
+        limit = m.spec.hotline.response_limit_hours
         quick = (rows["first_unit_h"][done] - rows["entered_h"][done]) <= limit
         self.responded += np.bincount(close_day, weights=quick, minlength=last + 1)
         streets = street_of[rows["community"][done]]
@@ -265,13 +265,11 @@ class Watch:
         pids = [p for p, _ in self.closing.values()]
         recorded = np.concatenate(pids) if pids else np.zeros(0, np.int64)
         open_streets = [s for _, s in self.closing.values()]
-        in_flight: dict[int, int] = {}
-        for case in m.cases_in_flight():
-            if case.entered <= now:
-                in_flight[case.pid] = case.comm
-        if in_flight:
-            pid = np.fromiter(in_flight.keys(), np.int64, len(in_flight))
-            comm = np.fromiter(in_flight.values(), np.int64, len(in_flight))
+        flight = m.cases_in_flight()
+        seen = m.problem_columns(("entered_h", "community"), flight)
+        pid = flight[seen["entered_h"] <= now]
+        comm = seen["community"][seen["entered_h"] <= now]
+        if len(pid):
             keep = ~np.isin(pid, recorded)
             open_streets.append(street_of[comm[keep]])
         n_s = m.city.n_streets
@@ -282,8 +280,8 @@ class Watch:
         i = d
         s = self.series
         counts = m.counts_today
-        s["occurred"][i] = counts["occurred"] * k
-        s["entered"][i] = counts["entered"] * k
+        s["occurred"][i] = counts.occurred * k
+        s["entered"][i] = counts.entered * k
         s["open"][i] = self.street_open.sum() * k
         lo = max(0, d - RATE_WINDOW + 1)
         window = slice(lo, d + 1)
@@ -300,7 +298,8 @@ class Watch:
         offices = np.arange(n_s)
         available = (m.staff_log[offices, lo:d + 1] * m.hours_log[offices, lo:d + 1]).sum()
         if available > 0:
-            s["street_utilisation"][i] = m.ledger.busy_hours[offices, lo:d + 1].sum() / available
+            busy = per_unit(m.workload, BUSY)[offices, lo:d + 1]
+            s["street_utilisation"][i] = busy.sum() / available
         self.last_day = d
 
     @staticmethod
@@ -337,7 +336,7 @@ class Watch:
         spec = m.spec
         w = spec.warmup_days
         d = self.last_day
-        k = 1.0 / spec.scale
+        k = m.sample.weight
         shown = slice(w, d + 1) if d >= w else slice(0, 0)
         series = {name: values[shown].copy() for name, values in self.series.items()}
         per10k = m.city.street_population / 1e4
@@ -362,7 +361,8 @@ class Watch:
             mechanisms[name] = bool(getattr(getattr(spec, section), key))
         surges = [(sh.start_day, sh.days) for sh in spec.demand.shocks if sh.multiplier > 1.0]
         date = m.origin + dt.timedelta(days=d) if d >= 0 else None
-        backlog = self.street_open * k / np.maximum(per10k, 1e-9)
+        # a street outside the sample has no figures (NaN: drawn as not simulated)
+        backlog = np.where(m.sample.streets, self.street_open / np.maximum(per10k, 1e-9), np.nan)
         latency = self.street_latency()
         for measure, values in (("backlog", backlog), ("latency", latency)):
             self.map_top[measure] = map_scale(values, measure, self.map_top[measure])

@@ -22,7 +22,7 @@ from sim.scenario.loader import PRESETS
 
 #: Starting values of the sidebar; `explore(...)` and `Page(...)` take the same names.
 DEFAULTS: dict[str, Any] = {
-    "preset": "hotline", "city": "beijing", "scale": 0.01, "days": 365, "seed": 0,
+    "preset": "hotline", "city": "beijing", "scale": 1.0, "days": 365, "seed": 0,
     "rate_per_10k_per_day": None, "surge": False, "surge_start_day": 60, "surge_days": 14,
     "surge_multiplier": 3.0, **{name: "preset" for name in MECHANISMS},
 }
@@ -44,8 +44,8 @@ def model_params(**given: Any) -> dict[str, Any]:
         "preset": {"type": "Select", "value": str(v["preset"]), "values": presets,
                    "label": "Regime (preset)"},
         "city": {"type": "Select", "value": v["city"], "values": cities, "label": "City"},
-        "scale": {"type": "SliderFloat", "value": v["scale"], "min": 0.002, "max": 0.1,
-                  "step": 0.002, "label": "Share of residents simulated"},
+        "scale": {"type": "SliderFloat", "value": v["scale"], "min": 0.05, "max": 1.0,
+                  "step": 0.05, "label": "Share of streets simulated"},
         "days": {"type": "SliderInt", "value": v["days"], "min": 30, "max": 730, "step": 5,
                  "label": "Days to simulate"},
         "seed": {"type": "SliderInt", "value": v["seed"], "min": 0, "max": 99, "step": 1,

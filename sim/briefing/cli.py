@@ -140,7 +140,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
                     f"seed {spec.seed}")
                 result = api.run(str(item.path), overrides=_overrides(args, seed),
                                  progress=item.label)
-                result.save(tmp / "results" / item.label, csv=not args.no_csv)
+                result.save(tmp / "results" / item.label, csv=args.csv)
                 loaded.append((item.label, result))
                 measures.append(result.measures.rename(item.label))
             raw = pd.concat(measures, axis=1)
@@ -154,7 +154,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
             surge_note = plan.describe(args.lang)
             (tmp / "surge").mkdir()
             for (label, _), r in zip(loaded, surge_runs, strict=True):
-                r.save(tmp / "surge" / label, csv=not args.no_csv)
+                r.save(tmp / "surge" / label, csv=args.csv)
         write_brief(tmp, results, lang=args.lang, surge=surge_runs, surge_note=surge_note,
                     progress=lambda s: say(f"      {s}"))
         for folder in tmp.rglob("*"):  # staged_folder sets the top folder's mode

@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from sim.agents import Office
-    from sim.model import GovernanceModel
-    from sim.problems import Case
+import numpy as np
+
+from sim.cases import DRAW_BORDER_WAIT, DRAW_BORDER_WORK, OTHER_SIDE, delay, work
+from sim.engine.clock import schedule
+from sim.engine.compile import kernel
+from sim.engine.desks import serve, serve_now
+from sim.scenario.schema import Scenario
 
 
-class Borders:
-    def __init__(self, model: GovernanceModel):
-        self.model = model
-        self.joint = model.spec.whistle.enabled and model.spec.whistle.joint_across_borders
-        self.wait_hours = model.spec.fragmented.border_wait_hours
+class BorderRules(NamedTuple):
+    joint: bool  # 联合哨: the other street works on call alongside
+    wait_hours: float  # otherwise: mean wait before the other side gets round to it
 
-    def settle(self, case: Case, start: float, finish: float, unit: Office) -> None:
-        """Conclude the case once both sides are done: jointly (联合哨, the other street works
-        on call alongside), or the other street takes its share when it gets round to it after
-        the first side finishes - queued then, not before."""
-        model = self.model
-        if case.neighbour < 0:
-            model.conclude(case, finish, unit)
-            return
-        if self.joint:
-            other = model.streets[case.neighbour]
-            done = other.desk.serve_now(start, model.draws.work(case.work))
-            model.conclude(case, max(finish, done), unit)
-            return
-        ready = finish + model.draws.exponential(self.wait_hours)
-        model.clock.at(ready, self.other_side, case)
 
-    def other_side(self, case: Case) -> None:
-        model = self.model
-        other = model.streets[case.neighbour]
-        finish = other.desk.serve(model.clock.now, model.draws.work(case.work))
-        model.conclude(case, finish, model.streets[case.street])
+def rules(spec: Scenario) -> BorderRules:
+    return BorderRules(joint=spec.whistle.enabled and spec.whistle.joint_across_borders,
+                       wait_hours=spec.fragmented.border_wait_hours)
+
+
+@kernel
+def settle(rules, clock, desks, workload, cases, c, start, finish, mean, shape):
+    """When both sides are done with a case whose own side works from `start` to `finish`:
+    at once jointly (联合哨: the other street works on call alongside), or NaN when the other
+    street takes its share only after the first side finishes (an `OTHER_SIDE` event)."""
+    other = cases.neighbour[c]
+    if other < 0:
+        return finish
+    if rules.joint:
+        done = serve_now(desks, workload, other, start,
+                         work(cases, c, DRAW_BORDER_WORK, mean, shape))
+        return max(finish, done)
+    schedule(clock, finish + delay(cases, c, DRAW_BORDER_WAIT, rules.wait_hours), OTHER_SIDE, c)
+    return np.nan
+
+
+@kernel
+def other_side(desks, workload, cases, c, now, mean, shape):
+    """The street across the border does its share, queued now; returns when it is done."""
+    return serve(desks, workload, cases.neighbour[c], now,
+                 work(cases, c, DRAW_BORDER_WORK, mean, shape))

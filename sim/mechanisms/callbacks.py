@@ -7,67 +7,70 @@ but nobody calls them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-from sim.engine.ledger import CLOSED_UNRESOLVED, RESOLVED
+import numpy as np
 
-if TYPE_CHECKING:
-    from sim.agents import Office
-    from sim.model import GovernanceModel
-    from sim.problems import Case
+from sim.cases import (
+    CLOSED_UNRESOLVED,
+    DRAW_REOPEN,
+    DRAW_RESOLVED,
+    DRAW_SATISFIED,
+    HOTLINE,
+    REOPEN,
+    RESOLVED,
+    chance,
+)
+from sim.engine.clock import schedule
+from sim.engine.compile import kernel
+from sim.scenario.schema import Scenario
+
+#: What `conclude` returns for a ticket reopened rather than closed.
+REOPENED = np.int64(-1)
 
 
-class Callbacks:
-    def __init__(self, model: GovernanceModel):
-        self.model = model
-        self.sat = sat = model.spec.satisfaction
-        # the hot path reads plain floats, not the scenario's pydantic sections
-        self.p_unresolved = sat.unresolved
-        self.p_on_time = sat.resolved_on_time
-        self.p_late = sat.resolved_late
-        self.uniform = model.draws.uniform
-        hl = model.spec.hotline
-        self.delay = hl.callback_delay_hours
-        self.reopen_prob = hl.reopen_prob
-        self.max_reopens = hl.max_reopens
-        self.response_limit = hl.response_limit_hours
+class CallbackRules(NamedTuple):
+    satisfied_unresolved: float  # chance a resident is satisfied, though unresolved
+    satisfied_on_time: float  # ... when resolved within the time limit
+    satisfied_late: float  # ... when resolved after it
+    delay_hours: float  # from closure to the callback
+    reopen_prob: float  # chance an unresolved callback reopens the ticket
+    max_reopens: int
+    response_limit_hours: float  # a unit 'responds' when it has the case within this time
 
-    def satisfied(self, resolved: bool, latency: float, limit: float) -> bool:
-        sat = self.sat
-        if not resolved:
-            p = sat.unresolved
-        elif latency <= limit:
-            p = sat.resolved_on_time
-        else:
-            p = sat.resolved_late
-        return self.model.draws.uniform() < p
 
-    def conclude(self, case: Case, finish: float, unit: Office, closed_on_paper: bool) -> None:
-        model = self.model
-        uniform = self.uniform
-        if closed_on_paper or case.unreasonable:
-            resolved = False
-        else:  # diligence: the unit's `resolve_prob()`, read directly at regular effort
-            resolved = uniform() < (model.ranking.base_resolve if unit.effort <= 1.0
-                                    else unit.resolve_prob())
-        # the resident's verdict (`satisfied`, inlined: this runs once per closed case)
-        if not resolved:
-            p = self.p_unresolved
-        elif finish - case.entered <= case.limit:
-            p = self.p_on_time
-        else:
-            p = self.p_late
-        case.satisfied = satisfied = int(uniform() < p)
-        if case.ticket:
-            case.cb_time = finish + self.delay
-            case.cb_resolved = int(resolved)
-            responded = (case.first - case.entered) <= self.response_limit
-            model.ranking.note_callback(case, responded, resolved, bool(satisfied))
-            if (not resolved and case.reopens < self.max_reopens and not case.unreasonable
-                    and uniform() < self.reopen_prob):
-                case.reopens += 1
-                owner = model.unit_agent(case.owner)
-                model.clock.at(case.cb_time, owner.reopen, case)
-                return
-        model.experience(case.comm, finish, satisfied, p)
-        model.record(case, finish, RESOLVED if resolved else CLOSED_UNRESOLVED)
+def rules(spec: Scenario) -> CallbackRules:
+    sat, hl = spec.satisfaction, spec.hotline
+    return CallbackRules(
+        satisfied_unresolved=sat.unresolved, satisfied_on_time=sat.resolved_on_time,
+        satisfied_late=sat.resolved_late, delay_hours=hl.callback_delay_hours,
+        reopen_prob=hl.reopen_prob, max_reopens=hl.max_reopens,
+        response_limit_hours=hl.response_limit_hours)
+
+
+@kernel
+def conclude(rules, clock, cases, c, finish, resolve_chance, on_paper):
+    """The case's last handling ends at `finish`; it is resolved with `resolve_chance` (never
+    when closed on paper or unreasonable), the resident gives a verdict, and a ticket is
+    called back. Returns the outcome, or REOPENED when the callback reopens the ticket (a
+    `REOPEN` event at the callback)."""
+    if on_paper or cases.unreasonable[c]:
+        resolved = False
+    else:
+        resolved = chance(cases, c, DRAW_RESOLVED) < resolve_chance
+    if not resolved:
+        p = rules.satisfied_unresolved
+    elif finish - cases.entered_h[c] <= cases.time_limit_h[c]:
+        p = rules.satisfied_on_time
+    else:
+        p = rules.satisfied_late
+    cases.satisfied[c] = chance(cases, c, DRAW_SATISFIED) < p
+    if cases.channel[c] == HOTLINE:
+        cases.callback_h[c] = finish + rules.delay_hours
+        cases.callback_resolved[c] = resolved
+        if (not resolved and cases.reopens[c] < rules.max_reopens and not cases.unreasonable[c]
+                and chance(cases, c, DRAW_REOPEN) < rules.reopen_prob):
+            cases.reopens[c] += 1
+            schedule(clock, cases.callback_h[c], REOPEN, c)
+            return REOPENED
+    return RESOLVED if resolved else CLOSED_UNRESOLVED

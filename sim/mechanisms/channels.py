@@ -1,56 +1,70 @@
 """How a case enters: the many fragmented channels, or the single 12345 line with direct dispatch.
 
 Induced reporting (an easy line raises the chance of reporting) acts where problems are drawn,
-in `sim.problems.new_problems`; here is where a reported case is sent.
+in `sim.mechanisms.reporting`; here is where a reported case goes and what the hotline costs.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-from sim.engine.ledger import DEPT_LINE, HOTLINE
+from sim.cases import (
+    AT_CENTRE,
+    AT_DEPT,
+    AT_STREET,
+    DRAW_DEPT_LINE,
+    DRAW_DISPATCH,
+    DRAW_INTAKE,
+    DRAW_UNCLEAR,
+    chance,
+    delay,
+    work,
+)
+from sim.engine.clock import schedule
+from sim.engine.compile import kernel
+from sim.scenario.schema import Scenario
 
-if TYPE_CHECKING:
-    from sim.model import GovernanceModel
-    from sim.problems import Case
+
+class ChannelRules(NamedTuple):
+    direct: bool  # 直派街乡镇: clear cases go straight to the street
+    unclear_share: float  # requests of unclear jurisdiction, sent to the district
+    dispatch_hours: float  # mean delay from intake to the unit
+    intake_hours: float  # seat time per request, the consultations around it included
+    dept_line_hours: float  # a department's own line: mean delay before the unit has it
 
 
-class Channels:
-    def __init__(self, model: GovernanceModel):
-        self.model = model
-        hl = model.spec.hotline
-        self.hotline = hl.enabled
-        self.direct = hl.direct_dispatch
-        self.unclear_share = hl.unclear_share
-        self.dispatch_hours = hl.dispatch_minutes / 60.0
-        self.intake_hours = (hl.intake_minutes
-                             + hl.consultations_per_request * hl.consultation_minutes) / 60.0
-        self.dept_line_hours = model.spec.reporting.dept_line_delay_hours
-        self.street_visible = model.table.street_visible.tolist()  # plain bools: read per case
+def rules(spec: Scenario) -> ChannelRules:
+    hl = spec.hotline
+    return ChannelRules(
+        direct=hl.direct_dispatch, unclear_share=hl.unclear_share,
+        dispatch_hours=hl.dispatch_minutes / 60.0,
+        intake_hours=(hl.intake_minutes
+                      + hl.consultations_per_request * hl.consultation_minutes) / 60.0,
+        dept_line_hours=spec.reporting.dept_line_delay_hours)
 
-    def enter(self, case: Case) -> None:
-        """A reported or discovered case reaches its first desk."""
-        model = self.model
-        if case.channel == HOTLINE:
-            model.hotline.receive(case)
-        elif case.channel == DEPT_LINE:  # a department's own line, slower to reach the unit
-            dept = model.departments[case.depts[0] - model.dept_base]
-            arrive = model.clock.now + model.draws.exponential(self.dept_line_hours)
-            model.clock.at(arrive, dept.receive, case)
-        else:  # the street's own line, a patrol or an inspection
-            model.streets[case.street].receive(case)
 
-    def dispatch(self, case: Case, taken: float) -> None:
-        """12345 sends the ticket: straight to the street where jurisdiction is clear (直派),
-        to the department for department matters, to the district when unclear."""
-        model = self.model
-        case.ticket = True
-        arrive = taken + model.draws.exponential(self.dispatch_hours)
-        if not self.direct or model.draws.uniform() < self.unclear_share:
-            case.backstop = True
-            model.clock.at(arrive, model.district_centres[case.district].receive, case)
-        elif case.power or self.street_visible[case.cat]:
-            model.clock.at(arrive, model.streets[case.street].receive, case)
-        else:
-            dept = model.departments[case.depts[0] - model.dept_base]
-            model.clock.at(arrive, dept.receive, case)
+@kernel
+def intake_hours(rules, cases, c, shape):
+    """Seat time the hotline spends taking this request."""
+    return work(cases, c, DRAW_INTAKE, rules.intake_hours, shape)
+
+
+@kernel
+def dispatch(rules, clock, cases, visible, c, taken):
+    """12345 sends the ticket once taken: straight to the street where jurisdiction is clear
+    (直派: the street may resolve it, or can see it, `visible` per category), to the department
+    for department matters, to the district when unclear."""
+    arrive = taken + delay(cases, c, DRAW_DISPATCH, rules.dispatch_hours)
+    if not rules.direct or chance(cases, c, DRAW_UNCLEAR) < rules.unclear_share:
+        cases.backstop[c] = True
+        schedule(clock, arrive, AT_CENTRE, c)
+    elif cases.power[c] or visible[cases.category[c]]:
+        schedule(clock, arrive, AT_STREET, c)
+    else:
+        schedule(clock, arrive, AT_DEPT, c)
+
+
+@kernel
+def department_line(rules, clock, cases, c, now):
+    """A report to a department's own line, slower to reach the unit than the street's."""
+    schedule(clock, now + delay(cases, c, DRAW_DEPT_LINE, rules.dept_line_hours), AT_DEPT, c)

@@ -1,105 +1,123 @@
 """Scoring (30 % response + 35 % resolution + 35 % satisfaction) and the monthly ranking of units
-into 先进、进步、整改、治理, whose pressure moves effort (overtime) and diligence."""
+into 先进、进步、整改、治理, whose pressure moves effort (overtime) and diligence.
+
+Callbacks are tallied per month and unit as they happen (`note`, compiled); at a month's end
+the model calls `Ranking.month_end`, which scores and ranks last month's units and sets the
+effort each carries into the next month (the `Units.effort` the desks and `resolve_chance`
+read).
+"""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.agents import Office
-    from sim.model import GovernanceModel
-    from sim.problems import Case
+from sim.cases import HOTLINE
+from sim.engine.compile import kernel
+from sim.scenario.schema import Scenario
 
-ADVANCED, PROGRESS, RECTIFY, GOVERN = 1, 2, 3, 4  # indices into agents.RANK_CLASSES
+ADVANCED, PROGRESS, RECTIFY, GOVERN = 1, 2, 3, 4  # indices into units.RANK_CLASSES
+#: Columns of the tally.
+CALLBACKS, RESPONDED, RESOLVED, SATISFIED = range(4)
+
+
+class RankingRules(NamedTuple):
+    base_resolve: float  # chance a handling resolves a resolvable case at regular effort
+    effort_max: float
+    diligence_gain: float  # how much extra effort closes the gap to always resolving
+    exclude_unreasonable: bool  # unreasonable requests are left out of the score
+    response_limit_hours: float
+
+
+@kernel
+def resolve_chance(rules, effort):
+    """Diligence: extra effort closes part of the gap to always resolving."""
+    if effort <= 1.0 or rules.effort_max <= 1.0:
+        return rules.base_resolve
+    push = min(1.0, rules.diligence_gain * (effort - 1.0) / (rules.effort_max - 1.0))
+    return 1.0 - (1.0 - rules.base_resolve) * (1.0 - push)
+
+
+@kernel
+def note(rules, tally, day_month, cases, c):
+    """A ticket's callback, tallied (`tally`: month, unit, CALLBACKS..SATISFIED) for the month
+    of the callback (`day_month` per day) and the unit that owns it."""
+    if cases.channel[c] != HOTLINE or (rules.exclude_unreasonable and cases.unreasonable[c]):
+        return
+    d = int(math.floor(cases.callback_h[c] / 24.0))
+    if d >= len(day_month):
+        return
+    month = day_month[d]
+    if month >= tally.shape[0]:
+        return
+    unit = cases.owner_unit[c]
+    tally[month, unit, CALLBACKS] += 1.0
+    if cases.first_unit_h[c] - cases.entered_h[c] <= rules.response_limit_hours:
+        tally[month, unit, RESPONDED] += 1.0
+    if cases.callback_resolved[c] > 0:
+        tally[month, unit, RESOLVED] += 1.0
+    if cases.satisfied[c] > 0:
+        tally[month, unit, SATISFIED] += 1.0
 
 
 class Ranking:
-    def __init__(self, model: GovernanceModel, n_months: int):
-        self.model = model
-        self.configure()
-        # per month and unit: callbacks, responded, resolved, satisfied
-        self._tally = np.zeros((n_months + 1, model.n_units, 4))
-        #: callbacks noted since the tally was last read, as (month, unit, responded, resolved,
-        #: satisfied): appending a tuple is far cheaper than four numpy scalar updates, and the
-        #: sums of 0/1 are exact in any order, so the tally is the same
-        self._noted: list[tuple[int, int, bool, bool, bool]] = []
-        self._months = model.day_month.tolist()
-        self._n_days, self._n_months = len(self._months), len(self._tally)
-        #: (month, unit, n, response, resolution, satisfaction, score, class)
+    """The monthly ranking: the tally, the table of ranks, and the pressure on effort."""
+
+    def __init__(self, n_units: int, day_month: np.ndarray):
+        n_months = int(day_month.max()) + 1 if len(day_month) else 1
+        self.tally = np.zeros((n_months + 1, n_units, 4))
+        self.day_month = day_month.astype(np.int64)
+        #: each unit's score last month (NaN: not ranked), for the 进步 class
+        self.last_score = np.full(n_units, np.nan)
+        #: (month, unit, n, response, resolution, satisfaction, score, class, effort next)
         self.rows: list[tuple] = []
 
-    def configure(self) -> None:
+    def configure(self, spec: Scenario) -> RankingRules:
         """Read the scenario as it stands (at the start and at each timeline change)."""
-        spec = self.model.spec
         self.config = spec.ranking
-        self.enabled = self.config.enabled
-        self.exclude_unreasonable = self.config.exclude_unreasonable
-        self.base_resolve = spec.staffing.resolve_prob
+        return RankingRules(
+            base_resolve=spec.staffing.resolve_prob, effort_max=self.config.effort_max,
+            diligence_gain=self.config.diligence_gain,
+            exclude_unreasonable=self.config.exclude_unreasonable,
+            response_limit_hours=spec.hotline.response_limit_hours)
 
-    def note_callback(self, case: Case, responded: bool, resolved: bool, satisfied: bool) -> None:
-        if self.exclude_unreasonable and case.unreasonable:
-            return
-        d = int(case.cb_time // 24.0)  # the month of the callback (`model.month_of`)
-        if d >= self._n_days or self._months[d] >= self._n_months:
-            return
-        month = self._months[d]
-        self._noted.append((month, case.owner, responded, resolved, satisfied))
-
-    @property
-    def tally(self) -> np.ndarray:
-        """Per month and unit: callbacks, responded, resolved, satisfied."""
-        if self._noted:
-            month, unit, *flags = zip(*self._noted, strict=True)
-            self._noted = []
-            cells = (np.asarray(month), np.asarray(unit))
-            np.add.at(self._tally[:, :, 0], cells, 1.0)
-            for j, values in enumerate(flags, start=1):
-                np.add.at(self._tally[:, :, j], cells, np.asarray(values, dtype=float))
-        return self._tally
-
-    def resolve_prob(self, effort: float) -> float:
-        """Diligence: extra effort closes part of the gap to always resolving."""
+    def month_end(self, month: int, groups: list[np.ndarray], effort: np.ndarray,
+                  rank_class: np.ndarray) -> None:
+        """Score last month's callbacks, rank each group of units (an array of unit ids) among
+        themselves, and set next month's `effort` and `rank_class` of each ranked unit."""
         cfg = self.config
-        if effort <= 1.0 or cfg.effort_max <= 1.0:
-            return self.base_resolve
-        push = min(1.0, cfg.diligence_gain * (effort - 1.0) / (cfg.effort_max - 1.0))
-        return 1.0 - (1.0 - self.base_resolve) * (1.0 - push)
-
-    def month_end(self, month: int, groups: list[list[Office]]) -> None:
-        """Score last month's callbacks, rank each group of units, and set next month's effort."""
-        tally = self.tally  # folds the month's callbacks in, ranked or not (bounded memory)
-        if not self.enabled or month < 0 or month >= len(tally):
+        if not cfg.enabled or month < 0 or month >= len(self.tally):
             return
-        w = self.config.weights
+        tally = self.tally[month]
+        w = np.asarray(cfg.weights)
         for group in groups:
-            units = [u for u in group if tally[month, u.unit, 0] > 0]
-            if not units:
+            units = group[tally[group, CALLBACKS] > 0]
+            if not len(units):
                 continue
-            t = tally[month, [u.unit for u in units]]
+            t = tally[units]
             rates = t[:, 1:] / t[:, :1]
-            score = rates @ np.asarray(w)
+            score = rates @ w
             order = np.argsort(-score, kind="stable")
             n = len(units)
-            n_adv = int(round(self.config.advanced_share * n))
-            n_gov = int(round(self.config.governance_share * n))
+            n_adv = int(round(cfg.advanced_share * n))
+            n_gov = int(round(cfg.governance_share * n))
             for rank, i in enumerate(order.tolist()):
-                unit = units[i]
+                unit = int(units[i])
                 if rank < n_adv:
                     cls = ADVANCED
                 elif rank >= n - n_gov:
                     cls = GOVERN
-                elif not math.isnan(unit.last_score) and score[i] > unit.last_score:
+                elif not math.isnan(self.last_score[unit]) and score[i] > self.last_score[unit]:
                     cls = PROGRESS
                 else:
                     cls = RECTIFY
-                unit.rank_class = cls
-                unit.last_score = float(score[i])
-                unit.set_effort(self._next_effort(unit.effort, cls))
-                self.rows.append((month, unit.unit, int(t[i, 0]), *map(float, rates[i]),
-                                  float(score[i]), cls, unit.effort))
+                rank_class[unit] = cls
+                self.last_score[unit] = float(score[i])
+                effort[unit] = self._next_effort(float(effort[unit]), cls)
+                self.rows.append((month, unit, int(t[i, 0]), *map(float, rates[i]),
+                                  float(score[i]), cls, float(effort[unit])))
 
     def _next_effort(self, effort: float, cls: int) -> float:
         cfg = self.config

@@ -384,8 +384,10 @@ class Scenario(Section):
     warmup_days: int = Field(0, ge=0, description="Days simulated before `start_date` and left "
                              "out of the measures (problems occurring then are not counted).")
     scale: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        0.1, description="Share of residents simulated (1.0 = every resident). Counts are "
-        "reported in real-city units; staff scale with demand.")
+        1.0, description="Share of residents simulated (1.0 = the whole city). Below 1 the run "
+        "simulates a sample of streets holding about that share, each at full intensity with "
+        "its whole office, and the matching share of departments, district centres and "
+        "hotline; counts are reported in real-city units (docs/performance.md, 'Scale').")
     seed: int = Field(0, ge=0, description="Seed of the run's random numbers.")
     city: CityConfig = Field(default_factory=CityConfig)
     demand: DemandConfig = Field(default_factory=DemandConfig)

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 import sim
+from sim.engine.desks import servers_for
 from sim.results import Result
 from sim.scenario.categories import load_categories
 from sim.validation import theory
@@ -433,8 +434,9 @@ def border_case(load: float) -> Case:
 
     With `border_wait_hours: 0` and exponential work this is a Kelly network: both streets are
     M/M/1 queues fed by all the problems of the city (product form, FCFS, one work law).
-    Street staff are set so the larger street has exactly one server; the smaller then has one
-    slower server (its `load` is the bottleneck).
+    Street staff are set so the larger street has exactly one person; the smaller, under one
+    person, has one full-speed server too (`sim.engine.desks.servers_for`), so both streets run
+    at `load`.
     """
     name = f"border 2 streets rho={load:g}"
     population = 20_000
@@ -450,7 +452,7 @@ def border_case(load: float) -> Case:
         names, pop = streets()
         per_day = size.customers / size.days
         lam = per_day / 24.0
-        work = load * (pop.min() / pop.max()) / lam  # the smaller street's load is `load`
+        work = load / lam  # every problem visits both streets, each one unit-speed server
         return per_day, lam, work, names, pop
 
     def scenario(size: Size) -> dict[str, Any]:
@@ -471,7 +473,8 @@ def border_case(load: float) -> Case:
         _, lam, work, names, pop = setup(size)
         out = []
         for i, n in enumerate(names):
-            q = theory.mmc(lam, pop[i] / pop.max() / work, 1)  # one server of that speed
+            servers, speed = servers_for(pop[i] / pop.max())  # staff: 1e4 / pop.max() per 10k
+            q = theory.mmc(lam, speed / work, servers)
             note = f"Kelly network: street {n} is M/M/1 at load {q.rho:.2f}"
             out.append(mean_row(name, f"street {n}: mean sojourn W", "h", q.w,
                                 [r[f"{i}_w"] for r in reps], confidence, note))

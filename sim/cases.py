@@ -1,0 +1,265 @@
+"""The case lifecycle: every problem as one row of a struct of arrays, from occurrence to record.
+
+A problem's id is its row. The day's problems are written by `sim.problems` (what the problem
+is, whether and when it enters); the flow (`sim.flow`) and the mechanisms then move each entered
+case from station to station (`AT_STREET`, `AT_DEPT`, ...) until it is recorded with one of
+`OUTCOMES`. Columns are named as the result's problem table names them (docs/performance.md has
+the table). A problem that never enters is recorded when it occurs; one still in the system at
+the end of the run keeps the outcome `open`.
+
+Random draws of a case are keyed by the case, a purpose (`DRAW_*`, one list so that no two
+purposes collide) and the case's own count of draws, so they do not depend on the order in
+which other cases' events run (`sim.engine.draws`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba.experimental import structref
+
+from sim.engine import draws
+from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.desks import serve, serve_now
+
+# Outcomes: each problem ends in exactly one (the accounting invariant).
+(RESOLVED, CLOSED_UNRESOLVED, OPEN, PREVENTED, NEVER_REPORTED) = np.arange(5, dtype=np.int64)
+OUTCOMES = ("resolved", "closed_unresolved", "open", "prevented", "never_reported")
+
+# How a problem entered the system.
+(NO_CHANNEL, STREET_LINE, DEPT_LINE, HOTLINE, PATROL, INSPECTION) = np.arange(6, dtype=np.int64)
+CHANNELS = ("none", "street_line", "dept_line", "hotline", "patrol", "inspection")
+
+# Stations: what happens to a case when its event comes (the clock's event kinds).
+STATIONS = ("enter", "at_street", "street_handle", "at_centre", "at_dept", "other_side",
+            "reopen")
+(ENTER,  # it enters through its channel
+ AT_STREET,  # it reaches its street office
+ STREET_HANDLE,  # it is through the office's internal sections
+ AT_CENTRE,  # it reaches its district command centre
+ AT_DEPT,  # it reaches the department it needs next
+ OTHER_SIDE,  # the street across the border takes its share
+ REOPEN,  # the callback found it unsolved: its owner handles it again
+ ) = np.arange(len(STATIONS), dtype=np.int64)
+
+# Constants handed to kernels are numpy integers: numba compiles a kernel once per *value* of
+# a plain Python int passed to it (as a literal type), once per type for a numpy one.
+
+# Purposes of draws made when a problem occurs (count 0) ...
+(DRAW_UNREASONABLE, DRAW_ROOT_CAUSE, DRAW_PREVENTED, DRAW_EMERGENCY, DRAW_MULTI_DEPT,
+ DRAW_CROSS_BORDER, DRAW_POWER, DRAW_REPORTED, DRAW_REPORT_DELAY, DRAW_STREET_LINE,
+ DRAW_PATROL, DRAW_INSPECTION, DRAW_DEPT_COUNT, DRAW_OTHER_DEPT, DRAW_NEIGHBOUR,
+ ) = np.arange(15, dtype=np.int64)
+# ... and while it is handled (the case's count of draws).
+(DRAW_INTAKE, DRAW_DISPATCH, DRAW_UNCLEAR, DRAW_DEPT_LINE, DRAW_HANDOFFS, DRAW_HANDOFF_DELAY,
+ DRAW_WORK, DRAW_TRIAGE, DRAW_RELAY, DRAW_BOUNCE, DRAW_PAPER_CLOSE, DRAW_BOUNCE_DELAY,
+ DRAW_ON_TIME, DRAW_LATE_BY, DRAW_JOINT_WORK, DRAW_BORDER_WORK, DRAW_BORDER_WAIT,
+ DRAW_RESOLVED, DRAW_SATISFIED, DRAW_REOPEN) = np.arange(32, 52, dtype=np.int64)
+# ... and draws keyed by something other than a case (the key's "case" is then named).
+DRAW_HOT_SPOTS = np.int64(100)  # a theme project's number of streets, by month and project
+
+#: A case closed on paper (pushed back too often), or handled to its end.
+ON_PAPER, HANDLED = np.True_, np.False_
+
+MAX_DEPTS = 3  # departments one problem can need at most (lead + 2)
+
+
+class Cases(NamedTuple):
+    key: np.uint64  # the run's random key
+    # what the problem is (set when it occurs)
+    category: np.ndarray  # int8
+    community: np.ndarray  # int32
+    street: np.ndarray  # int32: the street office of the problem's community
+    occurred_h: np.ndarray  # float64
+    unreasonable: np.ndarray  # bool: out of scope or unreasonable, never resolvable
+    root_cause: np.ndarray  # bool: from a persistent source (the target of 未诉先办)
+    emergency: np.ndarray  # bool
+    time_limit_h: np.ndarray  # float32
+    power: np.ndarray  # bool: the street may resolve it with its own powers
+    n_depts: np.ndarray  # int8: departments whose authority it needs
+    depts: np.ndarray  # int32 (rows, MAX_DEPTS): their units, lead first
+    cross_border: np.ndarray  # bool
+    neighbour: np.ndarray  # int32: the street across the border, or -1
+    # how it entered
+    entered_h: np.ndarray  # float64 (NaN: never)
+    channel: np.ndarray  # int8, index into CHANNELS
+    # what happened
+    first_unit_h: np.ndarray  # float64: when a handling unit first had it
+    closed_h: np.ndarray  # float64: when its last handling ended
+    outcome: np.ndarray  # int8, index into OUTCOMES
+    owner_unit: np.ndarray  # int32: the unit scored for it (-1: none yet)
+    handoffs: np.ndarray  # int16
+    bounces: np.ndarray  # int16
+    whistled: np.ndarray  # bool
+    late_reports: np.ndarray  # int16: departments late on site over its whistles
+    report_delay_h: np.ndarray  # float32: whistle, call to the last department on site
+    next_dept: np.ndarray  # int8: which of its departments it needs next
+    backstop: np.ndarray  # bool: sent to the district as unclear, not yet decided
+    responded: np.ndarray  # int8: reached a unit within the response limit (-1: no ticket)
+    callback_resolved: np.ndarray  # int8: resolved at its last callback (-1: none)
+    satisfied: np.ndarray  # int8: the resident's verdict (-1: none)
+    callback_h: np.ndarray  # float64
+    reopens: np.ndarray  # int16
+    draws: np.ndarray  # int32: draws made for it while handled
+    recorded: np.ndarray  # int64: ids recorded since the model last read them
+    counters: np.ndarray  # int64: [rows in use, ids in `recorded`]
+
+
+#: Positions in `Cases.counters`.
+ROWS, RECORDED = 0, 1
+
+
+@structref.register
+class _CasesStruct(ByReference):
+    pass
+
+
+class CaseTable(structref.StructRefProxy):
+    """`Cases` passed by reference: what the kernels take."""
+
+
+by_reference(CaseTable, _CasesStruct, Cases._fields)
+
+
+@kernel
+def _new_ref(*fields):
+    return CaseTable(*fields)
+
+
+def ref(cases: Cases) -> CaseTable:
+    """The case table as kernels take it: one struct, by reference, over the same arrays."""
+    return _new_ref(*cases)
+
+_FILL = {"outcome": OPEN, "owner_unit": -1, "neighbour": -1, "responded": -1,
+         "callback_resolved": -1, "satisfied": -1}
+_NAN = ("entered_h", "first_unit_h", "closed_h", "report_delay_h", "callback_h")
+_DTYPES = {"category": np.int8, "community": np.int32, "street": np.int32,
+           "occurred_h": np.float64, "unreasonable": np.bool_, "root_cause": np.bool_,
+           "emergency": np.bool_, "time_limit_h": np.float32, "power": np.bool_,
+           "n_depts": np.int8, "depts": np.int32, "cross_border": np.bool_,
+           "neighbour": np.int32, "entered_h": np.float64, "channel": np.int8,
+           "first_unit_h": np.float64, "closed_h": np.float64, "outcome": np.int8,
+           "owner_unit": np.int32, "handoffs": np.int16, "bounces": np.int16,
+           "whistled": np.bool_, "late_reports": np.int16, "report_delay_h": np.float32,
+           "next_dept": np.int8, "backstop": np.bool_, "responded": np.int8,
+           "callback_resolved": np.int8, "satisfied": np.int8, "callback_h": np.float64,
+           "reopens": np.int16, "draws": np.int32}
+#: Columns of a problem's row, as the model hands them to the result tables.
+COLUMNS = tuple(name for name in _DTYPES if name not in ("depts", "next_dept", "backstop",
+                                                           "draws", "street", "neighbour",
+                                                           "power"))
+
+
+def _column(name: str, rows: int) -> np.ndarray:
+    shape = (rows, MAX_DEPTS) if name == "depts" else rows
+    if name in _NAN:
+        return np.full(shape, np.nan, _DTYPES[name])
+    return np.full(shape, _FILL.get(name, 0), _DTYPES[name])
+
+
+def new_cases(key: np.uint64, capacity: int = 1024) -> Cases:
+    return Cases(np.uint64(key), **{name: _column(name, capacity) for name in _DTYPES},
+                 recorded=np.zeros(capacity, np.int64), counters=np.zeros(2, np.int64))
+
+
+def with_room(cases: Cases, more: int) -> Cases:
+    """The cases with room for `more` new rows, and for as many ids in `recorded` as there can
+    be cases in flight (the same object if there is room). Columns grow one at a time."""
+    rows = int(cases.counters[ROWS])
+    need = rows + more
+    if need <= len(cases.outcome):
+        return cases
+    capacity = max(need, len(cases.outcome) * 5 // 4)
+    grown = {}
+    for name in _DTYPES:
+        old = getattr(cases, name)
+        new = _column(name, capacity)
+        new[:rows] = old[:rows]
+        grown[name] = new
+    recorded = np.zeros(capacity, np.int64)
+    n = int(cases.counters[RECORDED])
+    recorded[:n] = cases.recorded[:n]
+    return Cases(cases.key, **grown, recorded=recorded, counters=cases.counters)
+
+
+def rows(cases: Cases) -> int:
+    return int(cases.counters[ROWS])
+
+
+def columns(cases: Cases, names: tuple[str, ...] = COLUMNS, start: int = 0,
+            stop: int | None = None) -> dict[str, np.ndarray]:
+    """The rows [start, stop) of the named columns (views, not copies)."""
+    stop = rows(cases) if stop is None else stop
+    return {name: getattr(cases, name)[start:stop] for name in names}
+
+
+def take_recorded(cases: Cases) -> np.ndarray:
+    """Ids of the cases recorded since the last call (in recording order), and forget them."""
+    n = int(cases.counters[RECORDED])
+    ids = cases.recorded[:n].copy()
+    cases.counters[RECORDED] = 0
+    return ids
+
+
+# --------------------------------------------------------------------------- kernels
+@kernel
+def chance(cases, c, purpose):
+    """A uniform on [0, 1) for case `c`, the next of its draws."""
+    n = cases.draws[c]
+    cases.draws[c] = n + 1
+    return draws.uniform(cases.key, c, purpose, n)
+
+
+@kernel
+def delay(cases, c, purpose, mean):
+    """An exponential delay of mean `mean` hours for case `c`."""
+    n = cases.draws[c]
+    cases.draws[c] = n + 1
+    return draws.exponential(cases.key, c, purpose, n, mean)
+
+
+@kernel
+def work(cases, c, purpose, mean, shape):
+    """Staff hours of one handling of case `c` (see `draws.work`)."""
+    n = cases.draws[c]
+    cases.draws[c] = n + 1
+    return draws.work(cases.key, c, purpose, n, mean, shape)
+
+
+@kernel
+def count(cases, c, purpose, mean):
+    """A small Poisson count for case `c`."""
+    n = cases.draws[c]
+    cases.draws[c] = n + 1
+    return draws.poisson(cases.key, c, purpose, n, mean)
+
+
+@kernel
+def take(cases, c, now, unit):
+    """A handling unit has the case: note the first such time; the first unit owns it (the
+    unit dispatched to is scored for it)."""
+    if np.isnan(cases.first_unit_h[c]):
+        cases.first_unit_h[c] = now
+    if cases.owner_unit[c] < 0:
+        cases.owner_unit[c] = unit
+
+
+@kernel
+def handle(desks, workload, cases, c, unit, now, hours):
+    """`unit` works `hours` on the case: queued, or at once, on call, if it is an emergency."""
+    if cases.emergency[c]:
+        return serve_now(desks, workload, unit, now, hours)
+    return serve(desks, workload, unit, now, hours)
+
+
+@kernel
+def record(cases, c, closed, outcome, response_limit):
+    """The case is done: its last handling ends at `closed` with `outcome`."""
+    cases.closed_h[c] = closed
+    cases.outcome[c] = outcome
+    if cases.channel[c] == HOTLINE:
+        cases.responded[c] = cases.first_unit_h[c] - cases.entered_h[c] <= response_limit
+    n = cases.counters[RECORDED]
+    cases.recorded[n] = c
+    cases.counters[RECORDED] = n + 1

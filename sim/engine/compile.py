@@ -1,0 +1,116 @@
+"""`@kernel`: how govsim compiles its hot path (numba, no build step on a user's machine).
+
+Each kernel is `numba.njit(cache=True)`: compiled on first use, then loaded from disk in every
+later process. Numba checks only a function's own source file before reusing its cache, not the
+files of the kernels it calls (numba issue #1833), so an edit to `sim/engine/desks.py` would
+leave `sim/flow.py`'s cached day loop running the old desk code. Every kernel's cache therefore
+lives in a folder named after a hash of all kernel sources (`KERNEL_SOURCES`) and numba's
+version: any change to any of them starts a fresh folder, so a stale kernel is never run.
+
+The folder is `$GOVSIM_CACHE_DIR`, else `$NUMBA_CACHE_DIR/govsim`, else the user's cache
+folder (`~/.cache/govsim` on Linux); see docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numba
+from numba.core import config as numba_config
+from numba.core import types
+from numba.experimental import structref
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+#: Source folders and files holding kernels, relative to the package (a test checks that every
+#: module using `@kernel` is covered).
+KERNEL_SOURCES = ("engine", "mechanisms", "cases.py", "units.py", "flow.py")
+#: Cache folders of older kernel sources kept besides the current one.
+_KEEP = 3
+
+
+def kernel_files() -> list[Path]:
+    files: list[Path] = []
+    for name in KERNEL_SOURCES:
+        path = _PACKAGE / name
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return files
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """A hash of every kernel source file and of numba's version."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    for path in kernel_files():
+        digest.update(str(path.relative_to(_PACKAGE)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_root() -> Path:
+    if os.environ.get("GOVSIM_CACHE_DIR"):
+        return Path(os.environ["GOVSIM_CACHE_DIR"])
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "govsim"
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "govsim"
+
+
+@lru_cache(maxsize=1)
+def cache_dir() -> Path | None:
+    """This code's kernel cache folder, created; older ones beyond the last few are removed.
+    None where no folder can be written (numba then falls back to its own places)."""
+    folder = cache_root() / f"kernels-{fingerprint()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.utime(folder)
+    except OSError:
+        return None
+    try:
+        older = sorted((p for p in folder.parent.glob("kernels-*") if p != folder),
+                       key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in older[_KEEP:]:
+            shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        pass
+    return folder
+
+
+def kernel(fn: F) -> F:
+    """Compile `fn` with numba: nopython, cached in this code's folder (see the module), and
+    numpy's error model (a division by zero gives inf or NaN, as numpy does, not an exception)."""
+    folder = cache_dir()
+    before = numba_config.CACHE_DIR
+    if folder is not None:
+        numba_config.CACHE_DIR = str(folder)
+    try:  # numba fixes a function's cache folder when it is decorated
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+    finally:
+        numba_config.CACHE_DIR = before
+
+
+class ByReference(types.StructRef):
+    """Base of the structs kernels pass by reference (numba structref): a struct of arrays
+    handed to a kernel is one pointer, however many arrays it holds, which keeps both the
+    compile and the call cheap. Each is the twin of a NamedTuple that Python code uses."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+def by_reference(proxy: type, struct_type: type, fields: tuple[str, ...]) -> None:
+    """Make `proxy` construct (and box) structs of `struct_type` with `fields`."""
+    structref.define_proxy(proxy, struct_type, list(fields))

@@ -1,0 +1,312 @@
+"""How a case moves between units: what each unit does when a case reaches it, and the day's loop.
+
+This is the compiled half of the model. `run_until` reads like SimPy's `run(until=)`: pop the
+next event, see which station the case has reached, let that unit act. Each unit's behaviour is
+a small function named for it (`street_receive`, `dept_handle`, ...), and each mechanism of
+MODEL.md is called where it acts, with the rules it was built with; no function here asks which
+regime it is in. Everything the kernels touch is one `World`: the engine's clock, desks and
+workload, the units, the cases and each mechanism's rules (rebuilt by the model whenever the
+scenario changes).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba.experimental import structref
+
+from sim.cases import (
+    AT_CENTRE,
+    AT_DEPT,
+    AT_STREET,
+    DEPT_LINE,
+    DRAW_HANDOFF_DELAY,
+    DRAW_HANDOFFS,
+    DRAW_WORK,
+    ENTER,
+    HANDLED,
+    HOTLINE,
+    ON_PAPER,
+    OTHER_SIDE,
+    REOPEN,
+    STREET_HANDLE,
+    count,
+    delay,
+    handle,
+    record,
+    take,
+    work,
+)
+from sim.engine.clock import NOW, next_time, pop, schedule, start_day
+from sim.engine.compile import ByReference, by_reference, kernel
+from sim.mechanisms import borders, callbacks, channels, devolution, ranking, relay, whistle
+from sim.scenario.schema import Scenario
+from sim.units import is_street
+
+
+class OfficeRules(NamedTuple):
+    """How offices work: the street office's internal sections, and the spread of work."""
+
+    handoffs: float  # mean internal hand-offs between a street office's sections
+    handoff_hours: float  # mean delay of each
+    work_shape: float  # gamma shape of work (1 / cv**2; 0: deterministic)
+
+
+def office_rules(spec: Scenario) -> OfficeRules:
+    frag, wh = spec.fragmented, spec.whistle
+    handoffs = (wh.restructured_handoffs if wh.enabled and wh.restructured_sections
+                else frag.internal_handoffs)
+    cv = spec.staffing.work_cv
+    return OfficeRules(handoffs=handoffs, handoff_hours=frag.internal_handoff_hours,
+                       work_shape=0.0 if cv <= 0 else 1.0 / (cv * cv))
+
+
+class Tables(NamedTuple):
+    """The arrays the flow reads besides the cases and units: per category, and the tallies."""
+
+    work_hours: np.ndarray  # float64 per category: mean staff hours of one handling
+    street_visible: np.ndarray  # bool per category: the street can see it
+    enforcement: np.ndarray  # bool per category: an enforcement case
+    tally: np.ndarray  # the ranking's tally of callbacks (month, unit, 4)
+    day_month: np.ndarray  # int64 per day: its month
+    whistle_counts: np.ndarray  # int64: reports, late reports (whistle.REPORTS, LATE_REPORTS)
+
+
+@structref.register
+class _TablesStruct(ByReference):
+    pass
+
+
+class TablesRef(structref.StructRefProxy):
+    """`Tables` passed by reference."""
+
+
+by_reference(TablesRef, _TablesStruct, Tables._fields)
+
+
+@kernel
+def _new_tables(*fields):
+    return TablesRef(*fields)
+
+
+def tables_ref(tables: Tables) -> TablesRef:
+    return _new_tables(*tables)
+
+
+class World(NamedTuple):
+    """Everything the day's kernels touch (rebuilt by the model whenever a part changes).
+    Rules hold numbers only, so that handing a mechanism its rules costs nothing."""
+
+    clock: object  # sim.engine.clock.ClockRef
+    desks: object  # sim.engine.desks.DesksRef
+    workload: object  # sim.engine.workload.WorkloadRef
+    units: object  # sim.units.UnitsRef
+    cases: object  # sim.cases.CaseTable
+    tables: object  # TablesRef
+    office: OfficeRules
+    channels: object  # each mechanism's rules, as its `rules()` builds them
+    relay: object
+    whistle: object
+    borders: object
+    devolution: object
+    callbacks: object
+    ranking: object
+
+
+@structref.register
+class _WorldStruct(ByReference):
+    pass
+
+
+class WorldRef(structref.StructRefProxy):
+    """`World` passed by reference: what `run_until` and `admit` take."""
+
+
+by_reference(WorldRef, _WorldStruct, World._fields)
+
+
+@kernel
+def _new_ref(*fields):
+    return WorldRef(*fields)
+
+
+def ref(world: World) -> WorldRef:
+    return _new_ref(*world)
+
+
+# ------------------------------------------------------------------------------- units
+# Every unit's function takes the world's rules (`w`) and, as arguments of their own, the state
+# it works on: `run_until` reads each from the world once a day and hands it down. (A part read
+# from a struct is reference counted each time; one passed down as an argument is not.)
+
+@kernel
+def _mean_work(tables, cases, c):
+    return tables.work_hours[cases.category[c]]
+
+
+@kernel
+def _work(w, tables, cases, c):
+    return work(cases, c, DRAW_WORK, _mean_work(tables, cases, c), w.office.work_shape)
+
+
+@kernel
+def enter(w, clock, desks, workload, units, cases, tables, c, now):
+    """A reported or discovered case reaches its first desk."""
+    channel = cases.channel[c]
+    if channel == HOTLINE:
+        hotline_receive(w, clock, desks, workload, units, cases, tables, c, now)
+    elif channel == DEPT_LINE:
+        channels.department_line(w.channels, clock, cases, c, now)
+    else:  # the street's own line, a patrol or an inspection
+        street_receive(w, clock, desks, workload, units, cases, tables, c, now)
+
+
+@kernel
+def hotline_receive(w, clock, desks, workload, units, cases, tables, c, now):
+    """12345 takes the request (and the consultations around it), then dispatches it."""
+    hours = channels.intake_hours(w.channels, cases, c, w.office.work_shape)
+    taken = handle(desks, workload, cases, c, units.hotline, now, hours)
+    channels.dispatch(w.channels, clock, cases, tables.street_visible, c, taken)
+
+
+@kernel
+def street_receive(w, clock, desks, workload, units, cases, tables, c, now):
+    """The street office has the case: it passes through internal sections first."""
+    take(cases, c, now, cases.street[c])
+    hops = count(cases, c, DRAW_HANDOFFS, w.office.handoffs)
+    if hops == 0:
+        street_handle(w, clock, desks, workload, units, cases, tables, c, now)
+        return
+    cases.handoffs[c] += hops
+    wait = 0.0
+    for _ in range(hops):
+        wait += delay(cases, c, DRAW_HANDOFF_DELAY, w.office.handoff_hours)
+    schedule(clock, now + wait, STREET_HANDLE, c)
+
+
+@kernel
+def street_handle(w, clock, desks, workload, units, cases, tables, c, now):
+    """Within its powers the street (or its enforcement team) resolves the case itself;
+    beyond them it whistles, or reports up to the district."""
+    street = cases.street[c]
+    shape = w.office.work_shape
+    if cases.power[c]:
+        unit = devolution.handler_for(w.devolution, tables.enforcement, units, cases, c, street)
+        finish = handle(desks, workload, cases, c, unit, now, _work(w, tables, cases, c))
+        settle(w, clock, desks, workload, units, cases, tables, c, now, finish, street)
+    elif w.whistle.enabled:
+        start, finish = whistle.call(w.whistle, desks, workload, units, cases,
+                                     tables.whistle_counts, c, street, now,
+                                     _mean_work(tables, cases, c), shape)
+        settle(w, clock, desks, workload, units, cases, tables, c, start, finish, street)
+    else:
+        relay.report_up(w.relay, clock, desks, workload, units, cases, c, street, now, shape)
+
+
+@kernel
+def settle(w, clock, desks, workload, units, cases, tables, c, start, finish, street):
+    """The street's side is done at `finish`: a case across a border also needs the other."""
+    done = borders.settle(w.borders, clock, desks, workload, cases, c, start, finish,
+                          _mean_work(tables, cases, c), w.office.work_shape)
+    if done == done:  # not NaN: both sides done
+        conclude(w, clock, units, cases, tables, c, done, street, HANDLED)
+
+
+@kernel
+def other_side(w, clock, desks, workload, units, cases, tables, c, now):
+    finish = borders.other_side(desks, workload, cases, c, now, _mean_work(tables, cases, c),
+                                w.office.work_shape)
+    conclude(w, clock, units, cases, tables, c, finish, cases.street[c], HANDLED)
+
+
+@kernel
+def centre_receive(w, clock, desks, workload, units, cases, tables, c, now):
+    """The district command centre relays the case (区级中转)."""
+    relay.forward(w.relay, clock, desks, workload, units, cases, tables.street_visible, c, now,
+                  w.office.work_shape)
+
+
+@kernel
+def dept_receive(w, clock, desks, workload, units, cases, tables, c, now):
+    """The department the case needs next has it; it may push it back (推诿扯皮)."""
+    dept = cases.depts[c, cases.next_dept[c]]
+    take(cases, c, now, dept)
+    if relay.pushes_back(w.relay, units, cases, c, dept):
+        on_paper, finish = relay.bounce(w.relay, clock, desks, workload, cases, c, dept, now,
+                                        w.office.work_shape)
+        if on_paper:
+            conclude(w, clock, units, cases, tables, c, finish, dept, ON_PAPER)
+        return
+    dept_handle(w, clock, desks, workload, units, cases, tables, c, now)
+
+
+@kernel
+def dept_handle(w, clock, desks, workload, units, cases, tables, c, now):
+    """The department works the case, then hands it on to the next it needs, if any."""
+    dept = cases.depts[c, cases.next_dept[c]]
+    finish = handle(desks, workload, cases, c, dept, now, _work(w, tables, cases, c))
+    cases.next_dept[c] += 1
+    if cases.next_dept[c] < cases.n_depts[c]:
+        relay.hand_on(clock, cases, c, finish)
+    else:
+        conclude(w, clock, units, cases, tables, c, finish, dept, HANDLED)
+
+
+@kernel
+def reopen(w, clock, desks, workload, units, cases, tables, c, now):
+    """A called-back resident says it is not solved: the owner handles the same ticket again."""
+    cases.next_dept[c] = 0
+    if is_street(units, cases.owner_unit[c]):
+        street_handle(w, clock, desks, workload, units, cases, tables, c, now)
+    else:
+        dept_handle(w, clock, desks, workload, units, cases, tables, c, now)
+
+
+@kernel
+def conclude(w, clock, units, cases, tables, c, finish, unit, on_paper):
+    """The case's last handling by `unit` ends at `finish`: resolved or not, called back and
+    tallied for the ranking, then recorded, unless the callback reopens it."""
+    chance = ranking.resolve_chance(w.ranking, units.effort[unit])
+    outcome = callbacks.conclude(w.callbacks, clock, cases, c, finish, chance, on_paper)
+    ranking.note(w.ranking, tables.tally, tables.day_month, cases, c)
+    if outcome != callbacks.REOPENED:
+        record(cases, c, finish, outcome, w.callbacks.response_limit_hours)
+
+
+# ------------------------------------------------------------------------------ the day
+@kernel
+def admit(w, ids):
+    """The day's entering cases, each an `ENTER` event at its time of entry (`ids` in order
+    of entry, so ties keep that order)."""
+    clock, cases = w.clock, w.cases
+    for i in range(len(ids)):
+        c = ids[i]
+        schedule(clock, cases.entered_h[c], ENTER, c)
+
+
+@kernel
+def run_until(w, until):
+    """Run every event before `until` (those at `until` wait for the next call, as with
+    SimPy's `run(until=)`), then set the clock to `until`."""
+    clock, desks, workload, units, cases, tables = (w.clock, w.desks, w.workload, w.units,
+                                                    w.cases, w.tables)
+    start_day(clock, until)
+    while next_time(clock) < until:
+        kind, c = pop(clock)
+        now = clock.now[NOW]
+        if kind == ENTER:
+            enter(w, clock, desks, workload, units, cases, tables, c, now)
+        elif kind == AT_STREET:
+            street_receive(w, clock, desks, workload, units, cases, tables, c, now)
+        elif kind == STREET_HANDLE:
+            street_handle(w, clock, desks, workload, units, cases, tables, c, now)
+        elif kind == AT_CENTRE:
+            centre_receive(w, clock, desks, workload, units, cases, tables, c, now)
+        elif kind == AT_DEPT:
+            dept_receive(w, clock, desks, workload, units, cases, tables, c, now)
+        elif kind == OTHER_SIDE:
+            other_side(w, clock, desks, workload, units, cases, tables, c, now)
+        elif kind == REOPEN:
+            reopen(w, clock, desks, workload, units, cases, tables, c, now)
+    clock.now[NOW] = until
