@@ -80,6 +80,6 @@ def code_version(extra: tuple[str, ...] = ()) -> str:
     for path in [*code, *data]:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes()
                       + b"\0")
-    for name in ("numpy", "mesa", "simpy", "pandas"):
+    for name in ("numpy", "numba", "llvmlite", "mesa", "pandas"):
         digest.update(f"{name}={_package_version(name)}\n".encode())
     return digest.hexdigest()[:16]

@@ -41,7 +41,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("govsim", "numpy", "pandas", "mesa", "simpy", "SALib", "distributed"):
+    for name in ("govsim", "numpy", "numba", "pandas", "mesa", "SALib", "distributed"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
