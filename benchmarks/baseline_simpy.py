@@ -67,7 +67,7 @@ def make_workload(preset: str, scale: float, days: int, seed: int) -> Workload:
     for day in range(days):  # the day's problems as the model draws them, without running it
         occurring = model.demand.draw(day, np.random.default_rng([seed, day]))
         model.cases = with_room(model.cases, len(occurring.category))
-        ids, _ = model.maker.add(model.cases, day, model.origin, occurring, model.trust,
+        ids, _gone, _counts = model.maker.add(model.cases, day, model.origin, occurring, model.trust,
                                  model.propensity, model.themes)
         entering.append(ids)
     ids = np.concatenate(entering)

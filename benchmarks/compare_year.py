@@ -1,45 +1,69 @@
-"""The four presets on the default Beijing city at 10 % scale for 365 days, one after another.
+"""`govsim compare` as a user runs it, and what the first run after an install costs.
 
-Reports per regime: wall time, problems simulated per second and peak memory (resident set).
-Target (issue 2): all four in under 60 s on one core.
+1. First run: with an empty kernel cache (`GOVSIM_CACHE_DIR` set to a fresh folder, as after
+   a fresh install) `govsim run hotline --days 2` is timed, then the same command again with
+   the cache filled; the difference is the one-off compilation.
+2. `govsim compare` with no options (the four presets on the whole city for 365 days, as many
+   at a time as there are cores), wall time, warm cache, median of `--repeat`.
 
-    .venv/bin/python benchmarks/compare_year.py [--scale 0.1] [--days 365] [--repeat 1]
+Each command runs in a fresh process from the project's own `govsim`.
+
+    .venv/bin/python benchmarks/compare_year.py                  # ~3 min
+    .venv/bin/python benchmarks/compare_year.py --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import sim
+GOVSIM = Path(sys.executable).with_name("govsim")
+TARGETS = {"compile_s": 30.0, "compare_s": 90.0}
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run([str(GOVSIM), *argv], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        sys.exit(f"compare_year: {' '.join(argv)} failed: {proc.stderr.strip()[-500:]}")
+    return wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per regime; medians shown")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1, help="timed comparisons (median shown)")
     args = parser.parse_args()
-    total = 0.0
-    print(f"{'regime':<11} {'wall s':>8} {'problems':>10} {'problems/s':>11} {'peak RSS MB':>12}")
-    for preset in sim.PRESETS:
-        walls = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            result = sim.run(preset, seed=args.seed, days=args.days, scale=args.scale)
-            walls.append(time.perf_counter() - t0)
-        wall = statistics.median(walls)
-        total += wall
-        n = len(result.problems)
-        print(f"{preset:<11} {wall:>8.2f} {n:>10,} {n / wall:>11,.0f} {peak_rss_mb():>12,.0f}")
-    print(f"{'all four':<11} {total:>8.2f}")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {GOVSIM}")
+    work = Path(tempfile.mkdtemp(prefix="govsim-bench-"))
+    try:
+        env = {**os.environ, "GOVSIM_CACHE_DIR": str(work / "cache")}
+        small = ["run", "hotline", "--days", "2", "--out", str(work / "small")]
+        cold = timed(small, env)
+        warm = timed(small, env)
+        print(f"first run, empty kernel cache: {cold:.1f} s; the same run again: {warm:.1f} s; "
+              f"compilation {cold - warm:.1f} s")
+        compare = [timed(["compare", "--out", str(work / f"compare{i}")], env)
+                   for i in range(args.repeat)]
+        wall = statistics.median(compare)
+        print(f"govsim compare (1:1, four regimes, 365 days): {wall:.1f} s wall "
+              f"(runs: {', '.join(f'{c:.1f}' for c in compare)})")
+        print("\nIssue 12 targets:")
+        for name, value, target in (("first run after a fresh install, extra wall time",
+                                     cold - warm, TARGETS["compile_s"]),
+                                    ("govsim compare wall time, warm install", wall,
+                                     TARGETS["compare_s"])):
+            print(f"  [{'PASS' if value <= target else 'FAIL'}] {name}: {value:.1f} s "
+                  f"(target <= {target:g} s)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

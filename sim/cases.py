@@ -152,10 +152,18 @@ COLUMNS = tuple(name for name in _DTYPES if name not in ("depts", "next_dept", "
 
 
 def _column(name: str, rows: int) -> np.ndarray:
+    """A column of `rows` zeros (memory the system gives on first touch); `start_rows` writes
+    each new row's defaults."""
     shape = (rows, MAX_DEPTS) if name == "depts" else rows
-    if name in _NAN:
-        return np.full(shape, np.nan, _DTYPES[name])
-    return np.full(shape, _FILL.get(name, 0), _DTYPES[name])
+    return np.zeros(shape, _DTYPES[name])
+
+
+def start_rows(cases: Cases, rows: slice) -> None:
+    """New rows get their defaults: not yet entered, open, no owner, no callback ..."""
+    for name in _NAN:
+        getattr(cases, name)[rows] = np.nan
+    for name, value in _FILL.items():
+        getattr(cases, name)[rows] = value
 
 
 def new_cases(key: np.uint64, capacity: int = 1024) -> Cases:

@@ -27,6 +27,13 @@ def in_season(date: dt.date, season: tuple[str, str]) -> bool:
     return start <= md or md < end if start > end else start <= md < end
 
 
+def sorted_uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` uniforms on [0, 1) in increasing order, without sorting: the normalised partial
+    sums of n + 1 exponentials are the order statistics of n uniforms."""
+    gaps = np.cumsum(rng.standard_exponential(n + 1))
+    return gaps[:-1] / gaps[-1]
+
+
 @dataclass
 class DayOfProblems:
     """The problems occurring on one day, sorted by time of occurrence."""
@@ -59,6 +66,7 @@ class Demand:
             raise InputError(file, "demand.hourly_profile", "at least one positive value")
         self.hour_p = hourly / hourly.sum()
         self._hour_cdf = np.cumsum(self.hour_p)
+        self._hour_start = self._hour_cdf - self.hour_p
         weekly = np.asarray(config.weekly_profile, dtype=float)
         if weekly.sum() <= 0:
             raise InputError(file, "demand.weekly_profile", "at least one positive value")
@@ -116,19 +124,27 @@ class Demand:
         demand does not depend on what happened before it.
 
         Independent Poisson counts per community and category are drawn as one Poisson total
-        spread over the cells in proportion to their rates (the same distribution: a Poisson
-        process split by marks), which costs the day's problems, not the city's cells."""
-        rates = self.rates(day).ravel()
-        cumulative = np.cumsum(rates)
-        total = float(cumulative[-1]) if len(cumulative) else 0.0
-        n = int(rng.poisson(total)) if total > 0 else 0
-        cell = np.searchsorted(cumulative, rng.random(n) * total, side="right")
-        cell = np.minimum(cell, len(rates) - 1)  # a uniform at the very top
-        n_cat = self.base.shape[1]
-        row, category = np.divmod(cell, n_cat)
-        community = self.communities[row]
-        hour = np.searchsorted(self._hour_cdf, rng.random(n), side="right")
-        hours = np.minimum(hour, 23) + rng.random(n)
-        occurred = 24.0 * day + hours
-        order = np.argsort(occurred, kind="stable")
-        return DayOfProblems(community[order], category[order], occurred[order])
+        per category spread over the communities in proportion to their rates (the same
+        distribution: a Poisson process split by marks), which costs the day's problems, not
+        the city's cells."""
+        rates = self.rates(day).T  # (categories, communities)
+        cumulative = np.cumsum(rates, axis=1)
+        totals = cumulative[:, -1] if rates.shape[1] else np.zeros(len(rates))
+        counts = rng.poisson(totals)
+        n = int(counts.sum())
+        category = np.repeat(np.arange(len(totals)), counts)
+        row = np.empty(n, np.int64)
+        end = 0
+        for k in np.flatnonzero(counts).tolist():
+            start, end = end, end + int(counts[k])
+            row[start:end] = np.searchsorted(cumulative[k], sorted_uniforms(rng, end - start)
+                                             * totals[k], side="right")
+        row = np.minimum(row, rates.shape[1] - 1)  # a uniform at the very top
+        # times of day in order (the inverse of the hourly profile's distribution, applied to
+        # sorted uniforms), given to the problems in random order
+        u = sorted_uniforms(rng, n)
+        hour = np.minimum(np.searchsorted(self._hour_cdf, u, side="right"), 23)
+        into = (u - self._hour_start[hour]) / self.hour_p[hour]
+        occurred = 24.0 * day + hour + np.clip(into, 0.0, np.nextafter(1.0, 0.0))
+        order = rng.permutation(n)
+        return DayOfProblems(self.communities[row[order]], category[order], occurred)

@@ -136,9 +136,9 @@ def ref(world: World) -> WorldRef:
 
 
 # ------------------------------------------------------------------------------- units
-# Every unit's function takes the world's rules (`w`) and, as arguments of their own, the state
-# it works on: `run_until` reads each from the world once a day and hands it down. (A part read
-# from a struct is reference counted each time; one passed down as an argument is not.)
+# Every unit's function takes the world (`w`), the case and the time, and reads the parts of
+# the world it needs once. Each part read, and each part handed to a function the compiler
+# does not inline, costs two atomic reference-count updates: the largest overhead of the day.
 
 @kernel
 def _mean_work(tables, cases, c):
@@ -146,129 +146,138 @@ def _mean_work(tables, cases, c):
 
 
 @kernel
-def _work(w, tables, cases, c):
-    return work(cases, c, DRAW_WORK, _mean_work(tables, cases, c), w.office.work_shape)
-
-
-@kernel
-def enter(w, clock, desks, workload, units, cases, tables, c, now):
+def enter(w, c, now):
     """A reported or discovered case reaches its first desk."""
-    channel = cases.channel[c]
+    channel = w.cases.channel[c]
     if channel == HOTLINE:
-        hotline_receive(w, clock, desks, workload, units, cases, tables, c, now)
+        hotline_receive(w, c, now)
     elif channel == DEPT_LINE:
-        channels.department_line(w.channels, clock, cases, c, now)
+        channels.department_line(w.channels, w.clock, w.cases, c, now)
     else:  # the street's own line, a patrol or an inspection
-        street_receive(w, clock, desks, workload, units, cases, tables, c, now)
+        street_receive(w, c, now)
 
 
 @kernel
-def hotline_receive(w, clock, desks, workload, units, cases, tables, c, now):
+def hotline_receive(w, c, now):
     """12345 takes the request (and the consultations around it), then dispatches it."""
+    cases = w.cases
     hours = channels.intake_hours(w.channels, cases, c, w.office.work_shape)
-    taken = handle(desks, workload, cases, c, units.hotline, now, hours)
-    channels.dispatch(w.channels, clock, cases, tables.street_visible, c, taken)
+    taken = handle(w.desks, w.workload, cases, c, w.units.hotline, now, hours)
+    channels.dispatch(w.channels, w.clock, cases, w.tables.street_visible, c, taken)
 
 
 @kernel
-def street_receive(w, clock, desks, workload, units, cases, tables, c, now):
+def street_receive(w, c, now):
     """The street office has the case: it passes through internal sections first."""
+    cases = w.cases
     take(cases, c, now, cases.street[c])
     hops = count(cases, c, DRAW_HANDOFFS, w.office.handoffs)
     if hops == 0:
-        street_handle(w, clock, desks, workload, units, cases, tables, c, now)
+        street_handle(w, c, now)
         return
     cases.handoffs[c] += hops
     wait = 0.0
     for _ in range(hops):
         wait += delay(cases, c, DRAW_HANDOFF_DELAY, w.office.handoff_hours)
-    schedule(clock, now + wait, STREET_HANDLE, c)
+    schedule(w.clock, now + wait, STREET_HANDLE, c)
 
 
 @kernel
-def street_handle(w, clock, desks, workload, units, cases, tables, c, now):
+def street_handle(w, c, now):
     """Within its powers the street (or its enforcement team) resolves the case itself;
     beyond them it whistles, or reports up to the district."""
+    cases, tables = w.cases, w.tables
     street = cases.street[c]
     shape = w.office.work_shape
+    mean = _mean_work(tables, cases, c)
     if cases.power[c]:
-        unit = devolution.handler_for(w.devolution, tables.enforcement, units, cases, c, street)
-        finish = handle(desks, workload, cases, c, unit, now, _work(w, tables, cases, c))
-        settle(w, clock, desks, workload, units, cases, tables, c, now, finish, street)
+        unit = devolution.handler_for(w.devolution, tables.enforcement, w.units, cases, c,
+                                      street)
+        finish = handle(w.desks, w.workload, cases, c, unit, now,
+                        work(cases, c, DRAW_WORK, mean, shape))
+        settle(w, c, now, finish, street)
     elif w.whistle.enabled:
-        start, finish = whistle.call(w.whistle, desks, workload, units, cases,
-                                     tables.whistle_counts, c, street, now,
-                                     _mean_work(tables, cases, c), shape)
-        settle(w, clock, desks, workload, units, cases, tables, c, start, finish, street)
+        start, finish = whistle.call(w.whistle, w.desks, w.workload, w.units, cases,
+                                     tables.whistle_counts, c, street, now, mean, shape)
+        settle(w, c, start, finish, street)
     else:
-        relay.report_up(w.relay, clock, desks, workload, units, cases, c, street, now, shape)
+        relay.report_up(w.relay, w.clock, w.desks, w.workload, w.units, cases, c, street, now,
+                        shape)
 
 
 @kernel
-def settle(w, clock, desks, workload, units, cases, tables, c, start, finish, street):
+def settle(w, c, start, finish, street):
     """The street's side is done at `finish`: a case across a border also needs the other."""
-    done = borders.settle(w.borders, clock, desks, workload, cases, c, start, finish,
-                          _mean_work(tables, cases, c), w.office.work_shape)
+    cases = w.cases
+    done = borders.settle(w.borders, w.clock, w.desks, w.workload, cases, c, start, finish,
+                          _mean_work(w.tables, cases, c), w.office.work_shape)
     if done == done:  # not NaN: both sides done
-        conclude(w, clock, units, cases, tables, c, done, street, HANDLED)
+        conclude(w, c, done, street, HANDLED)
 
 
 @kernel
-def other_side(w, clock, desks, workload, units, cases, tables, c, now):
-    finish = borders.other_side(desks, workload, cases, c, now, _mean_work(tables, cases, c),
-                                w.office.work_shape)
-    conclude(w, clock, units, cases, tables, c, finish, cases.street[c], HANDLED)
+def other_side(w, c, now):
+    cases = w.cases
+    finish = borders.other_side(w.desks, w.workload, cases, c, now,
+                                _mean_work(w.tables, cases, c), w.office.work_shape)
+    conclude(w, c, finish, cases.street[c], HANDLED)
 
 
 @kernel
-def centre_receive(w, clock, desks, workload, units, cases, tables, c, now):
+def centre_receive(w, c, now):
     """The district command centre relays the case (区级中转)."""
-    relay.forward(w.relay, clock, desks, workload, units, cases, tables.street_visible, c, now,
-                  w.office.work_shape)
+    relay.forward(w.relay, w.clock, w.desks, w.workload, w.units, w.cases,
+                  w.tables.street_visible, c, now, w.office.work_shape)
 
 
 @kernel
-def dept_receive(w, clock, desks, workload, units, cases, tables, c, now):
+def dept_receive(w, c, now):
     """The department the case needs next has it; it may push it back (推诿扯皮)."""
+    cases = w.cases
     dept = cases.depts[c, cases.next_dept[c]]
     take(cases, c, now, dept)
-    if relay.pushes_back(w.relay, units, cases, c, dept):
-        on_paper, finish = relay.bounce(w.relay, clock, desks, workload, cases, c, dept, now,
-                                        w.office.work_shape)
+    if relay.pushes_back(w.relay, w.units, cases, c, dept):
+        on_paper, finish = relay.bounce(w.relay, w.clock, w.desks, w.workload, cases, c, dept,
+                                        now, w.office.work_shape)
         if on_paper:
-            conclude(w, clock, units, cases, tables, c, finish, dept, ON_PAPER)
+            conclude(w, c, finish, dept, ON_PAPER)
         return
-    dept_handle(w, clock, desks, workload, units, cases, tables, c, now)
+    dept_handle(w, c, now)
 
 
 @kernel
-def dept_handle(w, clock, desks, workload, units, cases, tables, c, now):
+def dept_handle(w, c, now):
     """The department works the case, then hands it on to the next it needs, if any."""
+    cases = w.cases
     dept = cases.depts[c, cases.next_dept[c]]
-    finish = handle(desks, workload, cases, c, dept, now, _work(w, tables, cases, c))
+    finish = handle(w.desks, w.workload, cases, c, dept, now,
+                    work(cases, c, DRAW_WORK, _mean_work(w.tables, cases, c),
+                         w.office.work_shape))
     cases.next_dept[c] += 1
     if cases.next_dept[c] < cases.n_depts[c]:
-        relay.hand_on(clock, cases, c, finish)
+        relay.hand_on(w.clock, cases, c, finish)
     else:
-        conclude(w, clock, units, cases, tables, c, finish, dept, HANDLED)
+        conclude(w, c, finish, dept, HANDLED)
 
 
 @kernel
-def reopen(w, clock, desks, workload, units, cases, tables, c, now):
+def reopen(w, c, now):
     """A called-back resident says it is not solved: the owner handles the same ticket again."""
+    cases = w.cases
     cases.next_dept[c] = 0
-    if is_street(units, cases.owner_unit[c]):
-        street_handle(w, clock, desks, workload, units, cases, tables, c, now)
+    if is_street(w.units, cases.owner_unit[c]):
+        street_handle(w, c, now)
     else:
-        dept_handle(w, clock, desks, workload, units, cases, tables, c, now)
+        dept_handle(w, c, now)
 
 
 @kernel
-def conclude(w, clock, units, cases, tables, c, finish, unit, on_paper):
+def conclude(w, c, finish, unit, on_paper):
     """The case's last handling by `unit` ends at `finish`: resolved or not, called back and
     tallied for the ranking, then recorded, unless the callback reopens it."""
-    chance = ranking.resolve_chance(w.ranking, units.effort[unit])
-    outcome = callbacks.conclude(w.callbacks, clock, cases, c, finish, chance, on_paper)
+    cases, tables = w.cases, w.tables
+    chance = ranking.resolve_chance(w.ranking, w.units.effort[unit])
+    outcome = callbacks.conclude(w.callbacks, w.clock, cases, c, finish, chance, on_paper)
     ranking.note(w.ranking, tables.tally, tables.day_month, cases, c)
     if outcome != callbacks.REOPENED:
         record(cases, c, finish, outcome, w.callbacks.response_limit_hours)
@@ -277,8 +286,7 @@ def conclude(w, clock, units, cases, tables, c, finish, unit, on_paper):
 # ------------------------------------------------------------------------------ the day
 @kernel
 def admit(w, ids):
-    """The day's entering cases, each an `ENTER` event at its time of entry (`ids` in order
-    of entry, so ties keep that order)."""
+    """The day's entering cases, each an `ENTER` event at its time of entry."""
     clock, cases = w.clock, w.cases
     for i in range(len(ids)):
         c = ids[i]
@@ -289,24 +297,23 @@ def admit(w, ids):
 def run_until(w, until):
     """Run every event before `until` (those at `until` wait for the next call, as with
     SimPy's `run(until=)`), then set the clock to `until`."""
-    clock, desks, workload, units, cases, tables = (w.clock, w.desks, w.workload, w.units,
-                                                    w.cases, w.tables)
+    clock = w.clock
     start_day(clock, until)
     while next_time(clock) < until:
         kind, c = pop(clock)
         now = clock.now[NOW]
         if kind == ENTER:
-            enter(w, clock, desks, workload, units, cases, tables, c, now)
+            enter(w, c, now)
         elif kind == AT_STREET:
-            street_receive(w, clock, desks, workload, units, cases, tables, c, now)
+            street_receive(w, c, now)
         elif kind == STREET_HANDLE:
-            street_handle(w, clock, desks, workload, units, cases, tables, c, now)
+            street_handle(w, c, now)
         elif kind == AT_CENTRE:
-            centre_receive(w, clock, desks, workload, units, cases, tables, c, now)
+            centre_receive(w, c, now)
         elif kind == AT_DEPT:
-            dept_receive(w, clock, desks, workload, units, cases, tables, c, now)
+            dept_receive(w, c, now)
         elif kind == OTHER_SIDE:
-            other_side(w, clock, desks, workload, units, cases, tables, c, now)
+            other_side(w, c, now)
         elif kind == REOPEN:
-            reopen(w, clock, desks, workload, units, cases, tables, c, now)
+            reopen(w, c, now)
     clock.now[NOW] = until

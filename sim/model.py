@@ -384,15 +384,13 @@ class GovernanceModel(mesa.Model):
         if roomier[0] is not self.cases or roomier[1] is not self.clock:
             self.cases, self.clock = roomier
             self._rebuild_world()
-        first = self.next_pid
-        entering, self.counts_today = self.maker.add(
+        entering, gone, self.counts_today = self.maker.add(
             self.cases, d, self.origin + dt.timedelta(days=d), occurring, self.trust,
             self.propensity, self.themes)
         admit(self.world, entering)
         run_until(self.world, 24.0 * (d + 1))
 
         closed = take_recorded(self.cases)
-        gone = np.setdiff1d(np.arange(first, first + n), entering, assume_unique=True)
         self.last_recorded = np.concatenate([gone, closed])
         self.trust_learning.hear(self.cases.closed_h[closed], self.cases.community[closed],
                                  self.cases.satisfied[closed] > 0)

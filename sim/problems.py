@@ -38,6 +38,7 @@ from sim.cases import (
     PREVENTED,
     ROWS,
     Cases,
+    start_rows,
 )
 from sim.city.city import DEPARTMENT_TYPES, City
 from sim.demand import DayOfProblems
@@ -85,16 +86,17 @@ class ProblemMaker:
         self.nbr_sampled = sample.streets[flat] if len(flat) else np.zeros(0, bool)
 
     def add(self, cases: Cases, day: int, date: dt.date, occ: DayOfProblems,
-            trust: np.ndarray, propensity: np.ndarray, themes: Themes) -> tuple[np.ndarray,
-                                                                                  DayCounts]:
-        """Write the day's problems as new rows; return the ids of those that enter, in order
-        of entry, and the day's counts. `cases` must have room (`sim.cases.with_room`)."""
+            trust: np.ndarray, propensity: np.ndarray,
+            themes: Themes) -> tuple[np.ndarray, np.ndarray, DayCounts]:
+        """Write the day's problems as new rows; return the ids of those that enter, those
+        recorded already (prevented, or never reported) and the day's counts.
+        `cases` must have room (`sim.cases.with_room`)."""
         spec, table, city = self.spec, self.table, self.city
         n = len(occ.category)
         first = int(cases.counters[ROWS])
         counts = DayCounts(occurred=n)
         if n == 0:
-            return np.zeros(0, np.int64), counts
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), counts
         ids = np.arange(first, first + n, dtype=np.int64)
         key = cases.key
 
@@ -140,6 +142,7 @@ class ProblemMaker:
         enters = np.isfinite(entered) & ~prevented
 
         rows = slice(first, first + n)
+        start_rows(cases, rows)
         cases.category[rows] = cat
         cases.community[rows] = comm
         cases.street[rows] = street
@@ -156,16 +159,14 @@ class ProblemMaker:
         cases.entered_h[rows] = np.where(enters, entered, np.nan)
         cases.channel[rows] = channel
         gone = ~enters  # their fate is known now; the others stay `open` until recorded
-        cases.outcome[rows] = np.where(
-            gone, np.where(prevented, PREVENTED, NEVER_REPORTED), cases.outcome[rows])
+        cases.outcome[rows][gone] = np.where(prevented[gone], PREVENTED, NEVER_REPORTED)
         cases.counters[ROWS] = first + n
 
         counts.prevented = int(prevented.sum())
-        idx = np.flatnonzero(enters)
-        idx = idx[np.argsort(entered[idx], kind="stable")]
+        idx = np.flatnonzero(enters)  # the clock sorts them by time of entry (sim.engine.clock)
         counts.entered = len(idx)
         themes.note_reports(street[idx], cat[idx])
-        return ids[idx], counts
+        return ids[idx], ids[gone], counts
 
     def _departments(self, ids: np.ndarray, key: np.uint64, cat: np.ndarray,
                      district: np.ndarray, multi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,10 +182,8 @@ class ProblemMaker:
         need_extra = (wanted == 2) & (listed < 2)
         types[need_extra, 1] = extra[need_extra]
         n_depts = np.minimum(wanted, MAX_DEPTS)
-        depts = np.full((len(ids), MAX_DEPTS), -1, np.int32)
-        for j in range(MAX_DEPTS):
-            use = j < n_depts
-            depts[use, j] = self.unit_of[district[use], types[use, j]]
+        units = self.unit_of[district[:, None], np.maximum(types, 0)]
+        depts = np.where(np.arange(MAX_DEPTS) < n_depts[:, None], units, -1).astype(np.int32)
         return depts, n_depts.astype(np.int8)
 
     def _neighbours(self, ids: np.ndarray, key: np.uint64, cat: np.ndarray,
