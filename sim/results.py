@@ -62,6 +62,14 @@ class Result:
     def measures(self) -> pd.Series:
         return self.summary.iloc[0]
 
+    @property
+    def weight(self) -> float:
+        """Real problems each simulated one stands for: 1 / the share of residents simulated
+        (close to 1 / scale; see sim.sampling). Multiply city-wide counts by it; a sampled
+        street's own figures are real as they are."""
+        share = self.meta.get("simulated_share")
+        return 1.0 / float(share) if share else 1.0 / self.scenario.scale
+
     def monthly(self) -> pd.DataFrame:
         """Month-by-month measures (see `monthly`)."""
         return monthly(self.problems, self.scenario)
@@ -250,7 +258,7 @@ def collect(model: GovernanceModel) -> Result:
         "callback_resolved": _flags(a["callback_resolved"]),
         "satisfied": _flags(a["satisfied"]),
         "reopens": a["reopens"],
-    })
+    }, copy=False)  # columns stay separate arrays: no 1 GB consolidating copy at 1:1
     problems["weight"] = model.sample.weight
 
     units_daily = _units_daily(model)
@@ -295,7 +303,8 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
         "unit": np.repeat(units, len(days)),
         "unit_type": pd.Categorical.from_codes(np.repeat(model.unit_type[units], len(days)),
                                                UNIT_TYPES),
-        "name": np.repeat([model.unit_names[u] for u in units], len(days)),
+        "name": pd.Categorical.from_codes(np.repeat(np.arange(len(units)), len(days)),
+                                          [model.unit_names[u] for u in units]),
         "day": np.tile(days - w, len(units)),
         "arrivals": arrivals[:, sl].ravel(),
         "completions": completions[:, sl].ravel(),
@@ -307,7 +316,7 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
         "busy_hours": busy[:, sl].ravel(),
         "overtime_hours": (staff * np.maximum(0.0, hours - base_hours))[:, sl]
         .ravel(),
-    })
+    }, copy=False)
     frame["utilisation"] = frame["busy_hours"] / frame["available_hours"].where(
         frame["available_hours"] > 0)
     return frame

@@ -120,7 +120,7 @@ def heating_tickets(result: Result, season: str) -> float:
            & (entered >= start) & (entered < end))
     if entered.max() < end:
         return float("nan")  # the season is not complete in the run
-    return float(sel.sum()) / result.scenario.scale
+    return float(sel.sum()) * result.weight
 
 
 def _heating_change(result: Result) -> float:

@@ -99,12 +99,14 @@ def street_values(result: Result, measure: str, city: City) -> np.ndarray:
     elif measure == "backlog":
         ud = result.units_daily
         st = ud[ud["unit_type"] == "street"]
-        v = st.groupby(st["name"].astype(str))["backlog"].mean() / spec.scale
+        v = st.groupby(st["name"].astype(str))["backlog"].mean()  # a sampled street is whole
     elif measure == "complaints":
         rep = p[p["channel"].astype(str).isin(REPORT_CHANNELS) & p["entered_h"].notna()]
-        counts = rep.groupby(rep["street"].astype(str)).size().reindex(names, fill_value=0)
+        simulated = p["street"].astype(str).unique()  # below 1:1, the sampled streets
+        counts = (rep.groupby(rep["street"].astype(str)).size()
+                  .reindex(simulated, fill_value=0))
         pop = pd.Series(city.street_population, index=names).astype(float)
-        v = counts / spec.scale / (pop / 1e4) * (365.0 / spec.days)
+        v = counts / (pop.reindex(counts.index) / 1e4) * (365.0 / spec.days)
     else:
         raise InputError(None, "measure", "one of " + ", ".join(MEASURES), measure)
     return v.reindex(names).to_numpy(dtype=float)

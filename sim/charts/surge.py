@@ -57,7 +57,7 @@ def open_cases(result) -> pd.Series:
     n_in = np.searchsorted(np.sort(entered[ok]), ends, side="right")
     c = closed[ok]
     n_out = np.searchsorted(np.sort(c[np.isfinite(c)]), ends, side="right")
-    return pd.Series((n_in - n_out) / result.scenario.scale, index=np.arange(days))
+    return pd.Series((n_in - n_out) * result.weight, index=np.arange(days))
 
 
 def daily_median_wait(result) -> pd.Series:

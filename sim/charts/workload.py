@@ -58,7 +58,7 @@ def weekly_hours(result) -> pd.DataFrame:
     sel = ud[ud["day"] < full]
     table = (sel.assign(week=sel["day"] // 7)
              .groupby(["week", "unit_type"], observed=True)["busy_hours"].sum()
-             .unstack("unit_type", fill_value=0.0)) / result.scenario.scale
+             .unstack("unit_type", fill_value=0.0)) * result.weight
     return table.reindex(columns=list(UNIT_TYPES))  # NaN: the run has no such unit
 
 
