@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from rich.markup import escape
 
 from sim import api
-from sim.errors import InputError
-from sim.scenario.loader import PRESETS, load_scenario, presets_dir, resolve_path
+from sim.errors import InputError, shorten
+from sim.inputs import parse_yaml
+from sim.scenario.loader import PRESETS, check_city, load_scenario, presets_dir, resolve_path
 from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
@@ -93,10 +93,11 @@ def _assignment(text: str) -> tuple[str, Any]:
     if not sep or not key or any(not part for part in key.split(".")):
         raise argparse.ArgumentTypeError(f"expected key.path=value, got {text!r}")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as err:
-        first = str(err).splitlines()[0]
-        raise argparse.ArgumentTypeError(f"value of {key} is not valid YAML ({first})") from None
+        value = parse_yaml(raw, None)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(f"value of {key}: expected {err.expected}"
+                                         + (f", got {shorten(err.got)}" if err.got else "")) \
+            from None
     return key, value
 
 
@@ -116,8 +117,15 @@ def _common(parser: argparse.ArgumentParser, *, outputs: bool) -> None:
                             help="also write every table as CSV (Parquet is always written)")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (and where to read more), status 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_INPUT, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="govsim",
         description="Agent-based simulator of Beijing's grassroots-governance reforms. A FILE is "
                     "a scenario YAML file or a preset name: " + ", ".join(PRESETS) + ".")
@@ -167,7 +175,13 @@ class Prepared:
 
 
 def _overrides(args: argparse.Namespace, seed: int | None = None) -> dict[str, Any]:
+    """The command line's changes to a scenario: `--set`, then `--seed`, `--days`, `--scale`
+    (a field given both ways is refused rather than one silently winning)."""
     out: dict[str, Any] = dict(args.sets)
+    for key, value in (("seed", args.seed), ("days", args.days), ("scale", args.scale)):
+        if value is not None and key in out:
+            raise InputError(f"--{key}", f"--set {key}", f"either --{key} or --set {key}=..., "
+                             "not both", out[key])
     seed = args.seed if seed is None else seed
     for key, value in (("seed", seed), ("days", args.days), ("scale", args.scale)):
         if value is not None:
@@ -184,8 +198,12 @@ def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
     try:
         return load_scenario(arg, overrides)
     except InputError as err:
-        if err.file is None:  # raised by a --set path, not by the file
-            raise InputError(f"{path} (--set)", err.field, err.expected, err.got) from None
+        field = err.field or ""
+        given = any(field == key or field.startswith((key + ".", key + "["))
+                    for key in overrides)
+        if err.file is None or given:  # a value given on the command line, not in the file
+            raise InputError(f"{path} (command line)", err.field, err.expected,
+                             err.got) from None
         raise
 
 
@@ -195,13 +213,13 @@ def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
 
     spec = _load(arg, overrides)
     path = resolve_path(arg)
-    if spec.city.source != "beijing":  # built from packaged data: nothing to check
-        try:
-            make_city(spec.city)  # a network file or synthetic layout is checked before any run
-        except InputError as err:
-            if err.file is None:  # a synthetic city's parameters: blame the scenario file
-                raise InputError(str(path), err.field, err.expected, err.got) from None
-            raise
+    try:
+        city = make_city(spec.city)  # a network file or synthetic layout is read and checked
+    except InputError as err:
+        if err.file is None:  # a synthetic city's parameters: blame the scenario file
+            raise InputError(str(path), err.field, err.expected, err.got) from None
+        raise
+    check_city(spec, city, str(path))  # what the model checks itself, before any run
     return Prepared(arg, path, spec)
 
 

@@ -99,6 +99,13 @@ class Result:
         return cls(scenario=scenario, meta=meta, **tables)
 
 
+def table_seed(seed: int) -> int | str:
+    """The seed as a table holds it: a number when it fits in 64 bits (Parquet's integers),
+    else its decimal digits (a seed may be of any size: the engine takes it through
+    numpy's SeedSequence; scenario.yaml and meta.json keep it as a number)."""
+    return seed if seed < 2**63 else str(seed)
+
+
 def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Month-by-month measures, in real-city units, one row per calendar month.
 
@@ -323,7 +330,8 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     ch = p["channel"].cat.codes.to_numpy()
     resolved = out == RESOLVED
     row: dict[str, object] = {
-        "scenario": spec.name, "regime": spec.regime, "seed": spec.seed, "days": spec.days,
+        "scenario": spec.name, "regime": spec.regime, "seed": table_seed(spec.seed),
+        "days": spec.days,
         "scale": spec.scale,
         "occurred": len(p) * k,
         "reported": int(((ch != 0) & entered & (ch != PATROL) & (ch != INSPECTION)).sum()) * k,

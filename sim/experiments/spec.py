@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import InputError
+from sim.inputs import parse_yaml, read_text
 from sim.scenario.loader import _expected, _field_path
 from sim.scenario.schema import Scenario
 
@@ -188,15 +189,8 @@ def load_spec(path: str | Path) -> LoadedSpec:
     """Read and validate a sweep spec file (scenario references are checked by the plan)."""
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise InputError(file, None, "an existing sweep spec file (YAML)")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(file, where, "valid YAML", str(err).splitlines()[0]) from None
+    text = read_text(path, "sweep spec file (YAML)")
+    data = parse_yaml(text, file)
     return parse_spec(data, file, text)
 
 
