@@ -14,15 +14,12 @@ moved into place only once everything is done; Ctrl-C leaves nothing behind (exi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import math
 import multiprocessing as mp
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -36,6 +33,8 @@ from rich.markup import escape
 from sim import api
 from sim.errors import InputError, shorten
 from sim.inputs import parse_yaml
+from sim.outputs import check_out, missing_parents, remove_empty, staged_folder
+from sim.outputs import umask_mode as _umask_mode
 from sim.scenario.loader import PRESETS, check_city, load_scenario, presets_dir, resolve_path
 from sim.scenario.schema import Scenario
 
@@ -238,68 +237,9 @@ def _unique_labels(items: list[Prepared]) -> None:
 
 # ----------------------------------------------------------------------------------- output
 def _check_target(out: Path, marker: str) -> None:
-    """An existing `out` is replaced only if it is an earlier result of the same kind."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InputError(str(out), "--out", "a folder for the results", "an existing file")
-    if any(out.iterdir()) and not (out / marker).exists():
-        raise InputError(str(out), "--out", f"a new folder or an earlier govsim result (with "
-                                            f"{marker}) to replace", "a folder with other files")
-
-
-def _missing_parents(out: Path) -> list[Path]:
-    """Ancestors of `out` that do not exist yet (deepest first), to remove again on failure."""
-    missing = []
-    for parent in out.absolute().parents:
-        if parent.exists():
-            break
-        missing.append(parent)
-    return missing
-
-
-def _remove_empty(dirs: list[Path]) -> None:
-    for d in dirs:  # deepest first
-        try:
-            d.rmdir()
-        except OSError:
-            break
-
-
-def _umask_mode(folder: Path) -> None:
-    """Give a folder made by `tempfile.mkdtemp` (mode 0700) the usual permissions."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished `tmp` to `out`, replacing an earlier result there."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        os.replace(out, old / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
-@contextlib.contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
-    """A temporary folder beside `out`, moved into place (replacing an earlier result) only when
-    the block finishes; on an error or Ctrl-C it is removed, with any parent folders made for
-    it, so a command writes all or nothing."""
-    created = _missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        _umask_mode(tmp)
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        raise
+    """`out` can be written, and an existing `out` is replaced only if it is an earlier result
+    of the same kind (with `marker`): checked before any work."""
+    check_out(out, marker)
 
 
 def _fmt_num(value: float, digits: int = 0) -> str:
@@ -433,12 +373,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = api.run(str(item.path), overrides=_overrides(args), progress=spec.name)
     elapsed = time.perf_counter() - started
-    created = _missing_parents(out)
+    created = missing_parents(out)
     try:
         result.save(out, csv=args.csv)
         _umask_mode(out)
     except BaseException:
-        _remove_empty(created)
+        remove_empty(created)
         raise
     console = _console()
     console.print(f"[bold]{escape(spec.name)}[/bold] ({spec.regime}) — {_title([spec])}")

@@ -8,9 +8,6 @@ simulated problems themselves, each standing for 1/scale real ones (`weight`).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +30,7 @@ from sim.cases import (
     columns,
 )
 from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
+from sim.outputs import staged_folder
 from sim.scenario.schema import Scenario
 from sim.units import RANK_CLASSES, UNIT_TYPES
 
@@ -70,9 +68,7 @@ class Result:
         """Write every table as Parquet (and, with `csv`, as CSV) plus the scenario, all or
         nothing."""
         folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+        with staged_folder(folder) as tmp:  # the old result stays until the new one is in
             for name in TABLES:
                 table: pd.DataFrame = getattr(self, name)
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -82,12 +78,6 @@ class Result:
                 yaml.safe_dump(self.scenario.model_dump(mode="json"), allow_unicode=True,
                                sort_keys=False), encoding="utf-8")
             (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str))
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod
