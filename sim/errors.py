@@ -50,3 +50,18 @@ def _one_line(text: str) -> str:
     text = str(text)
     return text.replace("\n", "\\n").replace("\r", "\\r") if "\n" in text or "\r" in text \
         else text
+
+
+def among(names: list[str] | tuple[str, ...], given: object = None, shown: int = 8) -> str:
+    """A list of valid names for a message, cut to `shown` of them: those closest to what was
+    `given` first (`among 46 names, e.g. 'resolution_rate', ...`)."""
+    import difflib
+
+    names = list(names)
+    if len(names) <= shown:
+        return f"among {names}"
+    wanted = given[0] if isinstance(given, list | tuple) and given else given
+    close = difflib.get_close_matches(str(wanted), names, n=shown, cutoff=0.3) \
+        if wanted is not None else []
+    picked = close + [n for n in names if n not in close][:shown - len(close)]
+    return f"among {len(names)} names, e.g. {', '.join(map(repr, picked))}"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, among
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Measures shown when the spec names no `outcomes`.
@@ -210,8 +210,8 @@ def show(result: Any, outcomes: list[str] | None = None, strict: bool = True) ->
         console.print(f"note: no measure named {unknown}; among {available}", markup=False)
         wanted = [o for o in wanted if o in available]
     elif unknown and available:
-        raise InputError(str(result.folder), "--outcome", f"measures of this sweep, among "
-                         f"{available}", unknown)
+        raise InputError(str(result.folder), "--outcome", "measures of this sweep, "
+                         + among(available, unknown), unknown)
     counts = result.counts
     state = "complete" if result.complete else f"incomplete: {counts['pending']} runs pending"
     console.print(f"[bold]Sweep {manifest['name']}[/bold] — {manifest['runs']} runs, "
@@ -284,8 +284,8 @@ def handle(args: argparse.Namespace) -> int:
 
         unknown = [o for o in args.outcomes if o not in known_outcomes()]
         if unknown:
-            raise InputError(None, "--outcome", f"names of measures, among "
-                             f"{list(known_outcomes())}", unknown)
+            raise InputError(args.spec, "--outcome", "names of measures, "
+                             + among(known_outcomes(), unknown), unknown)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.city.city import City
-from sim.errors import InputError
+from sim.errors import InputError, among
 from sim.experiments.design import DesignMatrix, check_size, make_design, replication_seed
 from sim.experiments.spec import LoadedSpec, ScenarioRef
 from sim.scenario.loader import (
@@ -238,7 +238,7 @@ def _check_outcomes(loaded: LoadedSpec) -> None:
     known = known_outcomes()
     unknown = [o for o in wanted if o not in known]
     if unknown:
-        raise loaded.error("outcomes", f"names of measures, among {list(known)}",
+        raise loaded.error("outcomes", "names of measures, " + among(known, unknown),
                            unknown[0] if len(unknown) == 1 else unknown)
 
 
