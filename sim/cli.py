@@ -14,15 +14,12 @@ moved into place only once everything is done; Ctrl-C leaves nothing behind (exi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import math
 import multiprocessing as mp
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,12 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from rich.markup import escape
 
 from sim import api
-from sim.errors import InputError
-from sim.scenario.loader import PRESETS, load_scenario, presets_dir, resolve_path
+from sim.errors import InputError, shorten
+from sim.inputs import parse_yaml
+from sim.outputs import check_out, missing_parents, remove_empty, staged_folder
+from sim.outputs import umask_mode as _umask_mode
+from sim.scenario.loader import PRESETS, check_city, load_scenario, presets_dir, resolve_path
 from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
@@ -93,10 +92,11 @@ def _assignment(text: str) -> tuple[str, Any]:
     if not sep or not key or any(not part for part in key.split(".")):
         raise argparse.ArgumentTypeError(f"expected key.path=value, got {text!r}")
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as err:
-        first = str(err).splitlines()[0]
-        raise argparse.ArgumentTypeError(f"value of {key} is not valid YAML ({first})") from None
+        value = parse_yaml(raw, None)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(f"value of {key}: expected {err.expected}"
+                                         + (f", got {shorten(err.got)}" if err.got else "")) \
+            from None
     return key, value
 
 
@@ -116,8 +116,15 @@ def _common(parser: argparse.ArgumentParser, *, outputs: bool) -> None:
                             help="also write every table as CSV (Parquet is always written)")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (and where to read more), status 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_INPUT, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="govsim",
         description="Agent-based simulator of Beijing's grassroots-governance reforms. A FILE is "
                     "a scenario YAML file or a preset name: " + ", ".join(PRESETS) + ".")
@@ -167,7 +174,13 @@ class Prepared:
 
 
 def _overrides(args: argparse.Namespace, seed: int | None = None) -> dict[str, Any]:
+    """The command line's changes to a scenario: `--set`, then `--seed`, `--days`, `--scale`
+    (a field given both ways is refused rather than one silently winning)."""
     out: dict[str, Any] = dict(args.sets)
+    for key, value in (("seed", args.seed), ("days", args.days), ("scale", args.scale)):
+        if value is not None and key in out:
+            raise InputError(f"--{key}", f"--set {key}", f"either --{key} or --set {key}=..., "
+                             "not both", out[key])
     seed = args.seed if seed is None else seed
     for key, value in (("seed", seed), ("days", args.days), ("scale", args.scale)):
         if value is not None:
@@ -184,8 +197,12 @@ def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
     try:
         return load_scenario(arg, overrides)
     except InputError as err:
-        if err.file is None:  # raised by a --set path, not by the file
-            raise InputError(f"{path} (--set)", err.field, err.expected, err.got) from None
+        field = err.field or ""
+        given = any(field == key or field.startswith((key + ".", key + "["))
+                    for key in overrides)
+        if err.file is None or given:  # a value given on the command line, not in the file
+            raise InputError(f"{path} (command line)", err.field, err.expected,
+                             err.got) from None
         raise
 
 
@@ -195,13 +212,13 @@ def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
 
     spec = _load(arg, overrides)
     path = resolve_path(arg)
-    if spec.city.source != "beijing":  # built from packaged data: nothing to check
-        try:
-            make_city(spec.city)  # a network file or synthetic layout is checked before any run
-        except InputError as err:
-            if err.file is None:  # a synthetic city's parameters: blame the scenario file
-                raise InputError(str(path), err.field, err.expected, err.got) from None
-            raise
+    try:
+        city = make_city(spec.city)  # a network file or synthetic layout is read and checked
+    except InputError as err:
+        if err.file is None:  # a synthetic city's parameters: blame the scenario file
+            raise InputError(str(path), err.field, err.expected, err.got) from None
+        raise
+    check_city(spec, city, str(path))  # what the model checks itself, before any run
     return Prepared(arg, path, spec)
 
 
@@ -220,68 +237,9 @@ def _unique_labels(items: list[Prepared]) -> None:
 
 # ----------------------------------------------------------------------------------- output
 def _check_target(out: Path, marker: str) -> None:
-    """An existing `out` is replaced only if it is an earlier result of the same kind."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InputError(str(out), "--out", "a folder for the results", "an existing file")
-    if any(out.iterdir()) and not (out / marker).exists():
-        raise InputError(str(out), "--out", f"a new folder or an earlier govsim result (with "
-                                            f"{marker}) to replace", "a folder with other files")
-
-
-def _missing_parents(out: Path) -> list[Path]:
-    """Ancestors of `out` that do not exist yet (deepest first), to remove again on failure."""
-    missing = []
-    for parent in out.absolute().parents:
-        if parent.exists():
-            break
-        missing.append(parent)
-    return missing
-
-
-def _remove_empty(dirs: list[Path]) -> None:
-    for d in dirs:  # deepest first
-        try:
-            d.rmdir()
-        except OSError:
-            break
-
-
-def _umask_mode(folder: Path) -> None:
-    """Give a folder made by `tempfile.mkdtemp` (mode 0700) the usual permissions."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished `tmp` to `out`, replacing an earlier result there."""
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        os.replace(out, old / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-
-
-@contextlib.contextmanager
-def staged_folder(out: Path) -> Iterator[Path]:
-    """A temporary folder beside `out`, moved into place (replacing an earlier result) only when
-    the block finishes; on an error or Ctrl-C it is removed, with any parent folders made for
-    it, so a command writes all or nothing."""
-    created = _missing_parents(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        _umask_mode(tmp)
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        raise
+    """`out` can be written, and an existing `out` is replaced only if it is an earlier result
+    of the same kind (with `marker`): checked before any work."""
+    check_out(out, marker)
 
 
 def _fmt_num(value: float, digits: int = 0) -> str:
@@ -415,12 +373,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = api.run(str(item.path), overrides=_overrides(args), progress=spec.name)
     elapsed = time.perf_counter() - started
-    created = _missing_parents(out)
+    created = missing_parents(out)
     try:
         result.save(out, csv=args.csv)
         _umask_mode(out)
     except BaseException:
-        _remove_empty(created)
+        remove_empty(created)
         raise
     console = _console()
     console.print(f"[bold]{escape(spec.name)}[/bold] ({spec.regime}) — {_title([spec])}")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.city.city import City
-from sim.errors import InputError
 from sim.scenario.categories import SEASONS, CategoryTable
 from sim.scenario.schema import DemandConfig
 
@@ -61,15 +60,11 @@ class Demand:
         per_community = (city.community_population[self.communities] / 1e4
                          * config.rate_per_10k_per_day)
         self.base = np.outer(per_community, table.share)  # (simulated communities, categories)
-        hourly = np.asarray(config.hourly_profile, dtype=float)
-        if hourly.sum() <= 0:
-            raise InputError(file, "demand.hourly_profile", "at least one positive value")
+        hourly = np.asarray(config.hourly_profile, dtype=float)  # some positive: schema.py
         self.hour_p = hourly / hourly.sum()
         self._hour_cdf = np.cumsum(self.hour_p)
         self._hour_start = self._hour_cdf - self.hour_p
         weekly = np.asarray(config.weekly_profile, dtype=float)
-        if weekly.sum() <= 0:
-            raise InputError(file, "demand.weekly_profile", "at least one positive value")
         self.weekly = weekly / weekly.mean()
         # the heating factor keeps each category's annual volume at its table share
         year = [start_date.replace(month=1, day=1) + dt.timedelta(days=i) for i in range(365)]
@@ -85,12 +80,7 @@ class Demand:
             if shock.categories:
                 cats = np.isin(np.arange(len(table)), [table.index(k) for k in shock.categories])
             comms = np.ones(len(self.communities), bool)
-            if shock.districts:
-                unknown = [d for d in shock.districts if d not in city.district_names]
-                if unknown:
-                    raise InputError(file, f"demand.shocks[{i}].districts",
-                                     f"district names of the city, one of {city.district_names}",
-                                     unknown[0])
+            if shock.districts:  # names checked by sim.scenario.loader.check_city
                 ids = [city.district_names.index(d) for d in shock.districts]
                 comms = np.isin(self.community_district[self.communities], ids)
             self.shock_masks.append((shock, comms, cats))

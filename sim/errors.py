@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import reprlib
+
+_SHORT = reprlib.Repr(maxlevel=3, maxdict=6, maxlist=6, maxtuple=6, maxset=6, maxstring=60,
+                      maxlong=40, maxother=60)
+#: Longest rendering of a value in a message.
+MAX_SHOWN = 120
+
+
+def shorten(value: object) -> str:
+    """`repr(value)` cut to a readable length, without building the whole of a huge value
+    (a list of a million items, a string of a megabyte, an integer of 4,000 digits)."""
+    text = _SHORT.repr(value)
+    if len(text) > MAX_SHOWN:
+        text = text[:MAX_SHOWN - 3] + "..."
+    return text
+
 
 class InputError(Exception):
     """Bad input from a user: a scenario, a network file, an option.
 
     The CLI prints `str(err)` and exits with status 2, without a traceback and before any result
-    folder is created; Python users catch it like any exception.
+    folder is created; Python users catch it like any exception. The value shown (`got`) is cut
+    to `MAX_SHOWN` characters, so a message is always one short line.
     """
 
     def __init__(self, file: str | None, field: str | None, expected: str, got: object = None):
@@ -19,10 +36,32 @@ class InputError(Exception):
 
     @property
     def message(self) -> str:
-        where = self.file or "<input>"
+        where = _one_line(self.file or "<input>")
         if self.field:
-            where += f": {self.field}"
-        text = f"{where}: expected {self.expected}"
+            where += f": {_one_line(self.field)}"
+        text = f"{where}: expected {_one_line(self.expected)}"
         if self.got is not None:
-            text += f", got {self.got!r}"
+            text += f", got {_one_line(shorten(self.got))}"
         return text
+
+
+def _one_line(text: str) -> str:
+    """No line breaks inside a message (a file name or key may hold one)."""
+    text = str(text)
+    return text.replace("\n", "\\n").replace("\r", "\\r") if "\n" in text or "\r" in text \
+        else text
+
+
+def among(names: list[str] | tuple[str, ...], given: object = None, shown: int = 8) -> str:
+    """A list of valid names for a message, cut to `shown` of them: those closest to what was
+    `given` first (`among 46 names, e.g. 'resolution_rate', ...`)."""
+    import difflib
+
+    names = list(names)
+    if len(names) <= shown:
+        return f"among {names}"
+    wanted = given[0] if isinstance(given, list | tuple) and given else given
+    close = difflib.get_close_matches(str(wanted), names, n=shown, cutoff=0.3) \
+        if wanted is not None else []
+    picked = close + [n for n in names if n not in close][:shown - len(close)]
+    return f"among {len(names)} names, e.g. {', '.join(map(repr, picked))}"

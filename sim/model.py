@@ -56,7 +56,7 @@ from sim.mechanisms.themes import CHARGE_HOUR, Themes
 from sim.problems import DayCounts, ProblemMaker
 from sim.sampling import sample_streets
 from sim.scenario.categories import load_categories
-from sim.scenario.loader import apply_change, timeline_order
+from sim.scenario.loader import apply_change, check_city, timeline_order
 from sim.scenario.schema import Change, CityConfig, Scenario
 from sim.units import Units, layout, unit_types
 from sim.units import ref as units_ref
@@ -82,6 +82,7 @@ class GovernanceModel(mesa.Model):
         self.given = spec  # as given, timeline included; `spec` is the scenario as it stands
         self.file = file
         self.city = c = city if city is not None else make_city(spec.city)
+        check_city(spec, c, file)  # before anything is allocated
         self.total_days = spec.warmup_days + spec.days
         self.origin = spec.start_date - dt.timedelta(days=spec.warmup_days)
         #: timeline changes by the day they take effect; those on or before day 0 apply now

@@ -8,9 +8,6 @@ simulated problems themselves, each standing for 1/scale real ones (`weight`).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +30,7 @@ from sim.cases import (
     columns,
 )
 from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
+from sim.outputs import staged_folder
 from sim.scenario.schema import Scenario
 from sim.units import RANK_CLASSES, UNIT_TYPES
 
@@ -78,9 +76,7 @@ class Result:
         """Write every table as Parquet (and, with `csv`, as CSV) plus the scenario, all or
         nothing."""
         folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        try:
+        with staged_folder(folder) as tmp:  # the old result stays until the new one is in
             for name in TABLES:
                 table: pd.DataFrame = getattr(self, name)
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -90,12 +86,6 @@ class Result:
                 yaml.safe_dump(self.scenario.model_dump(mode="json"), allow_unicode=True,
                                sort_keys=False), encoding="utf-8")
             (tmp / "meta.json").write_text(json.dumps(self.meta, indent=2, default=str))
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return folder
 
     @classmethod
@@ -105,6 +95,13 @@ class Result:
         scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
         meta = json.loads((folder / "meta.json").read_text())
         return cls(scenario=scenario, meta=meta, **tables)
+
+
+def table_seed(seed: int) -> int | str:
+    """The seed as a table holds it: a number when it fits in 64 bits (Parquet's integers),
+    else its decimal digits (a seed may be of any size: the engine takes it through
+    numpy's SeedSequence; scenario.yaml and meta.json keep it as a number)."""
+    return seed if seed < 2**63 else str(seed)
 
 
 def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -332,7 +329,8 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     ch = p["channel"].cat.codes.to_numpy()
     resolved = out == RESOLVED
     row: dict[str, object] = {
-        "scenario": spec.name, "regime": spec.regime, "seed": spec.seed, "days": spec.days,
+        "scenario": spec.name, "regime": spec.regime, "seed": table_seed(spec.seed),
+        "days": spec.days,
         "scale": spec.scale,
         "occurred": len(p) * k,
         "reported": int(((ch != 0) & entered & (ch != PATROL) & (ch != INSPECTION)).sum()) * k,

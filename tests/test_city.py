@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -301,7 +302,7 @@ def test_corrupt_content(tmp_path: Path, name: str, content: str) -> None:
 def test_binary_garbage(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(InputError, match="content"):
+    with pytest.raises(InputError, match="UTF-8"):
         load_city(path)
 
 
@@ -439,3 +440,40 @@ def test_city_from_graph_needs_no_file(small_graph: nx.DiGraph) -> None:
     small_graph.remove_edge("district:D01", "street:D01-S01")
     with pytest.raises(InputError, match=r"<input>: nodes\[street:D01-S01\]"):
         city_from_graph(small_graph, "x")
+
+
+# ------------------------------------------------------------------ duplicates in a file
+def _doubled(tmp_path: Path, suffix: str, what: str) -> Path:
+    from sim.city.io import write_graph
+
+    path = tmp_path / f"net{suffix}"
+    write_graph(synthetic_city(2, 2, 20_000).graph, path)
+    if suffix == ".json":
+        data = json.loads(path.read_text())
+        data[what].append(dict(data[what][3]))
+        path.write_text(json.dumps(data))
+    else:
+        text = path.read_text()
+        tag = what[:-1]
+        start = text.index(f"<{tag} ")
+        end = text.index(f"</{tag}>", start) + len(tag) + 3
+        path.write_text(text[:end] + text[start:end] + text[end:])
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".json", ".graphml"])
+@pytest.mark.parametrize(("what", "words"), [("nodes", "each node id once"),
+                                             ("edges", "each edge (source, target) once")])
+def test_duplicate_nodes_and_edges_are_refused(tmp_path: Path, suffix: str, what: str,
+                                               words: str) -> None:
+    path = _doubled(tmp_path, suffix, what)
+    with pytest.raises(InputError) as info:
+        load_city(path)
+    assert f"{path}: {what}[" in str(info.value) and words in str(info.value)
+
+
+def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="valid UTF-8 JSON"):
+        load_city(path)

@@ -5,6 +5,7 @@ Runs are tiny (`--days 5 --scale 0.01`) so the whole file takes seconds.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -374,3 +375,70 @@ def test_subprocess_check_every_bad_file(tmp_path: Path) -> None:
     assert len(errors) == len(BAD)
     assert all(line.startswith("error: ") for line in errors)
     assert done.stdout.strip() == "hotline: ok (hotline, hotline, 365 days, scale 1)"
+
+
+# ------------------------------------------------------------------------- output folders
+@pytest.mark.parametrize(("make", "why"), [
+    (lambda d: write(d / "file", "x") / "out", "under the file"),
+    (lambda d: write(d / "file", "x"), "an existing file"),
+    (lambda d: Path("/proc/govsim-out"), "under /proc"),
+    (lambda d: Path("/sys/x/y"), "under /sys"),
+    (lambda d: d / ("n" * 250), "characters per part"),
+])
+def test_bad_out_is_refused_before_any_run(tmp_path: Path, make: Callable[[Path], Path],
+                                           why: str, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = make(tmp_path)
+    monkeypatch.setattr(api, "run", no_run)
+    before = leftovers(tmp_path, set())
+    for argv in (["run", "hotline"], ["compare", "hotline"]):
+        assert govsim(*argv, "--out", str(out)) == 2
+        _assert_one_line(capsys.readouterr().err, [str(out), "--out", why])
+    assert leftovers(tmp_path, set()) == before
+
+
+def test_save_keeps_the_old_result_until_the_new_one_is_in(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import os
+
+    from sim import outputs
+
+    out = tmp_path / "res"
+    first = api.run("hotline", days=2, scale=0.01, seed=1)
+    first.save(out)
+    second = api.run("hotline", days=2, scale=0.01, seed=2)
+    real = os.replace
+    calls: list[tuple[str, str]] = []
+
+    def killed_after_moving_aside(src: str | Path, dst: str | Path) -> None:
+        calls.append((str(src), str(dst)))
+        real(src, dst)
+        if Path(src) == out:  # the old result moved aside: "kill -9" here
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.os, "replace", killed_after_moving_aside)
+    with pytest.raises(KeyboardInterrupt):
+        second.save(out)
+    monkeypatch.setattr(outputs.os, "replace", real)
+    aside = [p for p in tmp_path.iterdir() if ".old-" in p.name]
+    assert not out.exists() and len(aside) == 1  # a real kill would leave exactly this
+    monkeypatch.setattr(outputs, "_alive", lambda pid: False)  # its process is gone
+    outputs.clean_stale(tmp_path)
+    assert Result.load(out).scenario.seed == 1  # put back, not lost
+    second.save(out)
+    assert Result.load(out).scenario.seed == 2
+    assert leftovers(tmp_path, set()) == ["res"]
+
+
+def test_stale_staging_folders_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f".res.stage-{pid}-abc123"
+    stale.mkdir()
+    (stale / "summary.parquet").write_text("half")
+    mine = tmp_path / f".other.stage-{os.getpid()}-xyz"  # a live process's: kept
+    mine.mkdir()
+    api.run("hotline", days=2, scale=0.01).save(tmp_path / "res")
+    assert not stale.exists() and mine.exists()

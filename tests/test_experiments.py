@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats
 
 import sim
@@ -110,8 +111,17 @@ def test_range_checked_at_both_ends(tmp_path: Path) -> None:
     ({"design": {"method": "sobol", "samples": 4},
       "parameters": {"ranking.weights": {"low": 0, "high": 1}}},
      "parameters.ranking.weights", "numeric field"),
-    ({"measures": "tests.experiments_helpers:nothing_here"}, "measures", "importable"),
-    ({"outcomes": ["resolution_rate", "latency_mean"]}, "outcomes", "resolution_rate"),
+    ({"measures": "not a module"}, "measures", "module:function"),
+    ({"scenarios": [{"file": "hotline", "label": "../x"}]}, "scenarios[0].label", "plain name"),
+    ({"design": {"method": "lhs", "samples": 10 ** 9},
+      "parameters": {"demand.rate_per_10k_per_day": {"low": 1, "high": 2}}},
+     "design.samples", "<= 100000"),
+    ({"parameters": {"demand.rate_per_10k_per_day": {"low": 1, "high": 2, "levels": 1000},
+                     "staffing.resolve_prob": {"low": 0.1, "high": 0.9, "levels": 1000}}},
+     "parameters", "at most 100,000 design points"),
+    ({"replications": 60_000, "scenarios": ["hotline", "whistle"]}, "replications",
+     "at most 100,000 runs"),
+    ({"outcomes": ["resolution_rate", "latency_mean"]}, "outcomes", "e.g. 'latency_"),
 ])
 def test_spec_errors_name_the_field(tmp_path: Path, fields: dict, field: str,
                                     words: str) -> None:
@@ -492,7 +502,10 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path,
     spec = write_spec(tmp_path, measures=HELPERS, parameters={
         "demand.rate_per_10k_per_day": {"values": [4.0, FAILING_RATE]}})
     out = tmp_path / "out"
-    assert govsim("sweep", str(spec), "--out", str(out), "--workers", "2", "--quiet") == 1
+    assert govsim("sweep", str(spec), "--out", str(out), "--workers", "2", "--quiet") == 2
+    assert "--allow-import" in capsys.readouterr().err and not out.exists()
+    assert govsim("sweep", str(spec), "--out", str(out), "--workers", "2", "--quiet",
+                  "--allow-import") == 1
     printed = capsys.readouterr().out
     assert "4 failed runs" in printed and "too high for this test" in printed
     result = load_sweep(out)
@@ -511,10 +524,11 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path: Path,
     assert len(result.failures) == 4
     # a rerun keeps the failures (they would fail again) unless asked to retry them
     before = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
-    assert govsim("sweep", str(spec), "--out", str(out), "--serial", "--quiet") == 1
+    assert govsim("sweep", str(spec), "--out", str(out), "--serial", "--quiet",
+                  "--allow-import") == 1
     assert before == {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
     assert govsim("sweep", str(spec), "--out", str(out), "--serial", "--quiet",
-                  "--retry-failed") == 1
+                  "--retry-failed", "--allow-import") == 1
     after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
     assert sum(after[k] != before[k] for k in before) == 4
     assert govsim("sweep", "--summary", str(out)) == 1
@@ -636,3 +650,46 @@ def test_evaluate_is_a_plain_function_of_named_parameters() -> None:
         evaluate("hotline", seed=3, outcomes=["nope"], **base)
     with pytest.raises(InputError):
         evaluate("hotline", seed=3, demand__base_rate=1.0, **base)
+
+
+# ------------------------------------------------------------------ code named in a spec
+def test_measures_are_imported_only_when_allowed(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    spec = write_spec(tmp_path, measures="tests.experiments_never_imported:anything")
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="--allow-import"):
+        run_sweep(spec, out, serial=True, progress=False)
+    assert govsim("sweep", str(spec), "--out", str(out), "--dry-run") == 0
+    assert "not imported in a dry run" in capsys.readouterr().out
+    assert "tests.experiments_never_imported" not in sys.modules and not out.exists()
+    with pytest.raises(InputError, match="importable"):
+        run_sweep(spec, out, serial=True, progress=False, allow_import=True)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/abs", "a/b", ".hidden", "x" * 200])
+def test_sweep_name_cannot_leave_its_folder(tmp_path: Path, name: str) -> None:
+    path = write_spec(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**data, "name": name}))
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    assert info.value.field == "name" and "plain name" in str(info.value)
+
+
+def test_default_sweep_name_is_checked_too(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, name="...yaml")  # its stem is '..'
+    with pytest.raises(InputError, match="plain name"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize("address", ["not a url", "http://host:8786", "tcp://host",
+                                     "tcp://host:99999", "tcp://:8786", "tcp://h:1/x"])
+def test_scheduler_address_is_checked_before_connecting(tmp_path: Path, address: str) -> None:
+    from sim.experiments.execute import check_address
+
+    with pytest.raises(InputError, match="SCHEME://HOST:PORT"):
+        check_address(address)
+    check_address("tcp://127.0.0.1:8786")

@@ -390,3 +390,116 @@ def test_docs_check_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out.write_text(docs.render() + "\nedited by hand\n", encoding="utf-8")
     assert docs.main(["--check", "--output", str(out)]) == 1
     capsys.readouterr()
+
+
+# ----------------------------------------------------------------- hostile and huge input
+def _load_text(tmp_path: Path, text: str) -> Scenario:
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_scenario(path)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("days: 3\ndays: 4\n", ["line 2", "each key once", "'days' is also on line 1"]),
+    ("whistle:\n  enabled: true\n  enabled: false\n", ["line 3", "'enabled'"]),
+    ("a: &a [*a]\n", ["recursive"]),
+    ("x: " + "[" * 3000 + "]" * 3000 + "\n", ["levels of nesting"]),
+    ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
+        f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)), ["values with aliases expanded"]),
+    ("days: " + "9" * 5000 + "\n", ["valid YAML"]),
+])
+def test_yaml_guards(tmp_path: Path, text: str, words: list[str]) -> None:
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, text)
+    message = str(info.value)
+    assert "s.yaml" in message and len(message) < 300
+    for word in words:
+        assert word in message, message
+
+
+def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    s = _load_text(tmp_path, "whistle: &w\n  enabled: true\n  compliance: 0.5\n"
+                   "hotline:\n  enabled: true\ndescription: merged\n")
+    assert s.whistle.compliance == 0.5
+    path = tmp_path / "m.yaml"
+    path.write_text("x: &b {a: 1, b: 2}\ny:\n  <<: *b\n  b: 3\n")
+    from sim.inputs import load_yaml
+
+    assert load_yaml(path, "file")["y"] == {"a": 1, "b": 3}
+
+
+def test_file_size_limit(tmp_path: Path) -> None:
+    from sim.inputs import MAX_FILE_BYTES
+
+    path = tmp_path / "big.yaml"
+    path.write_text("#" * (MAX_FILE_BYTES + 1))
+    with pytest.raises(InputError, match="at most 1,000,000 bytes"):
+        load_scenario(path)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError, match="byte 9.*UTF-8"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(("dotted", "value", "words"), [
+    ("demand.rate_per_10k_per_day", float("inf"), ["finite"]),
+    ("demand.rate_per_10k_per_day", float("nan"), ["finite"]),
+    ("demand.rate_per_10k_per_day", 1e12, ["<= 1000"]),
+    ("staffing.shift_hours", float("inf"), ["finite"]),
+    ("demand.categories", {"market": {"work_hours": float("inf")}}, ["work_hours", "finite"]),
+    ("days", 1e26, ["days", "whole number"]),
+    ("days", 10 ** 12, ["days", "<= 3650"]),
+    ("start_date", "9999-12-31", ["start_date", "2200-12-31"]),
+    ("name", "x" * 500, ["name", "at most 100"]),
+    ("city.layout_seed", -1, [">= 0"]),
+    ("demand.hourly_profile", [0] * 24, ["at least one positive"]),
+    ("city", {"source": "synthetic", "synthetic": {"n_districts": 200,
+                                                   "streets_per_district": 1000}},
+     ["10,000 streets"]),
+])
+def test_numbers_are_bounded(dotted: str, value: Any, words: list[str]) -> None:
+    with pytest.raises(InputError) as info:
+        load_scenario("hotline", {dotted: value})
+    for word in words:
+        assert word in str(info.value), str(info.value)
+    assert len(str(info.value)) < 400
+
+
+def test_message_never_prints_a_whole_value() -> None:
+    err = InputError("f.yaml", "name", "a name", "x" * 1_000_000)
+    assert len(str(err)) < 200
+    err = InputError("f.yaml", "days", "a day", 10 ** 4000)
+    assert len(str(err)) < 200
+
+
+def test_check_city_names_shock_districts_and_size() -> None:
+    from sim.city import synthetic_city
+    from sim.scenario.loader import check_city
+
+    city = synthetic_city(2, 2, 20_000)
+    shock = {"start_day": 0, "days": 3, "multiplier": 2.0, "districts": ["Atlantis"]}
+    spec = load_scenario("hotline", {"demand.shocks": [shock]})
+    with pytest.raises(InputError, match=r"demand.shocks\[0\].districts.*Atlantis"):
+        check_city(spec, city, "f.yaml")
+    later = load_scenario("hotline", {"timeline": [{"date": "2019-02-01",
+                                                    "set": {"demand.shocks": [shock]}}]})
+    with pytest.raises(InputError, match=r"timeline\[0\].set.demand.shocks\[0\]"):
+        check_city(later, city, "f.yaml")
+    big = load_scenario("hotline", {"demand.rate_per_10k_per_day": 1000, "days": 3650})
+    with pytest.raises(InputError, match="at most 50,000,000 simulated problems"):
+        check_city(big, synthetic_city(1, 1, 10_000_000), "f.yaml")
+    check_city(load_scenario("hotline"), city, "f.yaml")  # fine
+
+
+def test_seed_of_any_size_reaches_the_engine() -> None:
+    import sim
+    from tests.conftest import SMALL_CITY
+
+    seed = 2 ** 70 + 1
+    r = sim.run({"city": SMALL_CITY, "days": 2, "seed": seed})
+    assert r.scenario.seed == seed
+    assert r.summary["seed"].iloc[0] == str(seed)  # 64-bit tables hold it as digits

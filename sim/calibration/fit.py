@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import sim
 from sim.calibration.targets import Target, published_targets, simulated, state_at
 from sim.errors import InputError
+from sim.inputs import load_yaml
 from sim.provenance import code_version
 from sim.results import Result
 from sim.scenario.loader import _expected, _field_path, load_scenario, set_dotted, validate
@@ -79,13 +79,14 @@ class CalibrationSpec(BaseModel):
 def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
     """Read and check a calibration spec; the scenario path comes back resolved."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(str(path), None, "an existing calibration spec (YAML)")
+    data = load_yaml(path, "calibration spec (YAML)")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(str(path), None, "a mapping of calibration fields (scenario, "
+                         "parameters, targets, ...)", type(data).__name__)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         spec = CalibrationSpec.model_validate(data)
-    except yaml.YAMLError as err:
-        raise InputError(str(path), None, "valid YAML", str(err).splitlines()[0]) from None
     except ValidationError as err:
         first = err.errors()[0]
         got = first.get("input") if first["type"] != "missing" else None

@@ -11,12 +11,14 @@ import inspect
 import json
 import math
 from pathlib import Path
+from xml.etree import ElementTree
 
 import networkx as nx
 
 from sim.city.build import city_from_graph
 from sim.city.city import City
 from sim.errors import InputError
+from sim.inputs import read_text
 
 SUFFIXES = (".json", ".graphml")
 
@@ -58,14 +60,38 @@ def write_graph(graph: nx.DiGraph, path: str | Path) -> None:
     nx.write_graphml(g, path)
 
 
+#: Largest network file read (Beijing's whole network as JSON is about 3 MB).
+MAX_NETWORK_BYTES = 100_000_000
+
+
+def _no_duplicates(file: str, nodes: list[object], edges: list[tuple[object, object]]) -> None:
+    """A node id or an edge given twice is an error (networkx would silently merge them)."""
+    seen: set[object] = set()
+    for i, node in enumerate(nodes):
+        if node in seen:
+            raise InputError(file, f"nodes[{i}]", "each node id once", node)
+        seen.add(node)
+    pairs: set[tuple[object, object]] = set()
+    for i, edge in enumerate(edges):
+        if edge in pairs:
+            raise InputError(file, f"edges[{i}]", "each edge (source, target) once",
+                             f"{edge[0]} -> {edge[1]}")
+        pairs.add(edge)
+
+
+def _hashable(value: object) -> object:
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
 def _read_json(path: Path) -> nx.DiGraph:
     file = str(path)
+    text = read_text(path, "network file (.json)", MAX_NETWORK_BYTES)
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError, ValueError) as err:
         raise InputError(
-            file, "content", "valid UTF-8 JSON (networkx node-link format)", str(err)
+            file, "content", "valid UTF-8 JSON (networkx node-link format)",
+            str(err) or "nested too deeply"
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise InputError(
@@ -78,6 +104,10 @@ def _read_json(path: Path) -> nx.DiGraph:
     if not isinstance(data.get(key, []), list):
         raise InputError(file, key, "a list of edges", type(data.get(key)).__name__)
     data.setdefault(key, [])
+    _no_duplicates(file, [_hashable(n.get("id")) if isinstance(n, dict) else None
+                          for n in data["nodes"]],
+                   [(_hashable(e.get("source")), _hashable(e.get("target")))
+                    for e in data[key] if isinstance(e, dict)])
     try:
         graph = nx.node_link_graph(data, directed=True, multigraph=False, **{_EDGES_KW: key})
     except Exception as err:  # any parser failure is a bad file, not a bug
@@ -107,8 +137,33 @@ def _pos(value: object, file: str, node: object) -> tuple[float, float]:
     return (float(value[0]), float(value[1]))  # type: ignore[index]
 
 
+def _graphml_ids(path: Path) -> tuple[list[object], list[tuple[object, object]]]:
+    """Node ids and edges as the file lists them (before networkx merges duplicates)."""
+    nodes: list[object] = []
+    edges: list[tuple[object, object]] = []
+    for _, element in ElementTree.iterparse(path):
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "node":
+            nodes.append(element.get("id"))
+        elif tag == "edge":
+            edges.append((element.get("source"), element.get("target")))
+        element.clear()
+    return nodes, edges
+
+
 def _read_graphml(path: Path) -> nx.DiGraph:
     file = str(path)
+    size = path.stat().st_size
+    if size > MAX_NETWORK_BYTES:
+        raise InputError(file, None, f"a network file of at most {MAX_NETWORK_BYTES:,} bytes",
+                         f"{size:,} bytes")
+    try:
+        listed = _graphml_ids(path)
+    except (ElementTree.ParseError, OSError, ValueError) as err:  # not XML: a bad file
+        raise InputError(
+            file, "content", "a valid GraphML file", f"{type(err).__name__}: {err}"
+        ) from None
+    _no_duplicates(file, *listed)
     try:
         graph = nx.read_graphml(path)
     except Exception as err:  # XML/GraphML parser errors are bad files

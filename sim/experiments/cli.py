@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, among
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Measures shown when the spec names no `outcomes`.
@@ -56,6 +56,9 @@ def add_parser(subparsers: Any) -> None:
                    help="run again the runs that raised an error in an earlier attempt")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec and show the plan, without running anything")
+    p.add_argument("--allow-import", action="store_true",
+                   help="import the spec's `measures: module:function` (runs that code; never "
+                        "done without this flag, nor in a dry run)")
     p.add_argument("--outcome", dest="outcomes", action="append", metavar="NAME",
                    help="measure to show (may be repeated; default: the spec's outcomes or "
                         "key measures)")
@@ -207,8 +210,8 @@ def show(result: Any, outcomes: list[str] | None = None, strict: bool = True) ->
         console.print(f"note: no measure named {unknown}; among {available}", markup=False)
         wanted = [o for o in wanted if o in available]
     elif unknown and available:
-        raise InputError(str(result.folder), "--outcome", f"measures of this sweep, among "
-                         f"{available}", unknown)
+        raise InputError(str(result.folder), "--outcome", "measures of this sweep, "
+                         + among(available, unknown), unknown)
     counts = result.counts
     state = "complete" if result.complete else f"incomplete: {counts['pending']} runs pending"
     console.print(f"[bold]Sweep {manifest['name']}[/bold] — {manifest['runs']} runs, "
@@ -251,6 +254,7 @@ def handle(args: argparse.Namespace) -> int:
     from sim.experiments.plan import make_plan
     from sim.experiments.spec import load_spec
     from sim.experiments.sweep import default_folder, load_sweep, run_sweep
+    from sim.outputs import check_out
 
     if args.summary is not None:
         if args.spec is not None:
@@ -261,28 +265,33 @@ def handle(args: argparse.Namespace) -> int:
     if args.spec is None:
         raise InputError(None, "SPEC", "a sweep spec file to run, or --summary DIR")
     loaded = load_spec(args.spec)
+    out = args.out or default_folder(loaded)
+    check_out(out, None, what="sweep")  # before any work, dry run or not
     if args.dry_run:
         plan = make_plan(loaded)
         distinct = plan.table["run_id"].nunique()
+        measures = loaded.spec.measures
+        note = "" if measures is None else (f"; measures {measures} not imported in a dry run"
+                                            + ("" if args.allow_import
+                                               else " (running needs --allow-import)"))
         print(f"{args.spec}: ok ({len(plan)} runs: {len(plan.entries)} scenarios "
               f"[{', '.join(plan.labels)}] × {len(plan.design.points)} design points "
               f"({plan.design.method}) × {loaded.spec.replications} replications; "
-              f"{distinct} distinct; results → {args.out or default_folder(loaded)})")
+              f"{distinct} distinct; results → {out}{note})")
         return EXIT_OK
     if args.outcomes and not loaded.spec.measures:  # checked now, not after hours of runs
         from sim.experiments.plan import known_outcomes
 
         unknown = [o for o in args.outcomes if o not in known_outcomes()]
         if unknown:
-            raise InputError(None, "--outcome", f"names of measures, among "
-                             f"{list(known_outcomes())}", unknown)
-    out = args.out or default_folder(loaded)
+            raise InputError(args.spec, "--outcome", "names of measures, "
+                             + among(known_outcomes(), unknown), unknown)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
         result = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
                            serial=args.serial, retry_failed=args.retry_failed,
-                           progress=not args.quiet)
+                           progress=not args.quiet, allow_import=args.allow_import)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished run is kept in {out}; run the same command "
               f"again to resume", file=sys.stderr)

@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiments.spec import LoadedSpec, Parameter, field_type, is_integer_field
+from sim.experiments.spec import (
+    MAX_POINTS,
+    MAX_RUNS,
+    LoadedSpec,
+    Parameter,
+    field_type,
+    is_integer_field,
+)
 
 DESIGN_KEY, REPLICATION_KEY, ANALYSIS_KEY = 0, 1, 2
 
@@ -89,8 +96,42 @@ def _grid_values(loaded: LoadedSpec, name: str, p: Parameter) -> list[Any]:
     return [float(v) for v in values]
 
 
+def count_points(loaded: LoadedSpec) -> int:
+    """How many design points the spec asks for, from its numbers alone (nothing sampled)."""
+    spec = loaded.spec
+    d = len(spec.parameters)
+    n = spec.design.samples or 0
+    method = spec.design.method
+    if method == "grid":
+        return math.prod(len(p.values) if p.values is not None else (p.levels or 1)
+                         for p in spec.parameters.values())
+    if method == "lhs":
+        return n
+    if method == "sobol":
+        return n * (2 * d + 2 if spec.design.second_order else d + 2)
+    return n * (d + 1)  # morris
+
+
+def check_size(loaded: LoadedSpec) -> None:
+    """A sweep of more than `MAX_POINTS` design points or `MAX_RUNS` runs is refused, with the
+    count, before anything is sampled or allocated (`--dry-run` too)."""
+    spec = loaded.spec
+    points = count_points(loaded)
+    if points > MAX_POINTS:
+        raise loaded.error("design" if spec.design.method != "grid" else "parameters",
+                           f"at most {MAX_POINTS:,} design points ({spec.design.method})",
+                           f"{points:,}")
+    runs = points * len(spec.scenarios) * spec.replications
+    if runs > MAX_RUNS:
+        raise loaded.error("replications", f"a sweep of at most {MAX_RUNS:,} runs "
+                           f"(design points x scenarios x replications)",
+                           f"{points:,} x {len(spec.scenarios)} x {spec.replications} = "
+                           f"{runs:,}")
+
+
 def make_design(loaded: LoadedSpec) -> DesignMatrix:
     """The design points of a spec, in a fixed order (grid: the first parameter varies slowest)."""
+    check_size(loaded)
     spec = loaded.spec
     method = spec.design.method
     names = list(spec.parameters)

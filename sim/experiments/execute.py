@@ -250,6 +250,25 @@ class LocalPool(Backend):
         self.executor.shutdown(wait=True, cancel_futures=cancel)
 
 
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def check_address(address: str) -> None:
+    """A scheduler address looks like `tcp://host:8786` (scheme, host, port 1-65535)."""
+    from urllib.parse import urlsplit
+
+    expected = f"the address of a Dask scheduler, SCHEME://HOST:PORT with SCHEME one of " \
+               f"{', '.join(SCHEMES)} (e.g. tcp://127.0.0.1:8786)"
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        raise InputError(None, "--scheduler", expected, address) from None
+    if parts.scheme not in SCHEMES or not parts.hostname or " " in address \
+            or (parts.scheme != "inproc" and not port) or parts.path not in ("", "/"):
+        raise InputError(None, "--scheduler", expected, address)
+
+
 #: Seconds to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT = 10.0
 
@@ -260,6 +279,7 @@ class DaskCluster(Backend):
     name = "dask"
 
     def __init__(self, address: str, timeout: float | None = None):
+        check_address(address)  # before any connection attempt
         from distributed import Client
 
         try:

@@ -20,7 +20,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from sim.errors import InputError
+from sim.errors import InputError, among
 from sim.scenario.schema import Scenario
 
 
@@ -47,8 +47,8 @@ def evaluate(scenario: Scenario | str | Path | dict[str, Any] = "hotline", /, *,
         return numeric
     unknown = [o for o in outcomes if o not in numeric]
     if unknown:
-        raise InputError(None, "outcomes", f"names of numeric measures, among {sorted(numeric)}",
-                         unknown)
+        raise InputError(None, "outcomes", "names of numeric measures, "
+                         + among(sorted(numeric), unknown), unknown)
     return {o: numeric[o] for o in outcomes}
 
 

@@ -14,17 +14,25 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from sim.errors import InputError
-from sim.experiments.design import DesignMatrix, make_design, replication_seed
+from sim.city.city import City
+from sim.errors import InputError, among
+from sim.experiments.design import DesignMatrix, check_size, make_design, replication_seed
 from sim.experiments.spec import LoadedSpec, ScenarioRef
-from sim.scenario.loader import PRESETS, load_scenario, resolve_path, set_dotted, validate
+from sim.scenario.loader import (
+    PRESETS,
+    check_city,
+    load_scenario,
+    resolve_path,
+    set_dotted,
+    validate,
+)
 from sim.scenario.schema import Scenario
 
 #: Columns of the plan table before the varied parameters.
@@ -40,6 +48,7 @@ class ScenarioEntry:
     file: str
     regime: str
     base: dict[str, Any]
+    city: City | None = field(default=None, repr=False)  # what its scenario was checked against
 
 
 def canonical(data: dict[str, Any]) -> str:
@@ -96,17 +105,18 @@ def _apply(loaded: LoadedSpec, data: dict[str, Any], overrides: dict[str, Any], 
                            err.got) from None
 
 
-def _check_city(loaded: LoadedSpec, scenario: Scenario, i: int) -> None:
-    """A network file or synthetic layout is read once before any run (as `govsim run` does)."""
+def _check_city(loaded: LoadedSpec, scenario: Scenario, i: int) -> City:
+    """The city is built (a network file read) once before any run and the scenario checked
+    against it, as `govsim run` does."""
     from sim.model import make_city
 
-    if scenario.city.source == "beijing":
-        return
     try:
-        make_city(scenario.city)
+        city = make_city(scenario.city)
+        check_city(scenario, city)
     except InputError as err:
-        raise loaded.error(f"scenarios[{i}] (city{'.' + err.field if err.field else ''})",
-                           err.expected, err.got) from None
+        raise loaded.error(f"scenarios[{i}] ({err.field or 'city'})", err.expected,
+                           err.got) from None
+    return city
 
 
 def load_entries(loaded: LoadedSpec) -> list[ScenarioEntry]:
@@ -124,7 +134,7 @@ def load_entries(loaded: LoadedSpec) -> list[ScenarioEntry]:
         if ref.set:
             scenario = _apply(loaded, scenario.model_dump(), ref.set, f"scenarios[{i}].set",
                               label)
-        _check_city(loaded, scenario, i)
+        city = _check_city(loaded, scenario, i)
         if ref.label is None:
             label = scenario.name
             seen[label] = seen.get(label, 0) + 1
@@ -135,7 +145,7 @@ def load_entries(loaded: LoadedSpec) -> list[ScenarioEntry]:
                                ref.label)
         base = scenario.model_dump(mode="json")
         base["seed"] = 0
-        entries.append(ScenarioEntry(label, str(path), scenario.regime, base))
+        entries.append(ScenarioEntry(label, str(path), scenario.regime, base, city))
     return entries
 
 
@@ -228,7 +238,7 @@ def _check_outcomes(loaded: LoadedSpec) -> None:
     known = known_outcomes()
     unknown = [o for o in wanted if o not in known]
     if unknown:
-        raise loaded.error("outcomes", f"names of measures, among {list(known)}",
+        raise loaded.error("outcomes", "names of measures, " + among(known, unknown),
                            unknown[0] if len(unknown) == 1 else unknown)
 
 
@@ -240,6 +250,7 @@ def run_id(point_key: str, seed: int, measures: str | None) -> str:
 def make_plan(loaded: LoadedSpec) -> Plan:
     """Resolve and validate everything a sweep will run; nothing is run or written."""
     spec = loaded.spec
+    check_size(loaded)  # before any scenario is loaded or any point sampled
     entries = load_entries(loaded)
     _check_outcomes(loaded)
     design = make_design(loaded)
@@ -251,6 +262,8 @@ def make_plan(loaded: LoadedSpec) -> Plan:
         for p, point in enumerate(design.points):
             try:
                 scenario = resolve(entry.base, point, 0)
+                if entry.city is not None and point:
+                    check_city(scenario, entry.city)
             except InputError as err:
                 shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
                 raise loaded.error(f"parameters ({err.field})", f"{err.expected} at design "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 import types
 import typing
 from collections.abc import Callable
@@ -19,14 +20,31 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import InputError
+from sim.inputs import parse_yaml, read_text
 from sim.scenario.loader import _expected, _field_path
 from sim.scenario.schema import Scenario
 
 METHODS = ("grid", "lhs", "sobol", "morris")
+#: Design points and runs one sweep may hold (counted before anything is sampled or allocated).
+MAX_POINTS = 100_000
+MAX_RUNS = 100_000
+#: A sweep's name and its scenarios' labels name folders and columns: one plain name each.
+MAX_NAME = 100
+_MEASURES = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
+
+
+def check_name(name: str) -> str:
+    """A name that stays inside the folder it names something in: not empty, no `/` or `\\`,
+    not `.` or `..` or hidden, no control characters, at most `MAX_NAME` characters."""
+    if not name or len(name) > MAX_NAME or name.startswith(".") or "/" in name \
+            or "\\" in name or any(ord(c) < 32 for c in name):
+        raise ValueError(f"a plain name of 1-{MAX_NAME} characters, without '/', '\\' or a "
+                         f"leading '.' (it names a folder under results/sweeps/)")
+    return name
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ScenarioRef(_Strict):
@@ -35,6 +53,11 @@ class ScenarioRef(_Strict):
     file: str = Field(description="Scenario file (relative to the spec) or preset name.")
     label: str | None = Field(None, description="Name in the tables (default: the scenario's "
                               "`name`).")
+
+    @field_validator("label")
+    @classmethod
+    def _plain_label(cls, value: str | None) -> str | None:
+        return None if value is None else check_name(value)
     set: dict[str, Any] = Field(default_factory=dict, description="Dotted overrides for this "
                                 "scenario only (applied after the spec's `set`).")
 
@@ -45,7 +68,8 @@ class Parameter(_Strict):
     values: list[Any] | None = Field(None, min_length=1, description="Values to try (grid).")
     low: float | None = Field(None, description="Lower bound of the range.")
     high: float | None = Field(None, description="Upper bound of the range.")
-    levels: int | None = Field(None, ge=2, description="Grid only: evenly spaced values from "
+    levels: int | None = Field(None, ge=2, le=MAX_POINTS, description="Grid only: evenly "
+                               "spaced values from "
                                "`low` to `high`.")
     integer: bool | None = Field(None, description="Round sampled values to whole numbers "
                                  "(default: when the scenario field is an integer).")
@@ -73,10 +97,12 @@ class Design(_Strict):
     method: Literal["grid", "lhs", "sobol", "morris"] = Field(
         "grid", description="`grid`: every combination; `lhs`: Latin hypercube; `sobol`: "
         "Saltelli's samples for Sobol' indices; `morris`: Morris trajectories.")
-    samples: int | None = Field(None, gt=0, description="lhs: design points; sobol: base "
+    samples: int | None = Field(None, gt=0, le=MAX_POINTS, description="lhs: design points; "
+                                "sobol: base "
                                 "sample N (a power of 2; N·(D+2) points, N·(2D+2) with "
                                 "second order); morris: trajectories (N·(D+1) points).")
-    levels: int = Field(4, ge=2, description="morris: levels of the grid of each parameter.")
+    levels: int = Field(4, ge=2, le=1000, description="morris: levels of the grid of each "
+                        "parameter.")
     second_order: bool = Field(False, description="sobol: also second-order indices.")
 
     @model_validator(mode="after")
@@ -104,7 +130,8 @@ class SweepSpec(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict, description="Varied "
                                              "parameters by dotted scenario path.")
     design: Design = Field(default_factory=Design)
-    replications: int = Field(1, ge=1, description="Runs per scenario and design point; "
+    replications: int = Field(1, ge=1, le=MAX_RUNS, description="Runs per scenario and design "
+                              "point; "
                               "replication r has the same seed everywhere (common random "
                               "numbers).")
     seed: int = Field(0, ge=0, description="Root seed: every run's seed derives from it.")
@@ -112,7 +139,20 @@ class SweepSpec(_Strict):
                                        "and analyse (default: every numeric measure).")
     keep_tables: bool = Field(False, description="Also save every run's full tables.")
     measures: str | None = Field(None, description="`module:function` computing extra "
-                                 "outcomes from a run's `Result` (importable on the workers).")
+                                 "outcomes from a run's `Result` (importable on the workers); "
+                                 "imported only when the sweep is run with --allow-import.")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        return None if value is None else check_name(value)
+
+    @field_validator("measures")
+    @classmethod
+    def _measures_syntax(cls, value: str | None) -> str | None:
+        if value is not None and not _MEASURES.fullmatch(value):
+            raise ValueError("module:function (dotted Python names)")
+        return value
 
     @field_validator("design", mode="before")
     @classmethod
@@ -147,7 +187,9 @@ class LoadedSpec:
 
 
 def _pydantic_error(file: str, err: ValidationError) -> InputError:
-    first = err.errors()[0]
+    errors = err.errors()
+    # a scenario given as a mapping: its ScenarioRef error, not "not a string"
+    first = next((e for e in errors if "ScenarioRef" in e["loc"]), errors[0])
     field = _field_path(tuple(p for p in first["loc"] if p not in ("str", "ScenarioRef")))
     if first["type"] == "extra_forbidden":
         return InputError(file, field, "a known field of a sweep spec (see docs/sweeps.md)")
@@ -179,8 +221,11 @@ def parse_spec(data: Any, file: str = "<spec>", text: str = "") -> LoadedSpec:
     if "seed" in spec.parameters:
         raise loaded.error("parameters.seed", "a scenario field other than seed (replications "
                            "vary the seed; set `replications`)")
-    if spec.measures is not None:
-        measures_function(spec.measures, loaded)
+    try:
+        check_name(loaded.name)
+    except ValueError as err:
+        raise loaded.error("name", f"{err} (the default is the spec file's stem)",
+                           loaded.name) from None
     return loaded
 
 
@@ -188,15 +233,8 @@ def load_spec(path: str | Path) -> LoadedSpec:
     """Read and validate a sweep spec file (scenario references are checked by the plan)."""
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise InputError(file, None, "an existing sweep spec file (YAML)")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(file, where, "valid YAML", str(err).splitlines()[0]) from None
+    text = read_text(path, "sweep spec file (YAML)")
+    data = parse_yaml(text, file)
     return parse_spec(data, file, text)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
+from sim.outputs import check_out, staged_folder
 
 FORMAT = 1
 MANIFEST = "sweep.json"
@@ -124,35 +125,20 @@ class SweepFolder:
     # ---------------------------------------------------------------------------- opening
     def check_target(self) -> None:
         """The folder is new, empty, or an earlier sweep; anything else is refused."""
-        if not self.path.exists():
-            return
-        if not self.path.is_dir():
-            raise InputError(str(self.path), "--out", "a folder for the sweep", "an existing file")
-        if not self.exists() and any(self.path.iterdir()):
+        check_out(self.path, None, what="sweep")
+        if self.path.is_dir() and not self.exists() and any(self.path.iterdir()):
             raise InputError(str(self.path), "--out", f"a new folder or an earlier sweep (with "
                              f"{MANIFEST}) to resume", "a folder with other files")
 
     def create(self, manifest: dict[str, Any], files: dict[str, bytes]) -> None:
         """Make the folder with its manifest and plan files in one rename (all or nothing)."""
         self.check_target()
-        parent = self.path.absolute().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=parent))
-        try:
-            tmp.chmod(0o777 & ~UMASK)
+        with staged_folder(self.path) as tmp:  # an existing folder is empty (checked above)
             (tmp / RUNS_DIR).mkdir()
             for name, data in files.items():
                 write_atomic(tmp / name, data)
             write_atomic(tmp / MANIFEST, dumps(manifest))
-            if self.path.exists():
-                self.path.rmdir()  # empty (checked above)
-            os.replace(tmp, self.path)
-        except BaseException:
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _fsync_dir(parent)
+        _fsync_dir(self.path.absolute().parent)
 
     def lock(self) -> None:
         """One sweep at a time in a folder: a second one is refused, not interleaved."""

@@ -23,7 +23,7 @@ from sim.experiments import analysis
 from sim.experiments.design import ANALYSIS_KEY, stream_seed
 from sim.experiments.execute import Backend, make_backend
 from sim.experiments.plan import Plan, make_plan, resolve
-from sim.experiments.spec import LoadedSpec, load_spec, parse_spec
+from sim.experiments.spec import LoadedSpec, load_spec, measures_function, parse_spec
 from sim.experiments.store import SweepFolder, dumps, write_frame
 from sim.provenance import code_version
 
@@ -253,6 +253,17 @@ def default_folder(loaded: LoadedSpec) -> Path:
     return RESULTS_ROOT / loaded.name
 
 
+def check_measures(loaded: LoadedSpec, allow_import: bool) -> None:
+    """The spec's `measures` function is imported (it is code) only when the user allows it."""
+    ref = loaded.spec.measures
+    if ref is None:
+        return
+    if not allow_import:
+        raise loaded.error("measures", "--allow-import to import and run the code it names "
+                           "(a sweep imports no module by default)", ref)
+    measures_function(ref, loaded)
+
+
 def _describe(backend: Backend) -> str:
     if backend.name == "dask":
         return f"Dask at {getattr(backend, 'address', '?')} ({backend.workers} threads)"
@@ -263,16 +274,19 @@ def _describe(backend: Backend) -> str:
 
 def run_sweep(spec: str | Path | dict[str, Any] | LoadedSpec, out: str | Path | None = None, *,
               workers: int | None = None, scheduler: str | None = None, serial: bool = False,
-              retry_failed: bool = False, progress: bool = True) -> SweepResult:
+              retry_failed: bool = False, progress: bool = True,
+              allow_import: bool = False) -> SweepResult:
     """Run (or resume) a sweep and return its tables.
 
     `out` defaults to `results/sweeps/<name>`. Runs go to a local process pool of `workers`
     processes (default: every core), to this process with `serial=True`, or to the Dask
     scheduler at `scheduler`. Each finished run is saved at once; calling again with the same
     spec and folder skips finished runs (failed ones too, unless `retry_failed`). Ctrl-C stops
-    the workers and keeps every finished run.
+    the workers and keeps every finished run. A spec naming `measures: module:function` runs
+    that code: it is imported only with `allow_import=True` (`govsim sweep --allow-import`).
     """
     loaded = _spec(spec)
+    check_measures(loaded, allow_import)
     plan = make_plan(loaded)  # everything is validated before the folder is touched
     folder = SweepFolder(out if out is not None else default_folder(loaded))
     folder.check_target()

@@ -7,14 +7,16 @@ the CLI can print one line and exit 2 instead of a traceback.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import yaml
+import numpy as np
 from pydantic import ValidationError
 
-from sim.city.city import DEPARTMENT_TYPES
-from sim.errors import InputError
+from sim.city.city import DEPARTMENT_TYPES, City
+from sim.errors import InputError, shorten
+from sim.inputs import load_yaml
 from sim.scenario.categories import CategoryTable, load_categories
 from sim.scenario.schema import FROZEN_FIELDS, Change, Scenario
 
@@ -36,14 +38,7 @@ def resolve_path(name: str | Path) -> Path:
 
 def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     file = str(path)
-    if not path.is_file():
-        raise InputError(file, None, "an existing scenario file (YAML)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise InputError(file, where, "valid YAML", str(err).splitlines()[0]) from None
+    data = load_yaml(path, "scenario file (YAML)")
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -108,7 +103,12 @@ def _expected(error: dict[str, Any]) -> str:
         sign = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
                 "less_than_equal": "<="}[kind]
         bound = next(iter(ctx.values())) if ctx else "?"
-        return f"a number {sign} {bound}"
+        kind = "a date" if isinstance(bound, dt.date) else "a number"
+        return f"{kind} {sign} {bound}"
+    if kind == "int_parsing_size":
+        return "a whole number of a sensible size (see docs/scenarios.md for its range)"
+    if kind == "finite_number":
+        return "a finite number (not .inf or .nan)"
     if kind == "literal_error":
         return f"one of {ctx.get('expected', '')}"
     msg = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
@@ -155,8 +155,10 @@ def apply_change(scenario: Scenario, change: Change) -> Scenario:
     return changed.model_copy(update={"timeline": scenario.timeline})
 
 
-def check_timeline(scenario: Scenario, file: str | None) -> None:
-    """Every change, applied in turn, must leave a valid scenario."""
+def timeline_states(scenario: Scenario, file: str | None = None) -> list[tuple[str, Scenario]]:
+    """The scenario as it stands after each change of its timeline, in turn (each must leave a
+    valid scenario), with the field prefix that names the change: first the scenario itself."""
+    states = [("", scenario)]
     state = scenario
     for i, change in timeline_order(scenario):
         if not change.set:
@@ -166,6 +168,64 @@ def check_timeline(scenario: Scenario, file: str | None) -> None:
         except InputError as err:
             raise InputError(file, f"timeline[{i}].set.{err.field}", err.expected,
                              err.got) from None
+        states.append((f"timeline[{i}].set.", state))
+    return states
+
+
+def check_timeline(scenario: Scenario, file: str | None) -> None:
+    """Every change, applied in turn, must leave a valid scenario."""
+    timeline_states(scenario, file)
+
+
+#: Problems one run may simulate at most (estimated from its demand before anything is
+#: allocated; each takes about 100 bytes while it runs, more in the result's tables). Beijing's
+#: whole 2018-2024 history at scale 1 is about 30 million.
+MAX_PROBLEMS = 50_000_000
+
+
+def expected_problems(scenario: Scenario, population: float, city: City | None = None) -> float:
+    """About how many problems a run simulates: its demand over warm-up and run, with growth and
+    shocks (every shock any state of the timeline names, at the highest rate it sets)."""
+    states = [state for _, state in timeline_states(scenario)]
+    rate = max(s.demand.rate_per_10k_per_day for s in states)
+    growth = max(s.demand.growth_per_year for s in states)
+    total = scenario.warmup_days + scenario.days
+    level = (1.0 + growth) ** (np.arange(total) / 365.0)
+    multiplier = np.ones(total)
+    table = load_categories(scenario)
+    shocks = {shock.model_dump_json(): shock for s in states for shock in s.demand.shocks}
+    for shock in shocks.values():  # a shock on some categories or districts adds its share
+        share = 1.0
+        if shock.categories:
+            share = float(sum(table.share[table.index(k)] for k in shock.categories))
+        if shock.districts and city is not None and city.population > 0:
+            share *= float(sum(city.district_population[city.district_names.index(d)]
+                               for d in shock.districts) / city.population)
+        start = scenario.warmup_days + shock.start_day
+        multiplier[start:start + shock.days] *= 1.0 + (shock.multiplier - 1.0) * share
+    per_day = rate * population * scenario.scale / 1e4
+    return float(per_day * (level * multiplier).sum())
+
+
+def check_city(scenario: Scenario, city: City, file: str | None = None) -> None:
+    """What only the city can tell: the districts shocks name exist (at every state of the
+    timeline), and the run is not larger than `MAX_PROBLEMS`. `govsim check`, `run` and the
+    model itself call this, so a file that passes `check` is not refused by `run`."""
+    for prefix, state in timeline_states(scenario, file):
+        for i, shock in enumerate(state.demand.shocks):
+            for name in shock.districts or []:
+                if name not in city.district_names:
+                    raise InputError(file, f"{prefix}demand.shocks[{i}].districts",
+                                     f"district names of the city {city.name}, one of "
+                                     f"{shorten(city.district_names)}", name)
+    from sim.sampling import sample_streets
+
+    sample_streets(city, scenario.scale, scenario.seed, file)  # at least one street simulated
+    problems = expected_problems(scenario, float(city.population), city)
+    if problems > MAX_PROBLEMS:
+        raise InputError(file, None, f"a run of at most {MAX_PROBLEMS:,} simulated problems "
+                         f"(lower scale, days or demand)",
+                         f"about {problems:,.0f} in {city.name}")
 
 
 def check_references(scenario: Scenario, table: CategoryTable, file: str | None) -> None:

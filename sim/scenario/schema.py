@@ -13,24 +13,64 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+#: Bounds of the scenario's numbers. Every number must also be finite (no .inf, no .nan); the
+#: range of each field is listed in docs/scenarios.md.
+MAX_DAYS = 3650  # days of a run, and of its warm-up: ten years
+MAX_HOURS = 8760.0  # any delay, time limit or hours of work: a year
+MAX_MINUTES = 10_080.0  # seat times, windows and lateness in minutes: a week
+MAX_FACTOR = 100.0  # multipliers and sensitivities
+MAX_PER_10K = 10_000.0  # staff, seats or chiefs per 10,000 residents: one per resident
+MAX_RATE_PER_10K = 1000.0  # problems per 10,000 residents per day (200 x the default)
+MAX_DAILY_RATE = 100.0  # chance-rates per day (discovery)
+MAX_MEAN_COUNT = 100.0  # mean hand-offs, consultations per request
+MAX_STAFF = 1_000_000.0  # staff of all city departments; staff hours of a project
+MAX_COUNT = 100  # bounces, reopens
+MAX_DISTRICTS = 200  # districts of a synthetic city
+MAX_STREETS_PER_DISTRICT = 1000  # streets per district of a synthetic city
+MAX_STREETS = 10_000  # streets of a synthetic city in all
+MAX_POPULATION = 100_000_000  # residents of a synthetic city
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+MAX_NAME = 100  # characters of a scenario's name (it names result folders)
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+Hours = Annotated[float, Field(ge=0.0, le=MAX_HOURS)]
+PositiveHours = Annotated[float, Field(gt=0.0, le=MAX_HOURS)]
+PositiveMinutes = Annotated[float, Field(gt=0.0, le=MAX_MINUTES)]
+Minutes = Annotated[float, Field(ge=0.0, le=MAX_MINUTES)]
+Factor = Annotated[float, Field(ge=0.0, le=MAX_FACTOR)]
+PositiveFactor = Annotated[float, Field(gt=0.0, le=MAX_FACTOR)]
+PerTenK = Annotated[float, Field(ge=0.0, le=MAX_PER_10K)]
+PositivePerTenK = Annotated[float, Field(gt=0.0, le=MAX_PER_10K)]
+DailyRate = Annotated[float, Field(ge=0.0, le=MAX_DAILY_RATE)]
+MeanCount = Annotated[float, Field(ge=0.0, le=MAX_MEAN_COUNT)]
+Weight = Annotated[float, Field(ge=0.0, le=1e6)]
+Growth = Annotated[float, Field(ge=-0.9, le=1.0)]
+Date = Annotated[dt.date, Field(ge=MIN_DATE, le=MAX_DATE)]
 
 
 class Section(BaseModel):
     """Base of every section: unknown keys are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------- city
 class SyntheticCity(Section):
     """A generated city: equal-sized districts of streets, communities inside each street."""
 
-    n_districts: int = Field(4, gt=0, description="Number of districts.")
-    streets_per_district: int = Field(5, gt=0, description="Streets/townships per district.")
-    population: int = Field(500_000, gt=0, description="Residents of the whole city.")
+    n_districts: int = Field(4, gt=0, le=MAX_DISTRICTS, description="Number of districts.")
+    streets_per_district: int = Field(5, gt=0, le=MAX_STREETS_PER_DISTRICT,
+                                      description="Streets/townships per district.")
+    population: int = Field(500_000, gt=0, le=MAX_POPULATION,
+                            description="Residents of the whole city.")
+
+    @model_validator(mode="after")
+    def _streets(self) -> SyntheticCity:
+        streets = self.n_districts * self.streets_per_district
+        if streets > MAX_STREETS:
+            raise ValueError(f"at most {MAX_STREETS:,} streets in all (n_districts x "
+                             f"streets_per_district is {streets:,})")
+        return self
 
 
 class CityConfig(Section):
@@ -46,7 +86,8 @@ class CityConfig(Section):
                              "paths are relative to the scenario file).")
     synthetic: SyntheticCity = Field(default_factory=SyntheticCity,
                                      description="Size of the city when `source: synthetic`.")
-    layout_seed: int = Field(0, description="Seed of the city layout (street sizes, adjacency, "
+    layout_seed: int = Field(0, ge=0,
+                             description="Seed of the city layout (street sizes, adjacency, "
                              "communities); kept apart from the run seed so replications share "
                              "one city.")
 
@@ -56,9 +97,10 @@ class CityConfig(Section):
 class Shock(Section):
     """A window in which occurrence rates multiply: a storm, an epidemic, a cold snap."""
 
-    start_day: int = Field(ge=0, description="First day of the shock (0 = start_date).")
-    days: int = Field(gt=0, description="Length of the window in days.")
-    multiplier: Positive = Field(description="Factor on occurrence rates inside the window.")
+    start_day: int = Field(ge=0, le=2 * MAX_DAYS,
+                           description="First day of the shock (0 = start_date).")
+    days: int = Field(gt=0, le=2 * MAX_DAYS, description="Length of the window in days.")
+    multiplier: PositiveFactor = Field(description="Factor on occurrence rates inside the window.")
     categories: list[str] | None = Field(None, description="Categories affected (all if omitted).")
     districts: list[str] | None = Field(None, description="Districts affected (all if omitted).")
 
@@ -74,7 +116,7 @@ class CategoryOverride(Section):
     street_visible: bool | None = None
     street_power: Probability | None = None
     devolvable: Probability | None = None
-    work_hours: Positive | None = None
+    work_hours: PositiveHours | None = None
     multi_dept_prob: Probability | None = None
     cross_border_share: Probability | None = None
     unreasonable_share: Probability | None = None
@@ -85,7 +127,7 @@ class CategoryOverride(Section):
 class DemandConfig(Section):
     """How many problems occur, of which categories, when, and how demand grows or surges."""
 
-    rate_per_10k_per_day: NonNegative = Field(
+    rate_per_10k_per_day: Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_10K)] = Field(
         5.0, description="Problems occurring per 10,000 residents per day, all categories, "
         "before cycles, growth and shocks (real-city units, independent of `scale`).")
     shares: dict[str, Probability] | None = Field(
@@ -93,23 +135,30 @@ class DemandConfig(Section):
         "to 1); default: the `volume` column of the category table, normalised.")
     categories: dict[str, CategoryOverride] = Field(
         default_factory=dict, description="Per-category overrides of the category table.")
-    hourly_profile: list[NonNegative] = Field(
+    hourly_profile: list[Weight] = Field(
         default_factory=lambda: [0.3, 0.2, 0.15, 0.15, 0.2, 0.4, 0.8, 1.2, 1.5, 1.6, 1.6, 1.4,
                                  1.3, 1.4, 1.5, 1.5, 1.4, 1.3, 1.2, 1.1, 1.0, 0.8, 0.6, 0.4],
         min_length=24, max_length=24,
         description="Relative occurrence intensity per hour of the day (24 values, normalised).")
-    weekly_profile: list[NonNegative] = Field(
+    weekly_profile: list[Weight] = Field(
         default_factory=lambda: [1.05, 1.0, 1.0, 1.0, 1.0, 0.95, 0.95],
         min_length=7, max_length=7,
         description="Relative intensity Monday..Sunday (normalised to mean 1).")
-    heating_season_multiplier: NonNegative = Field(
+    heating_season_multiplier: Factor = Field(
         4.0, description="Occurrence of `season: heating` categories inside the heating "
         "season relative to outside it (the annual volume keeps the category's share).")
     heating_season: tuple[str, str] = Field(("11-15", "03-15"),
                                             description="Heating season as (MM-DD, MM-DD).")
-    growth_per_year: float = Field(0.0, ge=-0.9, description="Exponential growth of "
+    growth_per_year: Growth = Field(0.0, description="Exponential growth of "
                                    "occurrence per year (0.05 = +5 %/year).")
     shocks: list[Shock] = Field(default_factory=list, description="Shock windows.")
+
+    @field_validator("hourly_profile", "weekly_profile")
+    @classmethod
+    def _some_positive(cls, profile: list[float]) -> list[float]:
+        if not any(v > 0 for v in profile):
+            raise ValueError("at least one positive value")
+        return profile
 
 
 # ---------------------------------------------------------------------------------- reporting
@@ -118,15 +167,16 @@ class ReportingConfig(Section):
 
     propensity: Probability = Field(0.35, description="Chance a resident reports a problem "
                                     "through the fragmented channels, at trust 0.5.")
-    mean_delay_hours: Positive = Field(12.0, description="Mean delay from occurrence to report.")
+    mean_delay_hours: PositiveHours = Field(12.0,
+                                            description="Mean delay from occurrence to report.")
     to_street_share: Probability = Field(0.5, description="Fragmented channels: share of "
                                          "reports made to the street office (the rest go to "
                                          "a department's own line).")
-    dept_line_delay_hours: NonNegative = Field(24.0, description="Fragmented channels: mean "
+    dept_line_delay_hours: Hours = Field(24.0, description="Fragmented channels: mean "
                                                "extra delay of a department's own line before "
                                                "the case reaches the department.")
     initial_trust: Probability = Field(0.5, description="Initial trust of every cohort.")
-    trust_sensitivity: NonNegative = Field(1.0, description="How strongly trust moves the "
+    trust_sensitivity: Factor = Field(1.0, description="How strongly trust moves the "
                                            "reporting propensity (0: not at all).")
     trust_learning_rate: Probability = Field(0.02, description="Weight of one experience "
                                              "(satisfied or not) in a cohort's trust; scaled "
@@ -142,16 +192,18 @@ class ReportingConfig(Section):
 class StaffingConfig(Section):
     """Who is on duty, in real-city units; `scale` shrinks staff with demand."""
 
-    street_staff_per_10k: Positive = Field(1.2, description="Street office case staff per "
+    street_staff_per_10k: PositivePerTenK = Field(1.2, description="Street office case staff per "
                                            "10,000 residents of the street.")
-    dept_staff_per_10k: Positive = Field(4.0, description="Case staff of all of a district's "
+    dept_staff_per_10k: PositivePerTenK = Field(4.0,
+                                                description="Case staff of all of a district's "
                                          "departments together per 10,000 district residents, "
                                          "split between department types by the work their "
                                          "categories bring (each type at least 10 % of an "
                                          "even split).")
-    district_centre_staff_per_10k: Positive = Field(0.15, description="District command "
+    district_centre_staff_per_10k: PositivePerTenK = Field(0.15, description="District command "
                                                     "centre staff per 10,000 residents.")
-    city_dept_staff: Positive = Field(100.0, description="Case staff of all city-level "
+    city_dept_staff: Annotated[float, Field(gt=0.0, le=MAX_STAFF)] = Field(100.0,
+                                            description="Case staff of all city-level "
                                       "departments together, split like a district's.")
     shift_hours: Annotated[float, Field(gt=0, le=24)] = Field(
         8.0, description="Working hours per day of streets, departments and district centres.")
@@ -162,12 +214,13 @@ class StaffingConfig(Section):
                                                "upward accountability).")
     resolve_prob: Probability = Field(0.8, description="Chance that handling a resolvable case "
                                       "actually resolves it (else it is closed unresolved).")
-    work_cv: NonNegative = Field(1.0, description="Coefficient of variation of work per "
+    work_cv: Annotated[float, Field(ge=0.0, le=10.0)] = Field(1.0,
+                                    description="Coefficient of variation of work per "
                                  "handling (1 = exponential; 0 = deterministic; else gamma).")
-    growth_per_year: float = Field(0.0, ge=-0.9, description="Growth of all case staff per "
+    growth_per_year: Growth = Field(0.0, description="Growth of all case staff per "
                                    "year (capacity added as volume rises), applied month by "
                                    "month; a new rate compounds from the level reached.")
-    triage_hours: NonNegative = Field(0.25, description="Staff hours to screen a case that is "
+    triage_hours: Hours = Field(0.25, description="Staff hours to screen a case that is "
                                       "passed on rather than handled.")
 
 
@@ -175,20 +228,21 @@ class StaffingConfig(Section):
 class FragmentedConfig(Section):
     """条块分割: relays through the district, sequential hand-offs and buck-passing."""
 
-    relay_delay_hours: NonNegative = Field(48.0, description="Mean delay of the district "
+    relay_delay_hours: Hours = Field(48.0, description="Mean delay of the district "
                                            "relay (区级中转) from street report to department.")
-    internal_handoffs: NonNegative = Field(2.0, description="Mean internal hand-offs between "
+    internal_handoffs: MeanCount = Field(2.0, description="Mean internal hand-offs between "
                                            "a street office's 20+ upward-facing sections.")
-    internal_handoff_hours: NonNegative = Field(8.0, description="Mean delay per internal "
+    internal_handoff_hours: Hours = Field(8.0, description="Mean delay per internal "
                                                 "hand-off.")
     bounce_prob: Probability = Field(0.3, description="Chance a department pushes a relayed "
                                      "case back or on (推诿扯皮) at each hand-off.")
-    bounce_delay_hours: NonNegative = Field(48.0, description="Mean delay a bounce adds.")
-    max_bounces: int = Field(3, ge=0, description="After this many bounces the case is closed "
+    bounce_delay_hours: Hours = Field(48.0, description="Mean delay a bounce adds.")
+    max_bounces: int = Field(3, ge=0, le=MAX_COUNT,
+                             description="After this many bounces the case is closed "
                              "on paper, unresolved.")
     paper_close_prob: Probability = Field(0.15, description="Chance, at each bounce, that the "
                                           "case is closed on paper unresolved.")
-    border_wait_hours: NonNegative = Field(72.0, description="Mean extra wait for the other "
+    border_wait_hours: Hours = Field(72.0, description="Mean extra wait for the other "
                                            "side of a street or district border.")
 
 
@@ -197,19 +251,21 @@ class WhistleConfig(Section):
     """街乡吹哨、部门报到: joint, parallel on-site work within the report window."""
 
     enabled: bool = Field(False, description="Streets whistle for cases beyond their powers.")
-    report_window_minutes: Positive = Field(30.0, description="Departments must report on site "
+    report_window_minutes: PositiveMinutes = Field(30.0,
+                                                   description="Departments must report on site "
                                             "within this window.")
     compliance: Probability = Field(0.95, description="Share of departments reporting within "
                                     "the window (streets evaluate them).")
-    late_mean_minutes: Positive = Field(90.0, description="Mean lateness beyond the window of "
+    late_mean_minutes: PositiveMinutes = Field(90.0,
+                                               description="Mean lateness beyond the window of "
                                         "a non-compliant department (recorded as late).")
-    joint_work_factor: Positive = Field(0.8, description="Joint on-site work time relative "
+    joint_work_factor: PositiveFactor = Field(0.8, description="Joint on-site work time relative "
                                         "to the slowest department's own work.")
     joint_across_borders: bool = Field(False, description="联合哨: neighbouring streets "
                                        "whistle together across borders (no border wait).")
     restructured_sections: bool = Field(False, description="'6+1+3' downward-facing units "
                                         "replace the 20+ sections.")
-    restructured_handoffs: NonNegative = Field(0.3, description="Mean internal hand-offs "
+    restructured_handoffs: MeanCount = Field(0.3, description="Mean internal hand-offs "
                                                "once restructured.")
 
 
@@ -218,11 +274,12 @@ class DevolutionConfig(Section):
 
     enforcement_team: bool = Field(False, description="Each street has an enforcement team "
                                    "(城管 staff transferred) for `enforcement` categories.")
-    enforcement_staff_per_10k: NonNegative = Field(0.6, description="Enforcement team size.")
+    enforcement_staff_per_10k: PerTenK = Field(0.6, description="Enforcement team size.")
     devolved_powers: bool = Field(False, description="Powers devolved to streets (431 from "
                                   "2020-07-01): each category's `devolvable` share of cases "
                                   "becomes the street's to resolve.")
-    powers_count: int = Field(431, ge=0, description="Number of devolved powers (reported; the "
+    powers_count: int = Field(431, ge=0, le=100_000,
+                              description="Number of devolved powers (reported; the "
                                                      "effect is through `devolvable`).")
 
 
@@ -230,12 +287,12 @@ class PatrolConfig(Section):
     """Street/lane chiefs (街巷长) and grid staff discover visible problems."""
 
     enabled: bool = Field(False, description="Patrols discover `street_visible` problems.")
-    chiefs_per_10k: NonNegative = Field(6.8, description="Street/lane chiefs per 10,000 "
+    chiefs_per_10k: PerTenK = Field(6.8, description="Street/lane chiefs per 10,000 "
                                         "residents (about 14,900 in Beijing).")
-    discovery_rate_per_day: NonNegative = Field(0.5, description="Daily chance-rate at which "
+    discovery_rate_per_day: DailyRate = Field(0.5, description="Daily chance-rate at which "
                                                 "patrols find a visible problem, at the "
                                                 "reference chief density.")
-    reference_chiefs_per_10k: Positive = Field(6.8, description="Density at which "
+    reference_chiefs_per_10k: PositivePerTenK = Field(6.8, description="Density at which "
                                                "`discovery_rate_per_day` applies.")
 
 
@@ -243,10 +300,10 @@ class PatrolConfig(Section):
 class TimeLimits(Section):
     """12345 time limits by class (2021 draft local standard); also residents' expectation."""
 
-    emergency_hours: Positive = Field(2.0, description="Emergencies.")
-    utility_hours: Positive = Field(24.0, description="Water, power, gas, heat.")
-    general_hours: Positive = Field(168.0, description="General requests (7 days).")
-    complex_hours: Positive = Field(360.0, description="Complex requests and those needing "
+    emergency_hours: PositiveHours = Field(2.0, description="Emergencies.")
+    utility_hours: PositiveHours = Field(24.0, description="Water, power, gas, heat.")
+    general_hours: PositiveHours = Field(168.0, description="General requests (7 days).")
+    complex_hours: PositiveHours = Field(360.0, description="Complex requests and those needing "
                                     "several departments (15 days).")
 
 
@@ -254,16 +311,17 @@ class HotlineConfig(Section):
     """接诉即办: one 12345 line, direct dispatch, time limits, callbacks."""
 
     enabled: bool = Field(False, description="All channels merged into 12345.")
-    induced_reporting: NonNegative = Field(1.8, description="Factor on reporting propensity "
+    induced_reporting: Factor = Field(1.8, description="Factor on reporting propensity "
                                            "once one easy line exists (capped at 1).")
-    seats_per_10k: NonNegative = Field(0.1, description="Call-taker seats staffed around the "
+    seats_per_10k: PerTenK = Field(0.1, description="Call-taker seats staffed around the "
                                        "clock per 10,000 residents (0.1: about 220 at any "
                                        "time, some 700 call-takers on three shifts).")
-    intake_minutes: Positive = Field(6.0, description="Mean seat time per request.")
-    consultations_per_request: NonNegative = Field(1.44, description="Consultations answered "
+    intake_minutes: PositiveMinutes = Field(6.0, description="Mean seat time per request.")
+    consultations_per_request: MeanCount = Field(1.44, description="Consultations answered "
                                                    "on the line per dispatched request (59:41).")
-    consultation_minutes: Positive = Field(4.0, description="Mean seat time per consultation.")
-    dispatch_minutes: NonNegative = Field(5.0, description="Mean dispatch delay.")
+    consultation_minutes: PositiveMinutes = Field(4.0,
+                                                  description="Mean seat time per consultation.")
+    dispatch_minutes: Minutes = Field(5.0, description="Mean dispatch delay.")
     direct_dispatch: bool = Field(True, description="直派街乡镇: clear cases go straight to the "
                                   "street, skipping the district relay.")
     unclear_share: Probability = Field(0.1, description="Share of requests with unclear "
@@ -271,13 +329,13 @@ class HotlineConfig(Section):
     time_limits: TimeLimits = Field(default_factory=TimeLimits, description="Time limits by "
                                     "class (emergency 2 h, utility 24 h, general 7 d, complex "
                                     "15 d).")
-    response_limit_hours: Positive = Field(24.0, description="A unit 'responds' when the case "
+    response_limit_hours: PositiveHours = Field(24.0, description="A unit 'responds' when the case "
                                            "reaches it within this time of the report.")
-    callback_delay_hours: NonNegative = Field(24.0, description="Delay from closure to the "
+    callback_delay_hours: Hours = Field(24.0, description="Delay from closure to the "
                                               "callback.")
     reopen_prob: Probability = Field(0.5, description="Chance an unresolved callback reopens "
                                      "the ticket (一张单子管到底).")
-    max_reopens: int = Field(2, ge=0, description="Reopens per ticket at most.")
+    max_reopens: int = Field(2, ge=0, le=MAX_COUNT, description="Reopens per ticket at most.")
 
 
 class SatisfactionConfig(Section):
@@ -293,19 +351,21 @@ class RankingConfig(Section):
     """Scoring (30/35/35) and the monthly four-class ranking with its pressure on effort."""
 
     enabled: bool = Field(False, description="Units are scored and ranked monthly.")
-    weights: tuple[NonNegative, NonNegative, NonNegative] = Field(
+    weights: tuple[Probability, Probability, Probability] = Field(
         (0.30, 0.35, 0.35), description="Weights of response, resolution and satisfaction "
         "rates.")
     advanced_share: Probability = Field(0.2, description="Top share ranked 先进.")
     governance_share: Probability = Field(0.1, description="Bottom share ranked 治理.")
-    effort_step: NonNegative = Field(0.1, description="Extra effort (share of shift as "
+    effort_step: Annotated[float, Field(ge=0.0, le=10.0)] = Field(0.1,
+                                        description="Extra effort (share of shift as "
                                      "overtime) a unit ranked 整改 adds next month; 治理 adds "
                                      "twice this.")
-    effort_max: Annotated[float, Field(ge=1.0)] = Field(1.5, description="Effort at most "
+    effort_max: Annotated[float, Field(ge=1.0, le=10.0)] = Field(1.5, description="Effort at most "
                                                         "(1.5 = 50 % overtime).")
-    effort_decay: NonNegative = Field(0.05, description="Effort given back per month by "
+    effort_decay: Annotated[float, Field(ge=0.0, le=10.0)] = Field(0.05,
+                                         description="Effort given back per month by "
                                       "units ranked 先进 or 进步.")
-    diligence_gain: NonNegative = Field(0.5, description="How much extra effort raises the "
+    diligence_gain: Factor = Field(0.5, description="How much extra effort raises the "
                                         "chance handling resolves a case (toward 1).")
     supervision_bounce_factor: Probability = Field(0.2, description="Buck-passing left under "
                                                    "supervision (factor on bounce_prob).")
@@ -331,14 +391,16 @@ class ThemesConfig(Section):
     """未诉先办 每月一题: a monthly theme and source-governance projects on its hot spots."""
 
     enabled: bool = Field(False, description="Pick a theme each month from last month's record.")
-    problems_per_month: int = Field(3, ge=0, description="Root-cause projects per theme "
+    problems_per_month: int = Field(3, ge=0, le=1000, description="Root-cause projects per theme "
                                     "(2–3 in Beijing), each on one hot-spot street.")
-    hot_spot_streets: int = Field(10, ge=1, description="Streets per project: the densest in "
+    hot_spot_streets: int = Field(10, ge=1, le=MAX_STREETS,
+                                  description="Streets per project: the densest in "
                                   "complaints of the theme category.")
-    lag_days: int = Field(60, ge=0, description="Days before a project takes effect.")
+    lag_days: int = Field(60, ge=0, le=MAX_DAYS, description="Days before a project takes effect.")
     effectiveness: Probability = Field(0.5, description="Share of the root-cause demand a "
                                        "project removes where it applies.")
-    cost_staff_hours: NonNegative = Field(200.0, description="Staff hours per project per "
+    cost_staff_hours: Annotated[float, Field(ge=0.0, le=MAX_STAFF)] = Field(200.0,
+                                             description="Staff hours per project per "
                                           "street, charged to the street over the lag.")
     repeat_themes: bool = Field(False, description="Allow a category to be chosen again.")
 
@@ -348,7 +410,7 @@ class InspectionConfig(Section):
 
     enabled: bool = Field(False, description="Inspect theme categories at hot spots, and "
                                              "heating before and during the season.")
-    discovery_rate_per_day: NonNegative = Field(0.3, description="Daily chance-rate of finding "
+    discovery_rate_per_day: DailyRate = Field(0.3, description="Daily chance-rate of finding "
                                                 "a problem of an inspected category.")
     pre_season_heating: bool = Field(True, description="Inspect heating from 1 November.")
 
@@ -362,7 +424,7 @@ FROZEN_FIELDS = ("name", "description", "regime", "start_date", "days", "warmup_
 class Change(Section):
     """A dated change of the scenario: mechanisms switched on or off, parameters set."""
 
-    date: dt.date = Field(description="Day the change takes effect (from the start of the day). "
+    date: Date = Field(description="Day the change takes effect (from the start of the day). "
                           "Changes dated on or before the first simulated day apply from the "
                           "start; changes after the last day never happen.")
     note: str = Field("", description="What happened then (shown in tables and charts).")
@@ -375,13 +437,15 @@ class Change(Section):
 class Scenario(Section):
     """One run's full specification."""
 
-    name: str = Field("unnamed", description="Short name used in tables and charts.")
+    name: str = Field("unnamed", min_length=1, max_length=MAX_NAME,
+                      description="Short name used in tables and charts.")
     description: str = Field("", description="What this scenario represents.")
     regime: Literal["fragmented", "whistle", "hotline", "proactive", "custom"] = Field(
         "custom", description="Label of the regime the mechanisms add up to (for tables only).")
-    start_date: dt.date = Field(dt.date(2019, 1, 1), description="Calendar date of day 0.")
-    days: int = Field(365, gt=0, description="Days to simulate.")
-    warmup_days: int = Field(0, ge=0, description="Days simulated before `start_date` and left "
+    start_date: Date = Field(dt.date(2019, 1, 1), description="Calendar date of day 0.")
+    days: int = Field(365, gt=0, le=MAX_DAYS, description="Days to simulate.")
+    warmup_days: int = Field(0, ge=0, le=MAX_DAYS,
+                             description="Days simulated before `start_date` and left "
                              "out of the measures (problems occurring then are not counted).")
     scale: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         1.0, description="Share of residents simulated (1.0 = the whole city). Below 1 the run "
