@@ -490,9 +490,18 @@ def test_check_city_names_shock_districts_and_size() -> None:
     with pytest.raises(InputError, match=r"timeline\[0\].set.demand.shocks\[0\]"):
         check_city(later, city, "f.yaml")
     big = load_scenario("hotline", {"demand.rate_per_10k_per_day": 1000, "days": 3650})
-    with pytest.raises(InputError, match="at most 50,000,000 simulated problems"):
+    with pytest.raises(InputError, match="at most 100,000,000 simulated problems"):
         check_city(big, synthetic_city(1, 1, 10_000_000), "f.yaml")
     check_city(load_scenario("hotline"), city, "f.yaml")  # fine
+
+
+def test_calibrated_history_at_full_scale_is_not_too_big() -> None:
+    """The largest run the project ships (seven years of Beijing at 1:1) passes the size limit."""
+    from sim.city.beijing import beijing_city
+    from sim.scenario.loader import check_city
+
+    history = presets_dir() / "beijing-2018-2024.yaml"
+    check_city(load_scenario(history), beijing_city(), str(history))
 
 
 def test_seed_of_any_size_reaches_the_engine() -> None:

@@ -178,9 +178,10 @@ def check_timeline(scenario: Scenario, file: str | None) -> None:
 
 
 #: Problems one run may simulate at most (estimated from its demand before anything is
-#: allocated; each takes about 100 bytes while it runs, more in the result's tables). Beijing's
-#: whole 2018-2024 history at scale 1 is about 30 million.
-MAX_PROBLEMS = 50_000_000
+#: allocated). A run needs about 0.26 GB of memory per million problems at its peak (the case
+#: table, then the result's tables as they are written): Beijing's whole 2018-2024 history at
+#: 1:1 is 48.7 million problems (estimated 50.1 million) and peaks at 12.9 GB.
+MAX_PROBLEMS = 100_000_000
 
 
 def expected_problems(scenario: Scenario, population: float, city: City | None = None) -> float:
