@@ -566,9 +566,9 @@ def brief(results: Sequence[Result], out: str | Path, *, lang: str = "en",
 
 
 def _finalise(tmp: Path, out: Path) -> None:
-    from sim.cli import _replace_dir, _umask_mode
+    from sim.outputs import replace_dir, umask_mode
 
     for folder, _, _ in os.walk(tmp):
-        _umask_mode(Path(folder))
-    _replace_dir(tmp, out)
+        umask_mode(Path(folder))
+    replace_dir(tmp, out)
 
