@@ -34,6 +34,10 @@ class InputError(Exception):
         self.got = got
         super().__init__(self.message)
 
+    def __reduce__(self):
+        # picklable, so that an error raised in a worker process reaches the parent intact
+        return (type(self), (self.file, self.field, self.expected, self.got))
+
     @property
     def message(self) -> str:
         where = _one_line(self.file or "<input>")

@@ -85,7 +85,7 @@ SCENARIOS: list[tuple[str, object, list[str]]] = [
     ("rate-nan", "demand:\n  rate_per_10k_per_day: .nan\n",
      ["bad.yaml", "demand.rate_per_10k_per_day", "finite"]),
     ("rate-1e12", "demand:\n  rate_per_10k_per_day: 1.0e+12\n",
-     ["bad.yaml", "demand.rate_per_10k_per_day", "<= 1000"]),
+     ["bad.yaml", "demand.rate_per_10k_per_day", "<= 100000"]),
     ("rate-negative", "demand:\n  rate_per_10k_per_day: -1\n",
      ["bad.yaml", "demand.rate_per_10k_per_day", ">= 0"]),
     ("shift-inf", "staffing:\n  shift_hours: .inf\n", ["bad.yaml", "staffing.shift_hours"]),

@@ -448,7 +448,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("dotted", "value", "words"), [
     ("demand.rate_per_10k_per_day", float("inf"), ["finite"]),
     ("demand.rate_per_10k_per_day", float("nan"), ["finite"]),
-    ("demand.rate_per_10k_per_day", 1e12, ["<= 1000"]),
+    ("demand.rate_per_10k_per_day", 1e12, ["<= 100000"]),
     ("staffing.shift_hours", float("inf"), ["finite"]),
     ("demand.categories", {"market": {"work_hours": float("inf")}}, ["work_hours", "finite"]),
     ("days", 1e26, ["days", "whole number"]),

@@ -99,6 +99,12 @@ def test_textbook_cases_are_ordinary_valid_scenarios():
         assert spec.demand.shares[vc.CATEGORY] == 1.0
 
 
+def test_full_size_cases_are_valid_scenarios_too():
+    """`validate-engine` without `--quick` builds larger cases; they must pass the same bounds."""
+    for case in all_cases(quick=False):
+        validate(case.scenario(vc.FULL))
+
+
 def test_a_textbook_street_is_an_mmc_desk():
     # one street of 10,000 with street_staff_per_10k = c: c unit-speed servers round the clock
     spec = validate(vc.mmc_case(5, 0.8).scenario(QUICK))
