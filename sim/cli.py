@@ -36,6 +36,7 @@ from rich.markup import escape
 
 from sim import api
 from sim.errors import InputError
+from sim.resolution import WITHIN_DAYS
 from sim.scenario.loader import PRESETS, load_scenario, presets_dir, resolve_path
 from sim.scenario.schema import Scenario
 
@@ -294,6 +295,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "count": _fmt_num,
     "ratio": lambda v: f"{v:.2f}",
     "hours": _fmt_num,
+    "half": lambda v: f"{v / 24.0:.2f}",  # hours -> days; NaN: "not reached"
 }
 
 UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"),
@@ -303,11 +305,20 @@ UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"
 
 def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(section, [(label, summary column, format)]) in display order."""
-    lat = [(q, q, "days") for q in ("mean", "median", "p90", "p99")]
+    quantiles = ("mean", "median", "p90", "p99")
+
+    def waits(prefix: str) -> list[tuple[str, str, str]]:
+        return [*((f"within {d} day{'s' if d > 1 else ''}", f"{prefix}resolved_within_{d}d_share",
+                   "pct") for d in WITHIN_DAYS),
+                ("half resolved by (days)", f"{prefix}half_resolved_h", "half")]
+
     return [
-        ("Latency from occurrence (days)",
-         [(lbl, f"latency_occurrence_h_{c}", f) for lbl, c, f in lat]),
-        ("Latency from report (days)", [(lbl, f"latency_report_h_{c}", f) for lbl, c, f in lat]),
+        ("Resolved, all problems that arose, from occurrence", waits("")),
+        ("Resolved, all problems reported or found, from report", waits("reported_")),
+        ("Latency of resolved problems only, from occurrence (days)",
+         [(q, f"resolved_latency_occurrence_h_{q}", "days") for q in quantiles]),
+        ("Latency of resolved problems only, from report (days)",
+         [(q, f"resolved_latency_report_h_{q}", "days") for q in quantiles]),
         ("Rates", [("response", "response_rate", "pct"),
                    ("resolution", "resolution_rate", "pct"),
                    ("satisfaction", "satisfaction_rate", "pct"),
@@ -340,7 +351,7 @@ def _cell(measures: pd.Series, column: str, fmt: str) -> str:
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(number):
-        return "—"
+        return "not reached" if fmt == "half" else "—"
     return FORMATS[fmt](number)
 
 

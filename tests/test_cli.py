@@ -118,7 +118,7 @@ def test_compare_presets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     table = pd.read_csv(out / "comparison.csv", index_col="measure")
     assert list(table.columns) == list(PRESETS)
     assert set(table.loc["seed"].astype(int)) == {4}  # common random numbers
-    assert float(table.loc["latency_report_h_mean", "hotline"]) > 0  # raw hours
+    assert float(table.loc["resolved_latency_report_h_mean", "hotline"]) > 0  # raw hours
     for name in PRESETS:
         assert Result.load(out / name).scenario.name == name
     assert leftovers(tmp_path, set()) == ["cmp"]

@@ -230,7 +230,7 @@ def test_sweep_reproduces_plain_runs(serial_sweep) -> None:
     row = runs.iloc[5]
     direct = sim.run(result.scenario(5)).summary.iloc[0]
     assert row["seed"] == direct["seed"]
-    for column in ("occurred", "resolved", "latency_occurrence_h_mean", "resolution_rate",
+    for column in ("occurred", "resolved", "resolved_latency_occurrence_h_mean", "resolution_rate",
                    "street_staff_hours"):
         assert row[column] == direct[column], column
     same = evaluate(result.scenario(5))
@@ -525,9 +525,9 @@ def test_summary_and_paired_differences(serial_sweep) -> None:
     _, result = serial_sweep
     runs, summary = result.runs, result.summary
     pick = summary[(summary["scenario"] == "hotline") & (summary["point"] == 1)
-                   & (summary["outcome"] == "latency_occurrence_h_mean")].iloc[0]
+                   & (summary["outcome"] == "resolved_latency_occurrence_h_mean")].iloc[0]
     values = runs[(runs["scenario"] == "hotline") & (runs["point"] == 1)][
-        "latency_occurrence_h_mean"].to_numpy()
+        "resolved_latency_occurrence_h_mean"].to_numpy()
     assert pick["n"] == 2 and pick["mean"] == pytest.approx(values.mean())
     half = stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2)
     assert pick["ci_low"] == pytest.approx(values.mean() - half)

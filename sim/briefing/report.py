@@ -80,11 +80,11 @@ REGIME_DESCRIPTIONS_ZH = {
 #: (key, label en, label zh, summary column or derived key, format of `sim.cli.FORMATS`)
 KEY_FIGURES: tuple[tuple[str, str, str, str], ...] = (
     ("Median time from occurrence to resolution (days)", "从发生到解决的时间中位数（天）",
-     "latency_occurrence_h_median", "days"),
+     "resolved_latency_occurrence_h_median", "days"),
     ("90th percentile of that time (days)", "上述时间的第90百分位（天）",
-     "latency_occurrence_h_p90", "days"),
+     "resolved_latency_occurrence_h_p90", "days"),
     ("Median time from report to resolution (days)", "从登记到解决的时间中位数（天）",
-     "latency_report_h_median", "days"),
+     "resolved_latency_report_h_median", "days"),
     ("Problems that occurred", "发生的问题", "occurred", "count"),
     ("Share of them resolved", "其中得到解决的比例", "=resolved_share", "pct"),
     ("Share never reported", "从未被反映的比例", "=never_share", "pct"),

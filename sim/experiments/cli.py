@@ -26,7 +26,7 @@ from sim.errors import InputError
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Measures shown when the spec names no `outcomes`.
-KEY_OUTCOMES = ("latency_occurrence_h_mean", "latency_occurrence_h_p90", "resolution_rate",
+KEY_OUTCOMES = ("resolved_latency_occurrence_h_mean", "resolved_latency_occurrence_h_p90", "resolution_rate",
                 "satisfaction_rate", "street_staff_hours", "department_staff_hours")
 MAX_ROWS = 40
 
