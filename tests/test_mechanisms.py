@@ -1,4 +1,4 @@
-"""Each mechanism of MODEL.md moves the measures the way MODEL.md says, in a small city."""
+"""Each mechanism of docs/model.md moves the measures the way docs/model.md says, in a small city."""
 
 from __future__ import annotations
 

@@ -337,14 +337,27 @@ def wrap(line: str, lang: str, width_in: float, size_pt: float) -> str:
     """Break a title into lines that fit `width_in` inches (CJK text breaks between any glyphs,
     preferably after a comma)."""
     if lang == "zh":
-        per_line = max(8, int(width_in * 72 / size_pt) - 1)
+        per_line = max(8.0, width_in * 72 / size_pt - 1)  # in ems: a CJK glyph is one
         lines, rest = [], line
-        while len(rest) > per_line:
-            cut = rest.rfind("，", per_line // 2, per_line) + 1 or per_line
+        while _ems(rest) > per_line:
+            fits = next(i for i in range(1, len(rest) + 1) if _ems(rest[:i]) > per_line) - 1
+            cut = rest.rfind("，", fits // 2, fits) + 1
+            if not cut:  # never inside a Latin word or a path
+                word = len(rest[:fits]) - len(rest[:fits].rstrip(_LATIN_WORD))
+                cut = fits - word if word < fits // 2 and fits < len(rest) and \
+                    rest[fits] in _LATIN_WORD else fits
             lines.append(rest[:cut])
             rest = rest[cut:]
         return "\n".join([*lines, rest])
     return textwrap.fill(line, width=max(20, int(width_in * 72 / (size_pt * 0.6))))
+
+
+_LATIN_WORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./"
+
+
+def _ems(text: str) -> float:
+    """Width of mixed text in ems: CJK glyphs one, Latin letters and digits about 0.55."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in text)
 
 
 TITLE_PT, FOOT_PT = 12.5, 7.0
@@ -373,9 +386,10 @@ def finish(fig: Figure, rs: list[Run], title: str, lang: str,
     clear of all of them."""
     width, height = fig.get_figwidth(), fig.get_figheight()
     title = wrap(title, lang, width - 0.25, TITLE_PT)
-    foot = wrap(footnote_text(rs, lang), lang, width - 0.25, FOOT_PT * 0.92)
+    foot_pt = FOOT_PT * (1.0 if lang == "zh" else 0.92)  # a CJK glyph is a full em wide
+    foot = wrap(footnote_text(rs, lang), lang, width - 0.25, foot_pt)
     if note:
-        foot = wrap(note, lang, width - 0.25, FOOT_PT * 0.92) + "\n" + foot
+        foot = wrap(note, lang, width - 0.25, foot_pt) + "\n" + foot
     title_h = (title.count("\n") + 1) * TITLE_PT * 1.3 / 72 + 0.12
     foot_h = (foot.count("\n") + 1) * FOOT_PT * 1.35 / 72 + 0.1
     if legend:
