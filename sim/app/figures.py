@@ -102,7 +102,8 @@ class MapCanvas:
 CHART_SPECS: dict[str, tuple[str, str, tuple[tuple[str, str, str | None, object], ...]]] = {
     "backlog": ("Open cases, whole city", "cases, real city",
                 (("open", "", None, "solid"),)),
-    "latency": ("Days from occurrence to resolution (past 7 days)", "days",
+    "latency": ("Days from occurrence to resolution, resolved problems only (past 7 days)",
+                "days",
                 (("latency_p90", "90th percentile", None, (0, (4, 2))),
                  ("latency_median", "median", None, "solid"))),
     "rates": ("Rates of cases closed in the past 7 days", "share",
