@@ -12,6 +12,6 @@ experiment frameworks. The modules follow the flow of a sweep: `spec` (the YAML 
 
 from sim.experiments.function import evaluate, model_function
 from sim.experiments.spec import load_spec
-from sim.experiments.sweep import SweepResult, load_sweep, run_sweep
+from sim.experiments.sweep import IncompleteSweepWarning, SweepResult, load_sweep, run_sweep
 
-__all__ = ["SweepResult", "evaluate", "load_spec", "load_sweep", "model_function", "run_sweep"]
+__all__ = ["IncompleteSweepWarning", "SweepResult", "evaluate", "load_spec", "load_sweep", "model_function", "run_sweep"]

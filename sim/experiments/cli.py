@@ -17,6 +17,7 @@ import math
 import re
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,7 @@ def handle(args: argparse.Namespace) -> int:
     """`govsim sweep`: see the module docstring for the exit statuses."""
     from sim.experiments.plan import make_plan
     from sim.experiments.spec import load_spec
-    from sim.experiments.sweep import default_folder, load_sweep, run_sweep
+    from sim.experiments.sweep import IncompleteSweepWarning, default_folder, load_sweep, run_sweep
 
     if args.summary is not None:
         if args.spec is not None:
@@ -280,9 +281,11 @@ def handle(args: argparse.Namespace) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
-        result = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
-                           serial=args.serial, retry_failed=args.retry_failed,
-                           progress=not args.quiet)
+        with warnings.catch_warnings():  # lost runs are reported below, in the CLI's words
+            warnings.simplefilter("ignore", IncompleteSweepWarning)
+            result = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
+                               serial=args.serial, retry_failed=args.retry_failed,
+                               progress=not args.quiet)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished run is kept in {out}; run the same command "
               f"again to resume", file=sys.stderr)
