@@ -3,7 +3,8 @@
     govsim run hotline --days 90 --scale 0.05          # one scenario, results/hotline-seed0
     govsim compare                                      # the four presets, same seed
     govsim compare a.yaml b.yaml --set whistle.enabled=false
-    govsim check scenarios/*.yaml
+    govsim check my-reform.yaml hotline
+    govsim presets                                      # the shipped scenarios and specs
 
 Bad input (an `InputError`) is printed as one line, `error: file: field: expected X, got Y`, with
 exit status 2 and nothing written. Every scenario is validated (its city included) before any
@@ -145,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Validate scenarios (and the network files they name).")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files or preset names")
     _common(p, outputs=False)
+    p = sub.add_parser("presets", help="list the shipped scenarios and specs, or copy them",
+                       description="List the files govsim ships (scenarios, sweep and "
+                                   "calibration specs) with their paths; a bare name such as "
+                                   "hotline or example stands for them. --copy DIR copies them "
+                                   "to a folder of your own, to edit.")
+    p.add_argument("--copy", type=Path, metavar="DIR",
+                   help="copy every shipped file into DIR (files already there are kept)")
     for module in FEATURE_COMMANDS:
         try:
             feature = importlib.import_module(module)
@@ -502,7 +510,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "check": cmd_check}
+def cmd_presets(args: argparse.Namespace) -> int:
+    from sim.presets import KINDS, copy_to, shipped
+
+    if args.copy is not None:
+        written = copy_to(args.copy)
+        print(f"{len(written)} files copied into {args.copy}"
+              + ("" if written else " (all were there already)"))
+        return EXIT_OK
+    print(f"shipped with govsim, in {presets_dir()}:")
+    for kind in KINDS:
+        print(f"  {kind + ':':13s}" + "  ".join(shipped(kind)))
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "check": cmd_check,
+            "presets": cmd_presets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

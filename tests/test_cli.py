@@ -17,12 +17,12 @@ import yaml
 from sim import api, cli
 from sim.city import synthetic_city
 from sim.city.io import write_graph
+from sim.presets import presets_dir
 from sim.results import TABLES, Result
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import PRESETS
 
 SMALL = ["--days", "5", "--scale", "0.01"]
-REPO = Path(__file__).resolve().parents[1]
 
 
 def govsim(*argv: str) -> int:
@@ -147,11 +147,30 @@ def test_compare_files_and_duplicate_names(tmp_path: Path) -> None:
     assert (out / "hotline-2" / "summary.parquet").is_file()
 
 
+# ------------------------------------------------------------------------------------ presets
+def test_presets_are_package_data_listed_and_copied(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped files live in the package (a wheel has them), are listed by `govsim presets`
+    and copied by `--copy` with their folders, so relative references keep working."""
+    import importlib.resources
+
+    assert presets_dir() == Path(str(importlib.resources.files("sim.presets")))
+    assert govsim("presets") == 0
+    out = capsys.readouterr().out
+    assert "hotline" in out and "example  sensitivity" in out and "calibration: beijing" in out
+    assert govsim("presets", "--copy", str(tmp_path / "mine")) == 0
+    assert capsys.readouterr().out.startswith("8 files copied")
+    assert (tmp_path / "mine" / "sweeps" / "example.yaml").is_file()
+    assert govsim("check", str(tmp_path / "mine" / "proactive.yaml")) == 0  # extends hotline.yaml
+    assert govsim("presets", "--copy", str(tmp_path / "mine")) == 0
+    assert "0 files copied" in capsys.readouterr().out
+
+
 # -------------------------------------------------------------------------------------- check
 def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     net = small_network(tmp_path / "net.json")
     scen = write(tmp_path / "net.yaml", f"name: small\ncity:\n  source: file\n  path: {net.name}\n")
-    files = [str(REPO / "scenarios" / f"{p}.yaml") for p in PRESETS]
+    files = [str(presets_dir() / f"{p}.yaml") for p in PRESETS]
     assert govsim("check", "hotline", *files, str(scen)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "hotline: ok (hotline, hotline, 365 days, scale 1)"

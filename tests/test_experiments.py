@@ -31,6 +31,7 @@ from sim.experiments.analysis import TIMING_COLUMNS
 from sim.experiments.design import replication_seed
 from sim.experiments.plan import make_plan
 from sim.experiments.store import SweepFolder
+from sim.presets import presets_dir
 from tests.conftest import SMALL_CITY
 from tests.experiments_helpers import FAILING_RATE, write_spec
 
@@ -145,9 +146,11 @@ def test_unreachable_scheduler_is_input_error(tmp_path: Path,
 
 
 def test_example_spec_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
-    example = REPO / "scenarios" / "sweeps" / "example.yaml"
+    example = presets_dir() / "sweeps" / "example.yaml"
     assert govsim("sweep", str(example), "--dry-run") == 0
     assert "30 runs" in capsys.readouterr().out
+    assert govsim("sweep", "example", "--dry-run") == 0  # a shipped spec by its name
+    assert capsys.readouterr().out.startswith("example: ok (30 runs")
     plan = make_plan(load_spec(example))
     assert plan.labels == ["fragmented", "whistle", "hotline"]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from sim.errors import InputError
 
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "scenarios" / "calibration" / "beijing.yaml"
+#: The shipped calibration spec, `sim/presets/calibration/beijing.yaml`.
+DEFAULT_SPEC = "beijing"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,9 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Fit the free parameters a calibration spec names (bounded Nelder-Mead on "
                     "common random numbers) and write them into its scenario; with --report, "
                     "run the scenario and compare every published figure with the simulated "
-                    "one. Default spec: scenarios/calibration/beijing.yaml.")
-    p.add_argument("spec", nargs="?", default=str(DEFAULT_SPEC), metavar="SPEC",
-                   help="calibration spec (YAML)")
+                    "one. Default spec: beijing, the shipped sim/presets/calibration/beijing.yaml.")
+    p.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
+                   help="calibration spec (YAML), or the name of a shipped one")
     p.add_argument("--report", action="store_true",
                    help="do not fit: report published vs simulated values")
     p.add_argument("--sensitivity", action="store_true",

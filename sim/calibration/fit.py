@@ -1,6 +1,6 @@
 """Fitting a scenario's free parameters to published figures, and reporting the fit.
 
-A calibration spec (YAML, e.g. `scenarios/calibration/beijing.yaml`) names the scenario, the
+A calibration spec (YAML, e.g. `sim/presets/calibration/beijing.yaml`) names the scenario, the
 free parameters with their bounds (a field of the scenario, or the value a timeline change sets
 `at` a date), and the targets, each fitted or held out. The fit minimises the sum of squared
 relative errors of the fitted targets with scipy's bounded Nelder–Mead, every evaluation on the
@@ -77,8 +77,13 @@ class CalibrationSpec(BaseModel):
 
 
 def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
-    """Read and check a calibration spec; the scenario path comes back resolved."""
+    """Read and check a calibration spec (a path, or the name of a shipped one: `beijing`);
+    the scenario path comes back resolved."""
+    from sim.presets import shipped_file
+
     path = Path(path)
+    if not path.exists():
+        path = shipped_file(path, "calibration") or path
     if not path.is_file():
         raise InputError(str(path), None, "an existing calibration spec (YAML)")
     try:

@@ -1,6 +1,6 @@
 """Experiments at scale: sweeps of parameters and regimes, replications, sensitivity indices.
 
-    govsim sweep scenarios/sweeps/example.yaml          # run (or resume) a sweep spec
+    govsim sweep example          # run (or resume) a sweep spec
     govsim sweep --summary results/sweeps/example       # its summary, differences, indices
 
 From Python: `run_sweep(spec, out)` runs or resumes a sweep, `load_sweep(folder)` reads one back,

@@ -1,6 +1,6 @@
 """`govsim sweep`: run or resume a sweep spec, or show the summary of a finished one.
 
-    govsim sweep scenarios/sweeps/example.yaml                 # every core of this machine
+    govsim sweep example                 # every core of this machine
     govsim sweep spec.yaml --workers 2 --out results/my-sweep
     govsim sweep spec.yaml --scheduler tcp://10.0.0.5:8786     # an existing Dask cluster
     govsim sweep --summary results/sweeps/example              # print the tables again

@@ -1,7 +1,7 @@
 """`run_sweep` and `load_sweep`: run a spec to a results folder, resume it, read it back.
 
     >>> from sim.experiments import run_sweep, load_sweep
-    >>> res = run_sweep("scenarios/sweeps/example.yaml", "results/sweeps/example")  # doctest: +SKIP
+    >>> res = run_sweep("example", "results/sweeps/example")  # doctest: +SKIP
     >>> load_sweep("results/sweeps/example").summary                                # doctest: +SKIP
 """
 
