@@ -111,10 +111,28 @@ def test_regime_colours_stay_apart_in_greyscale() -> None:
     assert len(dashes) == len(hatches) == len(markers) == 4
 
 
-def test_the_cjk_font_comes_from_the_pip_dependency() -> None:
-    path = style.cjk_font_path()
-    assert path.is_file() and "mplfonts" in path.parts
+def test_the_cjk_font_ships_in_the_package_in_two_weights() -> None:
+    """One font, Regular and Bold, from sim/fonts with its licence; it has every character of
+    the project's own text (else: bin/build-cjk-font)."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    from sim import fonts
+
     assert style.register_fonts() == style.CJK_FAMILY
+    assert (fonts.FONT_DIR / "OFL.txt").read_text().startswith("Copyright 2014-2021 Adobe")
+    text = fonts.project_text_chars()
+    for weight, os2 in (("regular", 400), ("bold", 700)):
+        path = style.cjk_font_path(weight)
+        assert path.parent == fonts.FONT_DIR and path.stat().st_size < 5_000_000
+        font = TTFont(path)
+        assert font["name"].getDebugName(1) == style.CJK_FAMILY
+        assert font["OS/2"].usWeightClass == os2
+        missing = sorted(chr(c) for c in text - set(font.getBestCmap()) if c > 0x2E7F)
+        assert not missing, f"not in {path.name}: {''.join(missing)}; run bin/build-cjk-font"
+        found = font_manager.findfont(font_manager.FontProperties(family=style.CJK_FAMILY,
+                                                                  weight=weight))
+        assert Path(found) == path  # matplotlib draws bold Chinese with the bold face
 
 
 def test_number_formats() -> None:

@@ -374,6 +374,8 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
 # ------------------------------------------------------------------------------------ HTML
 _CSS = """
 @font-face { font-family: "govsim-cjk"; src: url(data:font/woff;base64,%(font)s) format("woff"); }
+@font-face { font-family: "govsim-cjk"; font-weight: bold;
+             src: url(data:font/woff;base64,%(bold)s) format("woff"); }
 body { font-family: %(stack)s; color: #222; max-width: 62rem; margin: 2rem auto;
        padding: 0 1.2rem; line-height: 1.5; }
 h1 { font-size: 1.7rem; margin-bottom: .2rem; }
@@ -397,15 +399,15 @@ figcaption { color: #555; font-size: .9rem; }
 """
 
 
-def _font_subset(text: str) -> str:
-    """The CJK font cut down to the characters of the page, base64 (so Chinese text shows on a
-    machine without Chinese fonts, at a few kilobytes)."""
+def _font_subset(text: str, weight: str = "regular") -> str:
+    """The CJK font of `weight` cut down to the characters of the page, base64 (so Chinese text
+    shows on a machine without Chinese fonts, at a few kilobytes)."""
     from fontTools import subset
 
     options = subset.Options()
     options.flavor = "woff"
     options.name_IDs = ["*"]
-    font = subset.load_font(str(style.cjk_font_path()), options)
+    font = subset.load_font(str(style.cjk_font_path(weight)), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(text))))
     subsetter.subset(font)
@@ -464,7 +466,11 @@ def render_html(c: Contents, svgs: dict[str, bytes], lang: str) -> str:
     stack = ('"Noto Sans CJK SC", "govsim-cjk", "Helvetica Neue", Arial, sans-serif'
              if lang == "zh" else '"Helvetica Neue", Arial, "Noto Sans CJK SC", "govsim-cjk", '
              'sans-serif')
-    css = _CSS % {"font": _font_subset("".join(words)), "stack": stack}
+    bold = [head[0], *(t[k] for k in ("warnings", "findings", "figures", "charts", "method")),
+            *(p.heading for p in pages), *(h for h, _ in note), t["measure"],
+            *(run.label for run in rs)]  # what is bold: headings and table heads
+    css = _CSS % {"font": _font_subset("".join(words)),
+                  "bold": _font_subset("".join(bold) + "0123456789. ", "bold"), "stack": stack}
     return (f"<!doctype html>\n<html lang=\"{t['lang']}\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<meta name=\"generator\" content=\"govsim\">\n<title>{e(head[0])}</title>\n"
