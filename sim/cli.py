@@ -29,17 +29,18 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 from rich.markup import escape
 
-from sim import api
 from sim.errors import InputError
-from sim.resolution import WITHIN_DAYS
-from sim.scenario.loader import PRESETS, load_scenario, presets_dir, resolve_path
-from sim.scenario.schema import Scenario
+from sim.presets import PRESETS, presets_dir
+
+if TYPE_CHECKING:  # the engine, pandas and pydantic load when a command runs, not for --help
+    import pandas as pd
+
+    from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -186,6 +187,8 @@ def _overrides(args: argparse.Namespace, seed: int | None = None) -> dict[str, A
 
 def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
     """Read and validate one scenario file (or preset) with the command-line overrides."""
+    from sim.scenario.loader import load_scenario, resolve_path
+
     path = resolve_path(arg)
     if not path.exists() and Path(arg).suffix == "" and os.sep not in arg:
         raise InputError(arg, None, f"an existing scenario file or a preset name, one of "
@@ -201,6 +204,7 @@ def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
 def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
     """Load and fully validate one scenario, its city included (a network file is read)."""
     from sim.model import make_city
+    from sim.scenario.loader import resolve_path
 
     spec = _load(arg, overrides)
     path = resolve_path(arg)
@@ -313,6 +317,8 @@ UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"
 
 def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(section, [(label, summary column, format)]) in display order."""
+    from sim.resolution import WITHIN_DAYS
+
     quantiles = ("mean", "median", "p90", "p99")
 
     def waits(prefix: str) -> list[tuple[str, str, str]]:
@@ -424,6 +430,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim import api
+
     item = prepare(args.file, _overrides(args))
     spec = item.spec
     out: Path = args.out or Path("results") / f"{_slug(spec.name)}-seed{spec.seed}"
@@ -451,6 +459,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
                  progress: str | bool) -> tuple[str, pd.Series, float]:
     """One run of a comparison, saved in its folder (in a worker process, or here)."""
+    from sim import api
+
     started = time.perf_counter()
     result = api.run(path, overrides=overrides, progress=progress)
     _umask_mode(result.save(folder, csv=csv))
@@ -477,6 +487,8 @@ def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Ser
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     files: list[str] = list(args.files) or list(PRESETS)
     # one seed for all (common random numbers): --seed, else the first scenario's own
     seed = args.seed if args.seed is not None else _load(files[0], _overrides(args)).seed

@@ -320,12 +320,12 @@ def test_an_unrelated_folder_is_not_overwritten(tmp_path: Path, runs, capsys) ->
 def test_interrupted_brief_leaves_nothing(tmp_path: Path, runs, monkeypatch) -> None:
     compare = tmp_path / "cmp"
     runs[0].save(compare / "fragmented", csv=False)
-    from sim.briefing import cli as brief_cli
+    from sim.briefing import report
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(brief_cli, "write_brief", interrupted)
+    monkeypatch.setattr(report, "write_brief", interrupted)  # govsim brief imports it when run
     out = tmp_path / "deep" / "brief"
     assert govsim("brief", "--from", str(compare), "--no-surge", "--out", str(out)) == 130
     assert not out.exists() and not (tmp_path / "deep").exists()

@@ -147,6 +147,23 @@ def test_compare_files_and_duplicate_names(tmp_path: Path) -> None:
     assert (out / "hotline-2" / "summary.parquet").is_file()
 
 
+# ------------------------------------------------------------------------------------ --help
+def test_help_loads_no_engine_and_is_quick() -> None:
+    """`govsim --help` and every command's options load none of the heavy libraries (the
+    engine, numba, Mesa, matplotlib, pandas, scipy): they are imported when a command runs."""
+    code = ("import sys, time; t = time.perf_counter(); from sim.cli import build_parser; "
+            "p = build_parser(); p.format_help(); "
+            "[a.choices[c].format_help() for a in p._subparsers._group_actions for c in a.choices]; "
+            "t = time.perf_counter() - t; "
+            "heavy = ('numba', 'mesa', 'matplotlib', 'pandas', 'scipy', 'numpy', 'pydantic'); "
+            "print(t, *sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[1:] == [], f"--help imports {out[1:]}"
+    assert float(out[0]) < 1.0
+    assert govsim("presets") == 0  # and every command still runs (the tests of each)
+
+
 # ------------------------------------------------------------------------------------ presets
 def test_presets_are_package_data_listed_and_copied(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,14 +19,9 @@ import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from sim import api
-from sim.briefing import surge as surge_test
-from sim.briefing.findings import BRIEF_WARMUP_DAYS, MIN_SEEDS
-from sim.briefing.report import write_brief
-from sim.charts.style import LANGS
+from sim.briefing.defaults import BRIEF_WARMUP_DAYS, MIN_SEEDS
 from sim.cli import (
     EXIT_OK,
     Prepared,
@@ -42,8 +37,13 @@ from sim.cli import (
     whole_number,
 )
 from sim.errors import InputError
-from sim.results import Result
-from sim.scenario.loader import PRESETS
+from sim.languages import LANGS
+from sim.presets import PRESETS
+
+if TYPE_CHECKING:  # loaded when the command runs, not for --help
+    import pandas as pd
+
+    from sim.results import Result
 
 MARKER = "report.html"
 
@@ -82,6 +82,8 @@ SEEDS_DIR = "seeds"
 def load_compare(folder: Path) -> list[tuple[str, Result]]:
     """The saved runs of a `govsim compare` folder (or a brief's results/), in its column
     order."""
+    import pandas as pd
+
     where = str(folder)
     if not folder.is_dir():
         raise InputError(where, "--from", "a folder written by govsim compare",
@@ -102,6 +104,8 @@ def load_compare(folder: Path) -> list[tuple[str, Result]]:
 
 
 def _load_run(d: Path) -> Result:
+    from sim.results import Result
+
     try:
         return Result.load(d)
     except InputError:
@@ -115,6 +119,8 @@ def _load_run(d: Path) -> Result:
 def load_seeds(folder: Path, label: str, first: Result) -> list[pd.Series]:
     """The summary rows of every seed of run `label`: the first seed's, then those a brief saved
     under seeds/<label>/ (only runs of the same scenario, days and scale count)."""
+    import pandas as pd
+
     rows = [first.measures]
     where = folder / SEEDS_DIR / label
     if where.is_dir():
@@ -136,6 +142,11 @@ def _default_out(args: argparse.Namespace, seed: int | None) -> Path:
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.briefing import surge as surge_test
+    from sim.briefing.report import write_brief
+
     err = _console(stderr=True)
     items: list[Prepared] = []
     loaded: list[tuple[str, Result]] = []
@@ -207,6 +218,8 @@ def _run_seeds(item: Prepared, args: argparse.Namespace, seed: int, folder: Path
     """Run one scenario for each of the brief's seeds after its warm-up; save the first seed's
     run as `govsim compare` would and the others under seeds/<label>/. Only the first run is
     kept in memory (the charts draw it); the others give their summary rows."""
+    from sim import api
+
     rows: list[pd.Series] = []
     first: Result | None = None
     warmup = max(item.spec.warmup_days,

@@ -16,16 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.briefing.defaults import BRIEF_WARMUP_DAYS, MIN_SEEDS
 from sim.charts import style
 from sim.scenario.schema import Scenario
 
-#: Below these the brief warns that its runs cannot carry its findings.
-MIN_SEEDS = 3
+#: Below these (and MIN_SEEDS) the brief warns that its runs cannot carry its findings.
 MIN_SCALE = 0.1  # a tenth of the city's streets: fewer, and totals rest on a few streets
 MIN_DAYS = 180  # source governance acts after its lag (60 days) on monthly themes
 MIN_WARMUP_DAYS = 30  # queues fill up over weeks: measured from empty, waits look short
-#: The warm-up the brief gives its own runs (a scenario's longer warm-up is kept).
-BRIEF_WARMUP_DAYS = 60
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from matplotlib.figure import Figure
 
 from sim.errors import InputError
 from sim.fonts import FONT_FILES, font_path
+from sim.languages import LANGS
 from sim.results import Result
 
-LANGS = ("en", "zh")
 REGIMES = ("fragmented", "whistle", "hotline", "proactive")
 
 #: The CJK font, shipped in the package (sim/fonts), so no system font is assumed.
