@@ -84,6 +84,15 @@ def test_wheel_runs_a_preset_and_compares_outside_the_repository(installed, tmp_
     assert "example  sensitivity" in listed and str(REPO) not in listed
     _run(govsim, "sweep", "example", "--dry-run", cwd=work, env=env)
     _run(govsim, "check", "beijing-2018-2024", cwd=work, env=env)
-    page = _run(bindir / "python", "-c", "from sim.app import Page, page; print(type(page))",
-                cwd=work, env=env, timeout=300)
-    assert page.returncode == 0
+    _run(bindir / "python", "-c", "from sim.app import Page, page", cwd=work, env=env)
+    fonts = _run(bindir / "python", "-c", "from sim.charts import style; "
+                 "print(style.register_fonts()); print(style.cjk_font_path('bold'))",
+                 cwd=work, env=env).stdout.splitlines()
+    assert fonts[0] == style_family() and Path(fonts[1]).is_file()
+    assert not Path(fonts[1]).is_relative_to(REPO)
+
+
+def style_family() -> str:
+    from sim.charts import style
+
+    return style.CJK_FAMILY
