@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.app.model import MAP_MEASURES, View, map_scale
 from sim.charts.maps import district_labels, street_positions
@@ -144,7 +145,8 @@ class ChartCanvas:
             ax.legend(fontsize=7, frameon=False, loc="lower left", ncols=3)
         elif kind == "latency":
             ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
-        else:
+        else:  # whole cases: whole ticks, also while the axis is 0 to 1 (an empty chart)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
         self.marks: tuple = ()
         self.mark_artists: list = []
