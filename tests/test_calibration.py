@@ -281,3 +281,20 @@ def test_calibrated_scenario_runs_from_the_cli(tmp_path: Path):
                  "--out", str(tmp_path / "b")]) == 0
     spec, path = calib.load_spec("beijing")
     assert path.name == "beijing-2018-2024.yaml" and len(spec.parameters) >= 5
+
+
+def test_a_fit_is_never_written_into_an_installed_package(tmp_path: Path, monkeypatch, capsys):
+    """In a source checkout the fit goes into the shipped scenario (that is how it is kept);
+    installed from a wheel, the shipped files are not the user's to change."""
+    import sim.presets
+    from sim.calibration.cli import installed_preset
+
+    assert not installed_preset(sim.presets.presets_dir() / "beijing-2018-2024.yaml")
+    site = tmp_path / "site-packages" / "sim" / "presets"  # no pyproject.toml two levels up
+    sim.presets.copy_to(site)
+    monkeypatch.setattr(sim.presets, "presets_dir", lambda: site)
+    assert installed_preset(site / "beijing-2018-2024.yaml")
+    out = tmp_path / "o"
+    assert main(["calibrate", str(site / "calibration" / "beijing.yaml"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "govsim presets --copy" in err and len(err.splitlines()) == 1 and not out.exists()

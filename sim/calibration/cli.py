@@ -18,6 +18,16 @@ from sim.errors import InputError
 DEFAULT_SPEC = "beijing"
 
 
+def installed_preset(path: Path) -> bool:
+    """Whether `path` is a shipped file of an installed govsim (not of a source checkout, where
+    the fit is written into the shipped scenario on purpose)."""
+    from sim.presets import presets_dir
+
+    root = presets_dir()
+    checkout = (root.parents[1] / "pyproject.toml").is_file()
+    return not checkout and Path(path).resolve().is_relative_to(root.resolve())
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate", help="fit the timeline scenario to published figures, or report the fit",
@@ -47,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
     from sim.cli import _check_target, _console, staged_folder
 
     spec, scenario_path = calib.load_spec(args.spec)
+    if not args.report and not args.dry_run and installed_preset(scenario_path):
+        raise InputError(str(scenario_path), None,
+                         "a scenario of your own to write the fit into, not the installed "
+                         "package's: `govsim presets --copy DIR`, then calibrate "
+                         "DIR/calibration/beijing.yaml (or use --dry-run or --report)")
     if args.budget is not None:
         if args.budget <= 0:
             raise InputError("--budget", None, "a whole number > 0", args.budget)
