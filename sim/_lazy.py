@@ -4,6 +4,7 @@ command's options, `govsim --help`) does not load the engine, numba, Mesa or mat
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +15,12 @@ def lazy(package: str, names: dict[str, str]) -> tuple[Callable[[str], Any], Cal
 
     def __getattr__(name: str) -> Any:
         module = names.get(name)
-        if module is None:
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+        elif not name.startswith("_") and importlib.util.find_spec(f"{package}.{name}"):
+            value = importlib.import_module(f"{package}.{name}")  # `sim.city.x` after `import sim`
+        else:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
         namespace[name] = value
         return value
 

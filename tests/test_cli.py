@@ -164,6 +164,18 @@ def test_help_loads_no_engine_and_is_quick() -> None:
     assert govsim("presets") == 0  # and every command still runs (the tests of each)
 
 
+def test_lazy_package_names_behave_as_before() -> None:
+    """`import sim` loads no engine, but its names and submodules are there on first use."""
+    code = ("import sys, sim; light = 'sim.model' not in sys.modules; "
+            "print(light, sim.run.__module__, sim.Result.__name__, sim.city.synthetic_city.__name__, "
+            "sim.experiments.run_sweep.__name__, sim.validation.FULL.name, "
+            "sim.briefing.brief.__module__, 'run' in dir(sim), hasattr(sim, 'no_such_name'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "sim.api", "Result", "synthetic_city", "run_sweep", "full",
+                   "sim.briefing.report", "True", "False"]
+
+
 # ------------------------------------------------------------------------------------ presets
 def test_presets_are_package_data_listed_and_copied(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
