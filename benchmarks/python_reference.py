@@ -19,6 +19,7 @@ import argparse
 import math
 import multiprocessing as mp
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -27,8 +28,8 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 REFERENCE = HERE / "reference" / "python_engine_1to1.csv"
 MEASURES = ("occurred", "reported", "found_proactively", "prevented", "resolved",
-            "latency_occurrence_h_mean", "latency_occurrence_h_median",
-            "latency_occurrence_h_p90", "latency_report_h_mean", "response_rate",
+            "resolved_latency_occurrence_h_mean", "resolved_latency_occurrence_h_median",
+            "resolved_latency_occurrence_h_p90", "resolved_latency_report_h_mean", "response_rate",
             "resolution_rate", "satisfaction_rate", "handoffs_per_case", "bounced_share",
             "whistled_share", "overdue_share", "hotline_contacts", "street_staff_hours",
             "street_utilisation", "department_staff_hours", "department_utilisation",
@@ -63,7 +64,8 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="only print the report of --out")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    ref = pd.read_csv(REFERENCE)
+    ref = pd.read_csv(REFERENCE).rename(columns=lambda c: re.sub(  # written before the rename
+        r"^latency_(occurrence|report)_h_", r"resolved_latency_\1_h_", c))
     if not args.report:
         jobs = list(ref[["scenario", "seed"]].itertuples(index=False, name=None))
         with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("spawn")) as pool:

@@ -3,14 +3,28 @@
     >>> import sim
     >>> result = sim.run("hotline", seed=1, days=30, scale=0.02)   # doctest: +SKIP
     >>> result.summary                                              # doctest: +SKIP
+
+The names below are imported on first use (PEP 562), so `import sim.cli` and `govsim --help`
+do not load the engine, numba and Mesa.
 """
 
-from sim.api import run
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim._lazy import lazy
 from sim.errors import InputError
-from sim.model import GovernanceModel
-from sim.results import Result
-from sim.scenario.loader import PRESETS, load_scenario
-from sim.scenario.schema import Scenario
+from sim.presets import PRESETS
+
+if TYPE_CHECKING:
+    from sim.api import run
+    from sim.model import GovernanceModel
+    from sim.results import Result
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import Scenario
 
 __all__ = ["PRESETS", "GovernanceModel", "InputError", "Result", "Scenario", "load_scenario",
            "run"]
+__getattr__, __dir__ = lazy(__name__, {
+    "run": "sim.api", "GovernanceModel": "sim.model", "Result": "sim.results",
+    "load_scenario": "sim.scenario.loader", "Scenario": "sim.scenario.schema"})

@@ -1,4 +1,4 @@
-"""The agents of MODEL.md as Mesa agents, whose state is the arrays the compiled engine reads.
+"""The agents of docs/model.md as Mesa agents, whose state is the arrays the compiled engine reads.
 
 Residents are cohorts (one agent per community of a simulated street); offices are one agent per
 unit. An agent does not copy its state: `cohort.trust` is the model's trust array at the

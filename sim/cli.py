@@ -3,7 +3,8 @@
     govsim run hotline --days 90 --scale 0.05          # one scenario, results/hotline-seed0
     govsim compare                                      # the four presets, same seed
     govsim compare a.yaml b.yaml --set whistle.enabled=false
-    govsim check scenarios/*.yaml
+    govsim check my-reform.yaml hotline
+    govsim presets                                      # the shipped scenarios and specs
 
 Bad input (an `InputError`) is printed as one line, `error: file: field: expected X, got Y`, with
 exit status 2 and nothing written. Every scenario is validated (its city included) before any
@@ -25,18 +26,20 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.markup import escape
 
-from sim import api
 from sim.errors import InputError, shorten
 from sim.inputs import parse_yaml
 from sim.outputs import check_out, missing_parents, remove_empty, staged_folder
 from sim.outputs import umask_mode as _umask_mode
-from sim.scenario.loader import PRESETS, check_city, load_scenario, presets_dir, resolve_path
-from sim.scenario.schema import Scenario
+from sim.presets import PRESETS, presets_dir
+
+if TYPE_CHECKING:  # the engine, pandas and pydantic load when a command runs, not for --help
+    import pandas as pd
+
+    from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -151,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Validate scenarios (and the network files they name).")
     p.add_argument("files", nargs="+", metavar="FILE", help="scenario files or preset names")
     _common(p, outputs=False)
+    p = sub.add_parser("presets", help="list the shipped scenarios and specs, or copy them",
+                       description="List the files govsim ships (scenarios, sweep and "
+                                   "calibration specs) with their paths; a bare name such as "
+                                   "hotline or example stands for them. --copy DIR copies them "
+                                   "to a folder of your own, to edit.")
+    p.add_argument("--copy", type=Path, metavar="DIR",
+                   help="copy every shipped file into DIR (files already there are kept)")
     for module in FEATURE_COMMANDS:
         try:
             feature = importlib.import_module(module)
@@ -190,6 +200,8 @@ def _overrides(args: argparse.Namespace, seed: int | None = None) -> dict[str, A
 
 def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
     """Read and validate one scenario file (or preset) with the command-line overrides."""
+    from sim.scenario.loader import load_scenario, resolve_path
+
     path = resolve_path(arg)
     if not path.exists() and Path(arg).suffix == "" and os.sep not in arg:
         raise InputError(arg, None, f"an existing scenario file or a preset name, one of "
@@ -209,6 +221,7 @@ def _load(arg: str, overrides: dict[str, Any]) -> Scenario:
 def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
     """Load and fully validate one scenario, its city included (a network file is read)."""
     from sim.model import make_city
+    from sim.scenario.loader import check_city, resolve_path
 
     spec = _load(arg, overrides)
     path = resolve_path(arg)
@@ -252,6 +265,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "count": _fmt_num,
     "ratio": lambda v: f"{v:.2f}",
     "hours": _fmt_num,
+    "half": lambda v: f"{v / 24.0:.2f}",  # hours -> days; NaN: "not reached"
 }
 
 UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"),
@@ -261,11 +275,22 @@ UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"
 
 def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """(section, [(label, summary column, format)]) in display order."""
-    lat = [(q, q, "days") for q in ("mean", "median", "p90", "p99")]
+    from sim.resolution import WITHIN_DAYS
+
+    quantiles = ("mean", "median", "p90", "p99")
+
+    def waits(prefix: str) -> list[tuple[str, str, str]]:
+        return [*((f"within {d} day{'s' if d > 1 else ''}", f"{prefix}resolved_within_{d}d_share",
+                   "pct") for d in WITHIN_DAYS),
+                ("half resolved by (days)", f"{prefix}half_resolved_h", "half")]
+
     return [
-        ("Latency from occurrence (days)",
-         [(lbl, f"latency_occurrence_h_{c}", f) for lbl, c, f in lat]),
-        ("Latency from report (days)", [(lbl, f"latency_report_h_{c}", f) for lbl, c, f in lat]),
+        ("Resolved, all problems that arose, from occurrence", waits("")),
+        ("Resolved, all problems reported or found, from report", waits("reported_")),
+        ("Latency of resolved problems only, from occurrence (days)",
+         [(q, f"resolved_latency_occurrence_h_{q}", "days") for q in quantiles]),
+        ("Latency of resolved problems only, from report (days)",
+         [(q, f"resolved_latency_report_h_{q}", "days") for q in quantiles]),
         ("Rates", [("response", "response_rate", "pct"),
                    ("resolution", "resolution_rate", "pct"),
                    ("satisfaction", "satisfaction_rate", "pct"),
@@ -298,7 +323,7 @@ def _cell(measures: pd.Series, column: str, fmt: str) -> str:
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(number):
-        return "—"
+        return "not reached" if fmt == "half" else "—"
     return FORMATS[fmt](number)
 
 
@@ -363,6 +388,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim import api
+
     item = prepare(args.file, _overrides(args))
     spec = item.spec
     out: Path = args.out or Path("results") / f"{_slug(spec.name)}-seed{spec.seed}"
@@ -390,6 +417,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
                  progress: str | bool) -> tuple[str, pd.Series, float]:
     """One run of a comparison, saved in its folder (in a worker process, or here)."""
+    from sim import api
+
     started = time.perf_counter()
     result = api.run(path, overrides=overrides, progress=progress)
     _umask_mode(result.save(folder, csv=csv))
@@ -416,6 +445,8 @@ def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Ser
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     files: list[str] = list(args.files) or list(PRESETS)
     # one seed for all (common random numbers): --seed, else the first scenario's own
     seed = args.seed if args.seed is not None else _load(files[0], _overrides(args)).seed
@@ -449,7 +480,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "check": cmd_check}
+def cmd_presets(args: argparse.Namespace) -> int:
+    from sim.presets import KINDS, copy_to, shipped
+
+    if args.copy is not None:
+        written = copy_to(args.copy)
+        print(f"{len(written)} files copied into {args.copy}"
+              + ("" if written else " (all were there already)"))
+        return EXIT_OK
+    print(f"shipped with govsim, in {presets_dir()}:")
+    for kind in KINDS:
+        print(f"  {kind + ':':13s}" + "  ".join(shipped(kind)))
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "check": cmd_check,
+            "presets": cmd_presets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 This is the compiled half of the model. `run_until` reads like SimPy's `run(until=)`: pop the
 next event, see which station the case has reached, let that unit act. Each unit's behaviour is
 a small function named for it (`street_receive`, `dept_handle`, ...), and each mechanism of
-MODEL.md is called where it acts, with the rules it was built with; no function here asks which
+docs/model.md is called where it acts, with the rules it was built with; no function here asks which
 regime it is in. Everything the kernels touch is one `World`: the engine's clock, desks and
 workload, the units, the cases and each mechanism's rules (rebuilt by the model whenever the
 scenario changes).

@@ -1,8 +1,9 @@
 """A run's results as tidy tables: one row per problem, one row per unit per day, rankings, the
-city's day-by-day series, and a one-row summary of MODEL.md's measures.
+city's day-by-day series, and a one-row summary of the measures of docs/model.md.
 
 Counts in `summary` are in real-city units (divided by `scale`); the problem table holds the
-simulated problems themselves, each standing for 1/scale real ones (`weight`).
+simulated problems themselves, each standing for 1/scale real ones (`weight`). Times are in hours
+everywhere, and every column holding one says so (`_h`); shares are fractions (`_share`, `_rate`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sim.cases import (
 )
 from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
 from sim.outputs import staged_folder
+from sim.resolution import headline, resolution_curve
 from sim.scenario.schema import Scenario
 from sim.units import RANK_CLASSES, UNIT_TYPES
 
@@ -306,7 +308,7 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
         "arrivals": arrivals[:, sl].ravel(),
         "completions": completions[:, sl].ravel(),
         "backlog": backlog[:, sl].ravel(),
-        "mean_in_system": in_system_hours(work)[units][:, sl].ravel() / 24.0,
+        "mean_in_system": in_system_hours(work)[units][:, sl].ravel() / 24.0,  # cases (L)
         "sojourn_hours": per_unit(work, SOJOURN)[units][:, sl].ravel(),
         "staff": staff[:, sl].ravel(),
         "available_hours": available[:, sl].ravel(),
@@ -320,7 +322,12 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
 
 
 def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.DataFrame:
-    """MODEL.md's measures in one row (counts and hours in real-city units)."""
+    """The measures of docs/model.md in one row (counts and staff hours in real-city units).
+
+    Headline waits count every problem (`sim.resolution`): `resolved_within_{1,7,30}d_share` and
+    `half_resolved_h` from occurrence over all problems that arose, `reported_*` from report over
+    all problems reported or found. `resolved_latency_*` are over resolved problems only.
+    """
     spec = model.spec
     k = model.sample.weight
     out = p["outcome"].cat.codes.to_numpy()
@@ -341,8 +348,12 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
         "closed_unresolved": int((out == CLOSED_UNRESOLVED).sum()) * k,
         "still_open": int((out == OPEN).sum()) * k,
     }
-    row.update(_quantiles(p["latency_occurrence_h"].to_numpy()[resolved], "latency_occurrence_h"))
-    row.update(_quantiles(p["latency_report_h"].to_numpy()[resolved], "latency_report_h"))
+    horizon_h = 24.0 * spec.days
+    row.update(headline(resolution_curve(p, horizon_h, "occurrence")))
+    row.update(headline(resolution_curve(p, horizon_h, "report"), prefix="reported_"))
+    row.update(_quantiles(p["latency_occurrence_h"].to_numpy()[resolved],
+                          "resolved_latency_occurrence_h"))
+    row.update(_quantiles(p["latency_report_h"].to_numpy()[resolved], "resolved_latency_report_h"))
     limit = spec.hotline.response_limit_hours
     reached = entered & p["first_unit_h"].notna().to_numpy()
     resp = (p["first_unit_h"] - p["entered_h"]).to_numpy()[reached] <= limit

@@ -113,7 +113,7 @@ def key_figures(page) -> dict[str, str]:
 
 
 def wait_for_day(page, prefix: str, timeout_ms: float = 60_000) -> None:
-    """Wait until the 'Day' figure starts with `prefix` ("0 of", "not started")."""
+    """Wait until the 'Day' figure starts with `prefix` ("0 (", "not started")."""
     page.wait_for_function(
         "p => { const c = document.querySelector('.govsim-figures td[data-key=day]');"
         " return c !== null && c.textContent.startsWith(p); }", arg=prefix, timeout=timeout_ms)

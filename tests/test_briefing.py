@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim import api, cli
-from sim.briefing import brief, report
+from sim.briefing import brief, findings, report
 from sim.briefing import surge as surge_test
 from sim.results import Result
 from tests.conftest import small_run
@@ -51,30 +52,74 @@ def runs() -> list[Result]:
 # ------------------------------------------------------------------------------ end to end
 def test_brief_runs_the_four_presets_and_writes_everything(tmp_path: Path, capsys) -> None:
     out = tmp_path / "brief"
-    assert govsim("brief", *SMALL, "--out", str(out)) == 0
+    assert govsim("brief", *SMALL, "--seeds", "2", "--warmup-days", "5", "--out", str(out)) == 0
     for stem in STEMS:
         for suffix in (".png", ".svg"):
             f = out / "charts" / f"{stem}{suffix}"
             assert f.is_file() and f.stat().st_size > 5_000, f
     assert (out / "charts" / "01_latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    page = check_html(out / "report.html", len(STEMS))
+    drawn = sorted(f.stem for f in (out / "charts").glob("*.svg"))
+    assert drawn[:len(STEMS)] == STEMS  # and the rankings, when a month was ranked
+    page = check_html(out / "report.html", len(drawn))
     assert '<html lang="en">' in page and "Key figures" in page and "Data sources" in page
     for label in ("Fragmented", "Whistle", "Hotline", "Proactive"):
         assert label in page
     pdf = out / "report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert pdf_pages(pdf) >= 2 + len(STEMS)  # text pages, then one page per chart
+    assert pdf_pages(pdf) >= 2 + len(drawn)  # text pages, then one page per chart
     figures = pd.read_csv(out / "key_figures.csv", index_col=0)
-    assert list(figures.columns) == ["Fragmented", "Whistle", "Hotline", "Proactive"]
-    assert figures.loc["Response rate"].between(0, 1).all()
+    assert list(figures.columns) == ["Unit", "Fragmented", "Whistle", "Hotline", "Proactive"]
+    assert figures.drop(columns="Unit").loc["Response rate"].between(0, 1).all()
     # the runs are kept, as a compare folder `--from` can read, and the surge runs beside them
     assert (out / "results" / "comparison.csv").is_file()
     assert sorted(p.name for p in (out / "results").iterdir() if p.is_dir()) == \
-        ["fragmented", "hotline", "proactive", "whistle"]
+        ["fragmented", "hotline", "proactive", "seeds", "whistle"]
+    assert (out / "results" / "seeds" / "hotline" / "seed1" / "summary.parquet").is_file()
+    assert (out / "findings.csv").is_file()
     surge = Result.load(out / "surge" / "hotline")
     assert surge.scenario.demand.shocks and surge.scenario.days == surge_test.MIN_DAYS
     assert "brief written to" in capsys.readouterr().out
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
+    check_printed_figures(out, seeds=2)
+
+
+def check_printed_figures(out: Path, seeds: int) -> None:
+    """Every number the brief prints comes from the saved runs' summaries, in its unit: the
+    key figures (means over the seeds) and the findings (ranges over the seeds)."""
+    from html import unescape
+
+    from sim.briefing.cli import load_compare, load_seeds
+    from sim.charts import style
+
+    loaded = load_compare(out / "results")
+    reps = {label: load_seeds(out / "results", label, r) for label, r in loaded}
+    assert {len(x) for x in reps.values()} == {seeds}
+    assert all(r.scenario.warmup_days == 5 for _, r in loaded)
+    page = unescape((out / "report.html").read_text(encoding="utf-8"))
+    figures = pd.read_csv(out / "key_figures.csv", index_col=0)
+    rs = style.runs([r for _, r in loaded], "en")
+    by_label = {run.label: reps[name] for run, (name, _) in zip(rs, loaded, strict=True)}
+    for kf in report.KEY_FIGURES:
+        for run in rs:
+            values = [findings.value(m, kf.column) for m in by_label[run.label]]
+            factor = report.UNITS[kf.fmt][2]
+            expected = report._mean(values, kf.fmt)
+            assert figures.loc[kf.en, "Unit"] == report.UNITS[kf.fmt][0]
+            assert figures.loc[kf.en, run.label] == pytest.approx(expected * factor, nan_ok=True)
+            assert cli._cell(pd.Series({"v": expected}), "v", kf.fmt) in page
+    found = findings.findings(by_label)
+    for f in found:
+        assert f.sentence("en") in page
+    table = pd.read_csv(out / "findings.csv")
+    week = table[table["measure"] == "resolved_within_7d_share"].set_index("run")
+    for label, ms in by_label.items():
+        values = [m["resolved_within_7d_share"] for m in ms]
+        assert week.loc[label, "low"] == pytest.approx(min(values))
+        assert week.loc[label, "seeds"] == seeds
+        if week.loc[label, "role"] in ("best", "worst"):  # the finding prints their ranges
+            assert f"(seeds: {style.fmt_pct(min(values))}–{style.fmt_pct(max(values))})" in page
+    # runs this small and short are flagged
+    assert "Read with care" in page and "--days 180" in page and "warm-up days" in page
 
 
 def test_brief_in_chinese_from_python(runs, tmp_path: Path) -> None:
@@ -97,7 +142,7 @@ def test_brief_from_a_compare_folder_recomputes_nothing(tmp_path: Path, monkeypa
     out = tmp_path / "from"
     assert govsim("brief", "--from", str(compare), "--no-surge", "--out", str(out)) == 0
     figures = pd.read_csv(out / "key_figures.csv", index_col=0)
-    assert list(figures.columns) == ["Fragmented", "Hotline"]  # compare's column order
+    assert list(figures.columns) == ["Unit", "Fragmented", "Hotline"]  # compare's column order
     assert not (out / "results").exists()  # nothing new was computed
     # an earlier brief is replaced in place
     assert govsim("brief", "--from", str(compare), "--no-surge", "--out", str(out),
@@ -132,16 +177,101 @@ def test_surge_plan() -> None:
     assert "2.5" in plan.describe("en") and "2.5" in plan.describe("zh")
 
 
-def test_key_figures(runs) -> None:
+def test_key_figures_name_their_unit_and_match_the_summary(runs) -> None:
     from sim.charts import style
 
     columns, rows, table = report.key_figures(style.runs(runs, "en"), "en")
     assert columns == ["Fragmented", "Hotline"]
     assert len(rows) == len(report.KEY_FIGURES) and all(len(r) == 3 for r in rows)
-    occurred = runs[1].measures["occurred"]
-    assert table.loc["Share of them resolved", "Hotline"] == pytest.approx(
-        runs[1].measures["resolved"] / occurred)
-    assert rows[0][2].replace(".", "").isdigit()  # median days, formatted
+    assert list(table.columns) == ["Unit", "Fragmented", "Hotline"]
+    m = runs[1].measures
+    # days are days: the summary's hours divided by 24, in the table, the CSV and the label
+    median = "Median wait, resolved problems only"
+    assert table.loc[median, "Unit"] == "days"
+    assert table.loc[median, "Hotline"] == pytest.approx(
+        m["resolved_latency_occurrence_h_median"] / 24)
+    row = next(r for r in rows if r[0].startswith(median))
+    assert row[0].endswith("(days)") and row[2] == f"{m['resolved_latency_occurrence_h_median'] / 24:.2f}"
+    # the headline shares count every problem
+    week = "Resolved within 7 days, all problems that arose"
+    assert table.loc[week, "Unit"] == "share (0-1)"
+    assert table.loc[week, "Hotline"] == pytest.approx(m["resolved_within_7d_share"])
+    assert table.loc["Share of them resolved by the end of the run", "Hotline"] == \
+        pytest.approx(m["resolved"] / m["occurred"])
+    half = next(r for r in rows if r[0].startswith("Time by which half"))
+    for cell, run in zip(half[1:], runs, strict=True):
+        hours = run.measures["half_resolved_h"]
+        assert cell == ("not reached" if np.isnan(hours) else f"{hours / 24:.2f}")
+
+
+def test_key_figures_over_seeds_are_means(runs) -> None:
+    from sim.charts import style
+
+    rs = style.runs(runs, "en")
+    a, b = runs[1].measures.copy(), runs[1].measures.copy()
+    b["response_rate"], b["resolved_within_7d_share"] = 0.5, 0.1
+    reps = {"Fragmented": [runs[0].measures] * 2, "Hotline": [a, b]}
+    _, _, table = report.key_figures(rs, "en", reps)
+    assert table.loc["Response rate", "Hotline"] == pytest.approx((a["response_rate"] + .5) / 2)
+
+
+# -------------------------------------------------------------------------------- findings
+def summaries(values: dict[str, list[float]], column: str = "resolved_within_7d_share",
+              days: int = 365) -> dict[str, list[pd.Series]]:
+    return {label: [pd.Series({column: v, "days": days, "seed": k}) for k, v in enumerate(vs)]
+            for label, vs in values.items()}
+
+
+def test_a_finding_that_holds_in_every_seed_gives_ranges_and_the_difference() -> None:
+    found = findings.findings(summaries({"A": [0.60, 0.62, 0.64], "B": [0.20, 0.21, 0.30]}))
+    week = found[0]
+    assert week.ranked() == ("A", "B") and week.holds() == (3, 3)
+    text = week.sentence("en")
+    assert "A resolves 62% of all problems" in text and "(seeds: 60%–64%)" in text
+    assert "24% under B (seeds: 20%–30%)" in text
+    assert "holds in all 3 seeds (difference +34 to +41 points)" in text
+    zh = week.sentence("zh")
+    assert "A解决了全部问题的62%" in zh and "全部3个随机种子中成立" in zh
+
+
+def test_a_finding_whose_order_flips_between_seeds_says_it_does_not_hold() -> None:
+    found = findings.findings(summaries({"A": [0.60, 0.30, 0.64], "B": [0.50, 0.40, 0.50]}))
+    k, n = found[0].holds()
+    assert (k, n) == (2, 3)
+    assert "holds in only 2 of 3 seeds, so this is not a finding" in found[0].sentence("en")
+    assert "不能作为结论" in found[0].sentence("zh")
+
+
+def test_one_seed_gives_no_interval() -> None:
+    text = findings.findings(summaries({"A": [0.6], "B": [0.2]}))[0].sentence("en")
+    assert "one seed, so no interval" in text and "seeds:" not in text
+
+
+def test_half_resolved_not_reached_is_slower_than_any_time() -> None:
+    nan = float("nan")
+    reps = summaries({"A": [30.0, 40.0], "B": [nan, nan], "C": [60.0, nan]}, "half_resolved_h",
+                     days=90)
+    half = findings.findings(reps)[1]
+    assert half.measure.column == "half_resolved_h"
+    assert half.ranked() == ("A", "B") and half.holds() == (2, 2)
+    text = half.sentence("en")
+    assert "within 1.5 days under A (seeds: 1.2 days–1.7 days)" in text
+    assert "under B fewer than half are resolved in the 90 days" in text
+    rows = findings.table([half]).set_index("run")
+    assert rows.loc["A", "mean"] == pytest.approx(35 / 24) and rows.loc["A", "unit"] == "days"
+    assert np.isnan(rows.loc["B", "mean"]) and rows.loc["C", "low"] == pytest.approx(60 / 24)
+
+
+def test_warnings_for_runs_too_few_small_short_or_cold(runs) -> None:
+    spec = runs[0].scenario  # 40 days, scale 0.5, no warm-up, one seed
+    said = findings.warnings([spec], [runs[0].meta], 1, "en")
+    assert any("Only 1 seed" in w for w in said)
+    assert any("40 days simulated" in w and "--days 180" in w for w in said)
+    assert any("0 warm-up days" in w for w in said)
+    assert not any("of residents simulated" in w for w in said)  # scale 0.5 is enough
+    small = spec.model_copy(update={"scale": 0.02, "days": 365, "warmup_days": 60})
+    said = findings.warnings([small], [{"simulated_streets": 7, "streets": 343}], 3, "zh")
+    assert len(said) == 1 and "2%" in said[0] and "343个街乡中的7个" in said[0]
 
 
 # ------------------------------------------------------------------------------- bad input
@@ -190,12 +320,12 @@ def test_an_unrelated_folder_is_not_overwritten(tmp_path: Path, runs, capsys) ->
 def test_interrupted_brief_leaves_nothing(tmp_path: Path, runs, monkeypatch) -> None:
     compare = tmp_path / "cmp"
     runs[0].save(compare / "fragmented", csv=False)
-    from sim.briefing import cli as brief_cli
+    from sim.briefing import report
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(brief_cli, "write_brief", interrupted)
+    monkeypatch.setattr(report, "write_brief", interrupted)  # govsim brief imports it when run
     out = tmp_path / "deep" / "brief"
     assert govsim("brief", "--from", str(compare), "--no-surge", "--out", str(out)) == 130
     assert not out.exists() and not (tmp_path / "deep").exists()

@@ -77,7 +77,7 @@ def test_published_figures_are_those_of_model_md():
 
 
 def test_state_at_applies_changes_up_to_the_date():
-    s = load_scenario("scenarios/beijing-2018-2024.yaml")
+    s = load_scenario("beijing-2018-2024")
     assert not state_at(s, dt.date(2018, 6, 1)).hotline.enabled
     assert state_at(s, dt.date(2018, 6, 1)).whistle.enabled
     assert state_at(s, dt.date(2019, 1, 1)).hotline.enabled
@@ -276,8 +276,25 @@ def test_cli_bad_spec_is_one_line(tmp_path: Path, capsys):
 
 def test_calibrated_scenario_runs_from_the_cli(tmp_path: Path):
     """The timeline scenario itself: valid, and runs (a few months at tiny scale)."""
-    assert main(["check", "scenarios/beijing-2018-2024.yaml"]) == 0
-    assert main(["run", "scenarios/beijing-2018-2024.yaml", "--days", "60", "--scale", "0.001",
+    assert main(["check", "beijing-2018-2024"]) == 0
+    assert main(["run", "beijing-2018-2024", "--days", "60", "--scale", "0.001",
                  "--out", str(tmp_path / "b")]) == 0
-    spec, path = calib.load_spec("scenarios/calibration/beijing.yaml")
+    spec, path = calib.load_spec("beijing")
     assert path.name == "beijing-2018-2024.yaml" and len(spec.parameters) >= 5
+
+
+def test_a_fit_is_never_written_into_an_installed_package(tmp_path: Path, monkeypatch, capsys):
+    """In a source checkout the fit goes into the shipped scenario (that is how it is kept);
+    installed from a wheel, the shipped files are not the user's to change."""
+    import sim.presets
+    from sim.calibration.cli import installed_preset
+
+    assert not installed_preset(sim.presets.presets_dir() / "beijing-2018-2024.yaml")
+    site = tmp_path / "site-packages" / "sim" / "presets"  # no pyproject.toml two levels up
+    sim.presets.copy_to(site)
+    monkeypatch.setattr(sim.presets, "presets_dir", lambda: site)
+    assert installed_preset(site / "beijing-2018-2024.yaml")
+    out = tmp_path / "o"
+    assert main(["calibrate", str(site / "calibration" / "beijing.yaml"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "govsim presets --copy" in err and len(err.splitlines()) == 1 and not out.exists()

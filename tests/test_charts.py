@@ -111,10 +111,28 @@ def test_regime_colours_stay_apart_in_greyscale() -> None:
     assert len(dashes) == len(hatches) == len(markers) == 4
 
 
-def test_the_cjk_font_comes_from_the_pip_dependency() -> None:
-    path = style.cjk_font_path()
-    assert path.is_file() and "mplfonts" in path.parts
+def test_the_cjk_font_ships_in_the_package_in_two_weights() -> None:
+    """One font, Regular and Bold, from sim/fonts with its licence; it has every character of
+    the project's own text (else: bin/build-cjk-font)."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    from sim import fonts
+
     assert style.register_fonts() == style.CJK_FAMILY
+    assert (fonts.FONT_DIR / "OFL.txt").read_text().startswith("Copyright 2014-2021 Adobe")
+    text = fonts.project_text_chars()
+    for weight, os2 in (("regular", 400), ("bold", 700)):
+        path = style.cjk_font_path(weight)
+        assert path.parent == fonts.FONT_DIR and path.stat().st_size < 5_000_000
+        font = TTFont(path)
+        assert font["name"].getDebugName(1) == style.CJK_FAMILY
+        assert font["OS/2"].usWeightClass == os2
+        missing = sorted(chr(c) for c in text - set(font.getBestCmap()) if c > 0x2E7F)
+        assert not missing, f"not in {path.name}: {''.join(missing)}; run bin/build-cjk-font"
+        found = font_manager.findfont(font_manager.FontProperties(family=style.CJK_FAMILY,
+                                                                  weight=weight))
+        assert Path(found) == path  # matplotlib draws bold Chinese with the bold face
 
 
 def test_number_formats() -> None:
@@ -141,25 +159,44 @@ def test_latency(four, lang, caplog) -> None:
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     assert ("log" in ax.get_xlabel()) if lang == "en" else ("对数" in ax.get_xlabel())
+    assert ("all problems" in ax.get_ylabel()) if lang == "en" else ("全部问题" in ax.get_ylabel())
     assert "%" in ax.get_ylabel()
     labels = legend_labels(fig)
     assert len(labels) == 4
     rs = style.runs(four, lang)
-    medians = [np.nanmedian(r.result.problems["latency_occurrence_h"]) for r in rs]
-    best, worst = rs[int(np.argmin(medians))].label, rs[int(np.argmax(medians))].label
-    title = fig.get_suptitle()
-    assert best in title and worst in title
-    # the median and p90 markers sit at 50 % and 90 % on each curve
-    marks = [line for line in ax.lines if list(line.get_ydata()) == [50, 90]]
-    assert len(marks) == 4
+    # the title ranks the summary's share of all problems resolved within a week
+    week = [r.result.measures["resolved_within_7d_share"] for r in rs]
+    best, worst = rs[int(np.argmax(week))], rs[int(np.argmin(week))]
+    title = fig.get_suptitle().replace("\n", " ")
+    assert best.label in title and worst.label in title
+    assert style.fmt_pct(max(week)) in title and style.fmt_pct(min(week)) in title
+    for run, label in zip(rs, labels, strict=True):
+        assert style.fmt_pct(run.result.measures["resolved_within_7d_share"]) in label
+    # each curve ends at its share resolved by the end of the run, below 100 %: the
+    # unresolved count
+    curves = [line for line in ax.lines if len(line.get_xdata()) > 2]
+    assert len(curves) == 4 and all(np.nanmax(c.get_ydata()) < 100 for c in curves)
     assert "seed 1" in texts(fig) or "随机种子 1" in texts(fig)
     draw_cleanly(fig, caplog)
+
+
+def test_latency_curve_is_the_summary_measure(four) -> None:
+    from sim.charts.latency import curve_points
+    from sim.resolution import resolution_curve
+
+    r = four[0]
+    curve = resolution_curve(r.problems, 24.0 * r.scenario.days)
+    days, share = curve_points(curve)
+    at_week = share[np.searchsorted(days, 7.0) - 1]  # the grid point just below a week
+    assert at_week <= r.measures["resolved_within_7d_share"] + 1e-12
+    assert days[-1] == pytest.approx(curve.follow_up_h / 24.0)
 
 
 def test_latency_from_report_and_one_run(four, caplog) -> None:
     fig = charts.latency(four[2], basis="report")
     assert "report" in fig.axes[0].get_xlabel()
-    assert "90%" in fig.get_suptitle()
+    title = fig.get_suptitle().replace("\n", " ")
+    assert "of all reported problems are resolved within a week" in title
     draw_cleanly(fig, caplog)
 
 

@@ -18,12 +18,12 @@ import yaml
 from sim import api, cli
 from sim.city import synthetic_city
 from sim.city.io import write_graph
+from sim.presets import presets_dir
 from sim.results import TABLES, Result
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import PRESETS
 
 SMALL = ["--days", "5", "--scale", "0.01"]
-REPO = Path(__file__).resolve().parents[1]
 
 
 def govsim(*argv: str) -> int:
@@ -119,7 +119,7 @@ def test_compare_presets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     table = pd.read_csv(out / "comparison.csv", index_col="measure")
     assert list(table.columns) == list(PRESETS)
     assert set(table.loc["seed"].astype(int)) == {4}  # common random numbers
-    assert float(table.loc["latency_report_h_mean", "hotline"]) > 0  # raw hours
+    assert float(table.loc["resolved_latency_report_h_mean", "hotline"]) > 0  # raw hours
     for name in PRESETS:
         assert Result.load(out / name).scenario.name == name
     assert leftovers(tmp_path, set()) == ["cmp"]
@@ -148,11 +148,60 @@ def test_compare_files_and_duplicate_names(tmp_path: Path) -> None:
     assert (out / "hotline-2" / "summary.parquet").is_file()
 
 
+# ------------------------------------------------------------------------------------ --help
+def test_help_loads_no_engine_and_is_quick() -> None:
+    """`govsim --help` and every command's options load none of the heavy libraries (the
+    engine, numba, Mesa, matplotlib, pandas, scipy): they are imported when a command runs."""
+    code = ("import sys, time; t = time.perf_counter(); from sim.cli import build_parser; "
+            "p = build_parser(); p.format_help(); "
+            "[a.choices[c].format_help() for a in p._subparsers._group_actions for c in a.choices]; "
+            "t = time.perf_counter() - t; "
+            "heavy = ('numba', 'mesa', 'matplotlib', 'pandas', 'scipy', 'numpy', 'pydantic'); "
+            "print(t, *sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[1:] == [], f"--help imports {out[1:]}"
+    assert float(out[0]) < 1.0
+    assert govsim("presets") == 0  # and every command still runs (the tests of each)
+
+
+def test_lazy_package_names_behave_as_before() -> None:
+    """`import sim` loads no engine, but its names and submodules are there on first use."""
+    code = ("import sys, sim; light = 'sim.model' not in sys.modules; "
+            "print(light, sim.run.__module__, sim.Result.__name__, sim.city.synthetic_city.__name__, "
+            "sim.experiments.run_sweep.__name__, sim.validation.FULL.name, "
+            "sim.briefing.brief.__module__, 'run' in dir(sim), hasattr(sim, 'no_such_name'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "sim.api", "Result", "synthetic_city", "run_sweep", "full",
+                   "sim.briefing.report", "True", "False"]
+
+
+# ------------------------------------------------------------------------------------ presets
+def test_presets_are_package_data_listed_and_copied(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped files are read from the checkout's scenarios/ (a wheel carries a copy inside
+    the package: tests/test_install.py), are listed by `govsim presets` and copied by `--copy`
+    with their folders, so relative references keep working."""
+    from sim.presets import SOURCE_DIR
+
+    assert presets_dir() == SOURCE_DIR and (SOURCE_DIR / "hotline.yaml").is_file()
+    assert govsim("presets") == 0
+    out = capsys.readouterr().out
+    assert "hotline" in out and "example  sensitivity" in out and "calibration: beijing" in out
+    assert govsim("presets", "--copy", str(tmp_path / "mine")) == 0
+    assert capsys.readouterr().out.startswith("8 files copied")
+    assert (tmp_path / "mine" / "sweeps" / "example.yaml").is_file()
+    assert govsim("check", str(tmp_path / "mine" / "proactive.yaml")) == 0  # extends hotline.yaml
+    assert govsim("presets", "--copy", str(tmp_path / "mine")) == 0
+    assert "0 files copied" in capsys.readouterr().out
+
+
 # -------------------------------------------------------------------------------------- check
 def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     net = small_network(tmp_path / "net.json")
     scen = write(tmp_path / "net.yaml", f"name: small\ncity:\n  source: file\n  path: {net.name}\n")
-    files = [str(REPO / "scenarios" / f"{p}.yaml") for p in PRESETS]
+    files = [str(presets_dir() / f"{p}.yaml") for p in PRESETS]
     assert govsim("check", "hotline", *files, str(scen)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "hotline: ok (hotline, hotline, 365 days, scale 1)"

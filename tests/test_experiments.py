@@ -32,6 +32,7 @@ from sim.experiments.analysis import TIMING_COLUMNS
 from sim.experiments.design import replication_seed
 from sim.experiments.plan import make_plan
 from sim.experiments.store import SweepFolder
+from sim.presets import presets_dir
 from tests.conftest import SMALL_CITY
 from tests.experiments_helpers import FAILING_RATE, write_spec
 
@@ -155,9 +156,11 @@ def test_unreachable_scheduler_is_input_error(tmp_path: Path,
 
 
 def test_example_spec_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
-    example = REPO / "scenarios" / "sweeps" / "example.yaml"
+    example = presets_dir() / "sweeps" / "example.yaml"
     assert govsim("sweep", str(example), "--dry-run") == 0
     assert "30 runs" in capsys.readouterr().out
+    assert govsim("sweep", "example", "--dry-run") == 0  # a shipped spec by its name
+    assert capsys.readouterr().out.startswith("example: ok (30 runs")
     plan = make_plan(load_spec(example))
     assert plan.labels == ["fragmented", "whistle", "hotline"]
 
@@ -240,7 +243,7 @@ def test_sweep_reproduces_plain_runs(serial_sweep) -> None:
     row = runs.iloc[5]
     direct = sim.run(result.scenario(5)).summary.iloc[0]
     assert row["seed"] == direct["seed"]
-    for column in ("occurred", "resolved", "latency_occurrence_h_mean", "resolution_rate",
+    for column in ("occurred", "resolved", "resolved_latency_occurrence_h_mean", "resolution_rate",
                    "street_staff_hours"):
         assert row[column] == direct[column], column
     same = evaluate(result.scenario(5))
@@ -432,6 +435,64 @@ def test_pool_that_breaks_between_waits_reports_the_refused_task() -> None:
                             ("r2", False, "BrokenProcessPool")]  # and no more are sent
 
 
+SCRIPT = """\
+from sim.experiments import run_sweep
+
+{body}
+"""
+SCRIPT_SWEEP = ('res = run_sweep({spec!r}, {out!r}, workers=2, progress=False)\n'
+                'print("counts", res.counts["ok"], res.counts["pending"])')
+
+
+def run_script(tmp_path: Path, name: str, body: str) -> subprocess.CompletedProcess:
+    script = tmp_path / name
+    script.write_text(SCRIPT.format(body=body), encoding="utf-8")
+    return subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_sweep_from_a_script_without_main_guard_stops_with_a_clear_message(
+        tmp_path: Path) -> None:
+    """Workers import the main script again: a sweep at its unguarded top level would start in
+    each of them. It stops before anything is written, saying what to do; under the guard it
+    runs on the pool."""
+    spec, out = write_spec(tmp_path, set={"days": 3, "scale": 0.2, "city": SMALL_CITY},
+                           parameters={}), tmp_path / "out"
+    sweep = SCRIPT_SWEEP.format(spec=str(spec), out=str(out))
+    bare = run_script(tmp_path, "bare.py", sweep)
+    assert bare.returncode != 0 and "counts" not in bare.stdout
+    assert 'if __name__ == "__main__":' in bare.stderr and "serial=True" in bare.stderr
+    assert "bare.py" in bare.stderr and not out.exists()
+    inside = "def main():\n    " + sweep.replace("\n", "\n    ") + "\n\n\nmain()\n"
+    assert run_script(tmp_path, "function.py", inside).returncode != 0  # called from the top
+    assert not out.exists()
+    guarded = run_script(tmp_path, "guarded.py", 'if __name__ == "__main__":\n    '
+                         + sweep.replace("\n", "\n    "))
+    assert guarded.returncode == 0, guarded.stderr
+    assert guarded.stdout.split() == ["counts", "4", "0"]
+
+
+def test_lost_runs_warn_that_the_sweep_is_incomplete(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_sweep` never returns unfinished runs silently, as if the sweep were done."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.experiments import IncompleteSweepWarning
+    from sim.experiments import sweep as sweep_module
+
+    class Broken(execute_module.Backend):
+        def run(self, tasks):
+            for task in tasks:
+                yield task, None, BrokenProcessPool("a worker died")
+
+    monkeypatch.setattr(sweep_module, "make_backend", lambda *args: Broken())
+    with pytest.warns(IncompleteSweepWarning, match="4 runs could not finish.*0 ran, 4 are "
+                                                    "pending.*again"):
+        result = run_sweep(write_spec(tmp_path, parameters={}), tmp_path / "out",
+                           progress=False)
+    assert not result.complete and result.counts == {"ok": 0, "failed": 0, "pending": 4}
+
+
 def test_rerun_of_a_finished_sweep_runs_nothing(serial_sweep,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     spec, result = serial_sweep
@@ -539,9 +600,9 @@ def test_summary_and_paired_differences(serial_sweep) -> None:
     _, result = serial_sweep
     runs, summary = result.runs, result.summary
     pick = summary[(summary["scenario"] == "hotline") & (summary["point"] == 1)
-                   & (summary["outcome"] == "latency_occurrence_h_mean")].iloc[0]
+                   & (summary["outcome"] == "resolved_latency_occurrence_h_mean")].iloc[0]
     values = runs[(runs["scenario"] == "hotline") & (runs["point"] == 1)][
-        "latency_occurrence_h_mean"].to_numpy()
+        "resolved_latency_occurrence_h_mean"].to_numpy()
     assert pick["n"] == 2 and pick["mean"] == pytest.approx(values.mean())
     half = stats.t.ppf(0.975, 1) * values.std(ddof=1) / np.sqrt(2)
     assert pick["ci_low"] == pytest.approx(values.mean() - half)

@@ -1,4 +1,4 @@
-"""Each mechanism of MODEL.md moves the measures the way MODEL.md says, in a small city."""
+"""Each mechanism of docs/model.md moves the measures the way docs/model.md says, in a small city."""
 
 from __future__ import annotations
 
@@ -42,13 +42,13 @@ def test_report_window_and_late_reports():
 def test_relay_delay_drives_fragmented_latency():
     fast = small_run("fragmented", days=60, fragmented={"relay_delay_hours": 4})
     slow = small_run("fragmented", days=60, fragmented={"relay_delay_hours": 96})
-    assert slow.measures["latency_report_h_mean"] > fast.measures["latency_report_h_mean"] + 48
+    assert slow.measures["resolved_latency_report_h_mean"] > fast.measures["resolved_latency_report_h_mean"] + 48
 
 
 def test_direct_dispatch_removes_the_district_relay():
     direct = small_run("hotline", days=60)
     relayed = small_run("hotline", days=60, hotline={"direct_dispatch": False})
-    assert direct.measures["latency_report_h_median"] < relayed.measures["latency_report_h_median"]
+    assert direct.measures["resolved_latency_report_h_median"] < relayed.measures["resolved_latency_report_h_median"]
     centre = "district_centre_staff_hours"
     assert direct.measures[centre] < 0.5 * relayed.measures[centre]
 
@@ -260,7 +260,7 @@ def test_regimes_in_order_resolve_faster_than_fragmented():
     frag = small_run("fragmented", days=90)
     for preset in ("whistle", "hotline", "proactive"):
         r = small_run(preset, days=90)
-        assert r.measures["latency_occurrence_h_median"] < \
-            frag.measures["latency_occurrence_h_median"], preset
+        assert r.measures["resolved_latency_occurrence_h_median"] < \
+            frag.measures["resolved_latency_occurrence_h_median"], preset
         assert r.measures["resolution_rate"] > frag.measures["resolution_rate"], preset
-    assert np.isfinite(frag.measures["latency_occurrence_h_p99"])
+    assert np.isfinite(frag.measures["resolved_latency_occurrence_h_p99"])

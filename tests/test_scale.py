@@ -95,7 +95,7 @@ def test_counts_are_reported_in_real_city_units():
 
 def _means(preset: str, scale: float, seeds: range) -> dict[str, float]:
     runs = [small_run(preset, days=90, scale=scale, seed=s, **FOUR_MILLION) for s in seeds]
-    names = ("latency_occurrence_h_mean", "resolution_rate", "satisfaction_rate",
+    names = ("resolved_latency_occurrence_h_mean", "resolution_rate", "satisfaction_rate",
              "response_rate")
     return {n: float(np.mean([r.measures[n] for r in runs])) for n in names}
 
@@ -112,9 +112,9 @@ def test_rates_latency_and_conclusions_do_not_change_with_scale():
         whole, part = means[(preset, 1.0)], means[(preset, 0.25)]
         for name in ("resolution_rate", "satisfaction_rate", "response_rate"):
             assert abs(part[name] - whole[name]) < 0.02, (preset, name, part, whole)
-        lat = "latency_occurrence_h_mean"
+        lat = "resolved_latency_occurrence_h_mean"
         assert part[lat] == pytest.approx(whole[lat], rel=0.10), (preset, part, whole)
     for scale in (1.0, 0.25):
-        gap = (means[("fragmented", scale)]["latency_occurrence_h_mean"]
-               - means[("hotline", scale)]["latency_occurrence_h_mean"])
+        gap = (means[("fragmented", scale)]["resolved_latency_occurrence_h_mean"]
+               - means[("hotline", scale)]["resolved_latency_occurrence_h_mean"])
         assert gap > 24, (scale, gap)

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.app.model import MAP_MEASURES, View, map_scale
 from sim.charts.maps import district_labels, street_positions
@@ -102,7 +103,8 @@ class MapCanvas:
 CHART_SPECS: dict[str, tuple[str, str, tuple[tuple[str, str, str | None, object], ...]]] = {
     "backlog": ("Open cases, whole city", "cases, real city",
                 (("open", "", None, "solid"),)),
-    "latency": ("Days from occurrence to resolution (past 7 days)", "days",
+    "latency": ("Days from occurrence to resolution, resolved problems only (past 7 days)",
+                "days",
                 (("latency_p90", "90th percentile", None, (0, (4, 2))),
                  ("latency_median", "median", None, "solid"))),
     "rates": ("Rates of cases closed in the past 7 days", "share",
@@ -143,7 +145,8 @@ class ChartCanvas:
             ax.legend(fontsize=7, frameon=False, loc="lower left", ncols=3)
         elif kind == "latency":
             ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
-        else:
+        else:  # whole cases: whole ticks, also while the axis is 0 to 1 (an empty chart)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
         self.marks: tuple = ()
         self.mark_artists: list = []

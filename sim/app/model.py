@@ -55,7 +55,7 @@ MAP_WINDOW = 30
 #: What the map can colour streets by, with the colour bar's label.
 MAP_MEASURES: dict[str, str] = {
     "backlog": "open cases per 10,000 residents",
-    "latency": f"median days to resolution ({MAP_WINDOW} days)",
+    "latency": f"median days to resolution, resolved only ({MAP_WINDOW} days)",
 }
 #: Colour-scale floors, so that a quiet first week is not painted as a crisis.
 _MAP_FLOOR = {"backlog": 5.0, "latency": 2.0}

@@ -1,8 +1,11 @@
-"""The interactive page: Mesa's SolaraViz with govsim's map, charts, key figures and switches.
+"""The interactive page: govsim's map, charts, key figures and switches over Mesa's controls.
 
 `Page` gives each browser session (or Jupyter output) its own model; the sidebar's parameters
 rebuild it on Reset (Mesa's convention), while the switches card changes mechanisms in the
-running city from the next day.
+running city from the next day. The page is laid out here rather than by Mesa's `SolaraViz`,
+whose defaults do not fit it (a tab "Page 0" over a single page, a "Use Threads" switch, a
+render interval that skips days, and a second day counter, Mesa's step count, one ahead of the
+day on screen); it uses Mesa's own `ModelController` (Reset, play, Step) and `ModelCreator`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController, ModelCreator, make_initial_grid_layout
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.app.figures import CHART_SPECS, ChartCanvas, MapCanvas
@@ -134,15 +137,17 @@ def _days(v: float) -> str:
 def figure_rows(view: View) -> list[tuple[str, str, str]]:
     """(key, label, formatted value) of the key-figures table."""
     f = view.figures
-    when = "not started" if view.date is None else f"{view.day} of {view.days} ({view.date})"
+    when = ("not started" if view.date is None
+            else f"{view.day} ({view.date}), {view.day + 1} of {view.days} simulated")
     return [
         ("day", "Day", when),
         ("occurred", "Problems occurring today", _count(f["occurred"])),
         ("entered", "Reported or found today", _count(f["entered"])),
         ("open", "Open cases (whole city)", _count(f["open"])),
         ("resolved_today", "Resolved today", _count(f["resolved_today"])),
-        ("latency_median", "Median days to resolution (7 days)", _days(f["latency_median"])),
-        ("latency_p90", "90th percentile, days (7 days)", _days(f["latency_p90"])),
+        ("latency_median", "Median days to resolution, resolved only (7 days)",
+         _days(f["latency_median"])),
+        ("latency_p90", "90th percentile days, resolved only (7 days)", _days(f["latency_p90"])),
         ("response_rate", "Response rate (7 days)", _share(f["response_rate"])),
         ("resolution_rate", "Resolution rate (7 days)", _share(f["resolution_rate"])),
         ("satisfaction_rate", "Satisfaction rate (7 days)", _share(f["satisfaction_rate"])),
@@ -198,9 +203,10 @@ def SwitchesCard(model: CityModel):
                     style="font-size:0.8em;color:#666")
 
 
-#: Mesa lays these out two by two: map and figures, backlog and latency, rates and switches.
-COMPONENTS = [(CityMapCard, 0), (KeyFiguresCard, 0), (chart_card("backlog"), 0),
-              (chart_card("latency"), 0), (chart_card("rates"), 0), (SwitchesCard, 0)]
+#: Laid out two by two: map and figures, backlog and latency, rates and switches.
+COMPONENTS = [CityMapCard, KeyFiguresCard, chart_card("backlog"), chart_card("latency"),
+              chart_card("rates"), SwitchesCard]
+TITLE = "govsim: Beijing's grassroots governance, day by day"
 
 
 @solara.component
@@ -209,10 +215,27 @@ def Page(**given: Any):
     `explore(...)` with yours."""
     values = {**DEFAULTS, **given}
     params = solara.use_memo(lambda: model_params(**values), [])
-    model = solara.use_memo(lambda: CityModel(**{k: p["value"] if isinstance(p, dict) else p
+    first = solara.use_memo(lambda: CityModel(**{k: p["value"] if isinstance(p, dict) else p
                                                 for k, p in params.items()}), [])
-    return SolaraViz(model, components=COMPONENTS, model_params=params,
-                     name="govsim: Beijing's grassroots governance, day by day")
+    model = solara.use_reactive(first)
+    chosen = solara.use_reactive({})  # the sidebar's values, for the next Reset
+    pause = solara.use_reactive(100)
+    every_day = solara.use_reactive(1)  # redraw after each day (Mesa reads these as reactive)
+    no_threads = solara.use_reactive(False)
+    layout, set_layout = solara.use_state(make_initial_grid_layout(len(COMPONENTS)))
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Run"):
+            solara.SliderInt(label="Pause between days when playing (ms)", value=pause,
+                             min=1, max=500, step=10)
+            ModelController(model, model_parameters=chosen, play_interval=pause,
+                            render_interval=every_day, use_threads=no_threads)
+        with solara.Card("Starting values (applied on Reset)"):
+            ModelCreator(model, params, model_parameters=chosen)
+    solara.GridDraggable(items=[component(model.value) for component in COMPONENTS],
+                         grid_layout=layout, resizable=True, draggable=True,
+                         on_grid_layout=set_layout)
 
 
 def explore(preset: str | Path = "hotline", **given: Any):

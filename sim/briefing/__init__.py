@@ -8,6 +8,12 @@
 `govsim brief` (sim/briefing/cli.py) runs or loads the comparison and calls the same code.
 """
 
-from sim.briefing.report import brief, key_figures, make_charts, write_brief
+from typing import TYPE_CHECKING
+
+from sim._lazy import lazy
+
+if TYPE_CHECKING:
+    from sim.briefing.report import brief, key_figures, make_charts, write_brief
 
 __all__ = ["brief", "key_figures", "make_charts", "write_brief"]
+__getattr__, __dir__ = lazy(__name__, dict.fromkeys(__all__, "sim.briefing.report"))

@@ -1,27 +1,27 @@
 """`govsim brief`: run (or load) a regime comparison and write a briefing folder.
 
-    govsim brief                                   # the four presets, English
-    govsim brief --lang zh --days 90 --scale 0.05
+    govsim brief                                   # the four presets, 3 seeds, English
+    govsim brief --lang zh --days 180 --scale 0.1
     govsim brief fragmented.yaml my-reform.yaml --set ranking.enabled=false
     govsim brief --from results/compare-seed0      # draw saved runs, recompute nothing
 
-Output (all or nothing, like `govsim compare`): charts/*.png and *.svg, report.html (self-contained),
-report.pdf, key_figures.csv, and the runs it made under results/ (and surge/), which `--from`
-reads back.
+Each scenario runs with `--seeds` seeds (from `--seed` up) after a warm-up; the findings compare
+the runs over all of them, the charts draw the first. Output (all or nothing, like `govsim
+compare`): charts/*.png and *.svg, report.html (self-contained), report.pdf, key_figures.csv,
+findings.csv, and the runs it made under results/ (the first seed's, as `govsim compare` writes
+them; the other seeds' under results/seeds/<label>/seed<N>/) and surge/, which `--from` reads
+back.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from sim import api
-from sim.briefing import surge as surge_test
-from sim.briefing.report import write_brief
-from sim.charts.style import LANGS
+from sim.briefing.defaults import BRIEF_WARMUP_DAYS, MIN_SEEDS
 from sim.cli import (
     EXIT_OK,
     Prepared,
@@ -34,10 +34,16 @@ from sim.cli import (
     _unique_labels,
     prepare,
     staged_folder,
+    whole_number,
 )
 from sim.errors import InputError
-from sim.results import Result
-from sim.scenario.loader import PRESETS
+from sim.languages import LANGS
+from sim.presets import PRESETS
+
+if TYPE_CHECKING:  # loaded when the command runs, not for --help
+    import pandas as pd
+
+    from sim.results import Result
 
 MARKER = "report.html"
 
@@ -56,6 +62,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "brief): draw its saved runs instead of running anything")
     p.add_argument("--lang", choices=LANGS, default="en",
                    help="language of titles, labels and text (default: en)")
+    p.add_argument("--seeds", type=whole_number(1), metavar="N",
+                   help="seeds per scenario, from --seed up: the findings give their range and "
+                        f"check their order over all of them (default: {MIN_SEEDS})")
+    p.add_argument("--warmup-days", type=whole_number(0), metavar="N",
+                   help="days simulated before the measured period, left out of the measures "
+                        "(a scenario's longer warm-up is kept; default: "
+                        f"{BRIEF_WARMUP_DAYS})")
     p.add_argument("--no-surge", action="store_true",
                    help="skip the extra surge runs when the runs have no demand shock (the "
                         "surge chart then shows the runs as they are)")
@@ -63,8 +76,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_brief)
 
 
+SEEDS_DIR = "seeds"
+
+
 def load_compare(folder: Path) -> list[tuple[str, Result]]:
-    """The saved runs of a `govsim compare` folder, in its column order."""
+    """The saved runs of a `govsim compare` folder (or a brief's results/), in its column
+    order."""
+    import pandas as pd
+
     where = str(folder)
     if not folder.is_dir():
         raise InputError(where, "--from", "a folder written by govsim compare",
@@ -81,17 +100,38 @@ def load_compare(folder: Path) -> list[tuple[str, Result]]:
         except (ValueError, OSError, pd.errors.ParserError):
             order = []
     subs.sort(key=lambda d: (order.index(d.name) if d.name in order else len(order), d.name))
-    out = []
-    for d in subs:
-        try:
-            out.append((d.name, Result.load(d)))
-        except InputError:
-            raise
-        except Exception as err:  # noqa: BLE001 - a damaged folder: say which, no traceback
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise InputError(str(d), "--from", "a complete saved run (govsim run or compare)",
-                             first) from None
-    return out
+    return [(d.name, _load_run(d)) for d in subs]
+
+
+def _load_run(d: Path) -> Result:
+    from sim.results import Result
+
+    try:
+        return Result.load(d)
+    except InputError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a damaged folder: say which, no traceback
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(str(d), "--from", "a complete saved run (govsim run or compare)",
+                         first) from None
+
+
+def load_seeds(folder: Path, label: str, first: Result) -> list[pd.Series]:
+    """The summary rows of every seed of run `label`: the first seed's, then those a brief saved
+    under seeds/<label>/ (only runs of the same scenario, days and scale count)."""
+    import pandas as pd
+
+    rows = [first.measures]
+    where = folder / SEEDS_DIR / label
+    if where.is_dir():
+        for d in sorted(where.iterdir(), key=lambda d: d.name):
+            if (d / "summary.parquet").is_file():
+                m = pd.read_parquet(d / "summary.parquet").iloc[0]
+                if (m["scenario"], m["days"], m["scale"]) == (
+                        first.measures["scenario"], first.measures["days"],
+                        first.measures["scale"]):
+                    rows.append(m)
+    return rows
 
 
 def _default_out(args: argparse.Namespace, seed: int | None) -> Path:
@@ -102,6 +142,11 @@ def _default_out(args: argparse.Namespace, seed: int | None) -> Path:
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.briefing import surge as surge_test
+    from sim.briefing.report import write_brief
+
     err = _console(stderr=True)
     items: list[Prepared] = []
     loaded: list[tuple[str, Result]] = []
@@ -111,17 +156,23 @@ def cmd_brief(args: argparse.Namespace) -> int:
             raise InputError(str(args.source), "--from", "either scenario FILES or --from DIR, "
                                                         "not both", " ".join(args.files))
         given = [flag for flag, v in (("--seed", args.seed), ("--days", args.days),
-                                      ("--scale", args.scale), ("--set", args.sets)) if v]
+                                      ("--scale", args.scale), ("--set", args.sets),
+                                      ("--seeds", args.seeds is not None),
+                                      ("--warmup-days", args.warmup_days is not None)) if v]
         if given:
             raise InputError(str(args.source), "--from", "no run options with --from (the "
                                                         "saved runs are drawn as they are)",
                              " ".join(given))
         loaded = load_compare(args.source)
+        replications = [load_seeds(args.source, label, r) for label, r in loaded]
+        if len({len(x) for x in replications}) > 1:  # unequal seeds: compare the first only
+            replications = [x[:1] for x in replications]
     else:
         files: list[str] = list(args.files) or list(PRESETS)
         seed = args.seed if args.seed is not None else _load(files[0], _overrides(args)).seed
         items = [prepare(f, _overrides(args, seed)) for f in files]  # all valid before any run
         _unique_labels(items)
+        replications = []
     out: Path = args.out or _default_out(args, seed)
     _check_target(out, MARKER)
 
@@ -133,17 +184,12 @@ def cmd_brief(args: argparse.Namespace) -> int:
     with staged_folder(out) as tmp:
         if items:
             (tmp / "results").mkdir()
-            measures = []
             for n, item in enumerate(items, 1):
-                spec = item.spec
-                say(f"[{n}/{len(items)}] {item.label}: {spec.days} days, scale {spec.scale:g}, "
-                    f"seed {spec.seed}")
-                result = api.run(str(item.path), overrides=_overrides(args, seed),
-                                 progress=item.label)
-                result.save(tmp / "results" / item.label, csv=args.csv)
+                result, rows = _run_seeds(item, args, seed, tmp / "results", say,
+                                          f"[{n}/{len(items)}]")
                 loaded.append((item.label, result))
-                measures.append(result.measures.rename(item.label))
-            raw = pd.concat(measures, axis=1)
+                replications.append(rows)
+            raw = pd.concat([r.measures.rename(label) for label, r in loaded], axis=1)
             raw.index.name = "measure"
             raw.to_csv(tmp / "results" / "comparison.csv")
         results = [r for _, r in loaded]
@@ -155,13 +201,40 @@ def cmd_brief(args: argparse.Namespace) -> int:
             (tmp / "surge").mkdir()
             for (label, _), r in zip(loaded, surge_runs, strict=True):
                 r.save(tmp / "surge" / label, csv=args.csv)
-        write_brief(tmp, results, lang=args.lang, surge=surge_runs, surge_note=surge_note,
-                    progress=lambda s: say(f"      {s}"))
+        write_brief(tmp, results, lang=args.lang, replications=replications, surge=surge_runs,
+                    surge_note=surge_note, progress=lambda s: say(f"      {s}"))
         for folder in tmp.rglob("*"):  # staged_folder sets the top folder's mode
             if folder.is_dir():
                 _umask_mode(folder)
     console = _console()
     console.print(f"brief written to {out} in {time.perf_counter() - started:.0f} s: "
-                  f"report.html, report.pdf, charts/ (PNG and SVG), key_figures.csv",
-                  markup=False)
+                  f"report.html, report.pdf, charts/ (PNG and SVG), key_figures.csv, "
+                  f"findings.csv", markup=False)
     return EXIT_OK
+
+
+def _run_seeds(item: Prepared, args: argparse.Namespace, seed: int, folder: Path,
+               say: Callable[[str], None], counter: str) -> tuple[Result, list[pd.Series]]:
+    """Run one scenario for each of the brief's seeds after its warm-up; save the first seed's
+    run as `govsim compare` would and the others under seeds/<label>/. Only the first run is
+    kept in memory (the charts draw it); the others give their summary rows."""
+    from sim import api
+
+    rows: list[pd.Series] = []
+    first: Result | None = None
+    warmup = max(item.spec.warmup_days,
+                 BRIEF_WARMUP_DAYS if args.warmup_days is None else args.warmup_days)
+    for k in range(args.seeds or MIN_SEEDS):
+        overrides = {**_overrides(args, seed + k), "warmup_days": warmup}
+        spec = item.spec
+        say(f"{counter} {item.label}: {spec.days} days after {warmup} warm-up, scale "
+            f"{spec.scale:g}, seed {seed + k}")
+        result = api.run(str(item.path), overrides=overrides, progress=item.label)
+        where = (folder / item.label if k == 0 else
+                 folder / SEEDS_DIR / item.label / f"seed{seed + k}")
+        result.save(where, csv=args.csv)
+        rows.append(result.measures)
+        if first is None:
+            first = result
+    assert first is not None  # --seeds is at least 1
+    return first, rows

@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,6 +27,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from sim import charts
+from sim.briefing import findings as findings_mod
 from sim.charts import style
 from sim.charts.style import Results, Run
 from sim.results import Result
@@ -37,13 +38,22 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Grassroots governance reforms in {city}: what each regime changes",
         "subtitle": "Simulated comparison of {names}. {period}. Generated {date} by govsim {ver}.",
         "findings": "Key findings",
+        "findings.note": "Each finding compares the best and the worst run over {n} seed(s) "
+                         "({seeds}); the charts draw seed {first}.",
+        "warnings": "Read with care",
         "figures": "Key figures",
-        "figures.note": "Counts and staff hours in real-city units over the whole period; "
-                        "latencies of resolved problems only.",
+        "figures.note": "Counts and staff hours in real-city units over the whole period, "
+                        "{over}. Shares of all problems count problems closed unresolved, never "
+                        "reported or still open as not resolved; \"not reached\": fewer than half "
+                        "resolved in the run. Rows marked \"resolved problems only\" leave the "
+                        "unresolved out.",
+        "figures.over.1": "one seed",
+        "figures.over": "means over {n} seeds",
+        "unit": "Unit",
         "charts": "Charts",
         "method": "Method and data sources",
         "measure": "Measure",
-        "period": "{days} days from {start}, {scale} of residents simulated, seed {seed}",
+        "period": "{days} days from {start}, {scale} of residents simulated, {seed}",
         "lang": "en",
         "pdf.page": "page {n}",
         "surge.title": "Surge stress test",
@@ -52,12 +62,19 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "{city}基层治理改革：各模式带来了什么变化",
         "subtitle": "模拟比较：{names}。{period}。{date}由 govsim {ver} 生成。",
         "findings": "主要发现",
+        "findings.note": "每条发现比较{n}个随机种子（{seeds}）下最好与最差的模拟；图表展示随机种子{first}。",
+        "warnings": "阅读提示",
         "figures": "关键数据",
-        "figures.note": "数量与工时均按全市实际规模折算，为整个模拟期合计；时间指标仅统计已解决的问题。",
+        "figures.note": "数量与工时均按全市实际规模折算，为整个模拟期合计，{over}。“全部问题”的比例把办结未解决、"
+                        "从未被反映和仍在办理的问题计为未解决；“未达到”：模拟期内解决的不到一半。"
+                        "标注“仅已解决的问题”的指标不计未解决的问题。",
+        "figures.over.1": "单个随机种子",
+        "figures.over": "为{n}个随机种子的平均值",
+        "unit": "单位",
         "charts": "图表",
         "method": "方法与数据来源",
         "measure": "指标",
-        "period": "自{start}起{days}天，模拟{scale}的居民，随机种子{seed}",
+        "period": "自{start}起{days}天，模拟{scale}的居民，{seed}",
         "lang": "zh-CN",
         "pdf.page": "第{n}页",
         "surge.title": "需求激增压力测试",
@@ -77,67 +94,104 @@ REGIME_DESCRIPTIONS_ZH = {
                  "主动巡查（供暖季前检查供暖等）；431项执法权下放街乡。",
 }
 
-#: (key, label en, label zh, summary column or derived key, format of `sim.cli.FORMATS`)
-KEY_FIGURES: tuple[tuple[str, str, str, str], ...] = (
-    ("Median time from occurrence to resolution (days)", "从发生到解决的时间中位数（天）",
-     "latency_occurrence_h_median", "days"),
-    ("90th percentile of that time (days)", "上述时间的第90百分位（天）",
-     "latency_occurrence_h_p90", "days"),
-    ("Median time from report to resolution (days)", "从登记到解决的时间中位数（天）",
-     "latency_report_h_median", "days"),
-    ("Problems that occurred", "发生的问题", "occurred", "count"),
-    ("Share of them resolved", "其中得到解决的比例", "=resolved_share", "pct"),
-    ("Share never reported", "从未被反映的比例", "=never_share", "pct"),
-    ("Response rate", "响应率", "response_rate", "pct"),
-    ("Resolution rate (closed cases)", "解决率（办结案件）", "resolution_rate", "pct"),
-    ("Satisfaction rate", "满意率", "satisfaction_rate", "pct"),
-    ("Score 30/35/35", "综合得分 30/35/35", "score", "pct"),
-    ("Hand-offs per case", "每件转办次数", "handoffs_per_case", "ratio"),
-    ("Staff hours: street offices", "工时：街道（乡镇）", "street_staff_hours", "hours"),
-    ("Staff hours: street enforcement teams", "工时：街道综合执法队", "enforcement_staff_hours",
-     "hours"),
-    ("Staff hours: departments", "工时：职能部门", "department_staff_hours", "hours"),
-    ("Staff hours: 12345 hotline", "工时：12345热线", "hotline_staff_hours", "hours"),
-    ("Overtime hours, all units", "加班工时（全部单位）", "=overtime", "hours"),
-    ("Utilisation: street offices", "利用率：街道（乡镇）", "street_utilisation", "pct"),
-    ("Utilisation: departments", "利用率：职能部门", "department_utilisation", "pct"),
+@dataclass(frozen=True)
+class KeyFigure:
+    """A row of the key-figures table: its words, the summary column (or a derived key of
+    `sim.briefing.findings.value`) and its format, which names the unit it is shown in."""
+
+    en: str
+    zh: str
+    column: str
+    fmt: str  # a format of `sim.cli.FORMATS`
+
+
+#: fmt -> (unit en, unit zh, factor from the summary's value to the unit written)
+UNITS: dict[str, tuple[str, str, float]] = {
+    "pct": ("share (0-1)", "比例（0-1）", 1.0),
+    "half": ("days", "天", 1 / 24.0),
+    "days": ("days", "天", 1 / 24.0),
+    "count": ("real-city count", "全市数量", 1.0),
+    "ratio": ("per case", "每件", 1.0),
+    "hours": ("staff hours, real city", "工时（全市）", 1.0),
+}
+#: Formats whose unit the table's label names (shares show %, counts and hours say what they
+#: count in the label).
+_IN_DAYS = ("half", "days")
+
+KEY_FIGURES: tuple[KeyFigure, ...] = (
+    KeyFigure("Resolved within 1 day, all problems that arose", "一天内解决（全部发生的问题）",
+              "resolved_within_1d_share", "pct"),
+    KeyFigure("Resolved within 7 days, all problems that arose", "七天内解决（全部发生的问题）",
+              "resolved_within_7d_share", "pct"),
+    KeyFigure("Resolved within 30 days, all problems that arose", "三十天内解决（全部发生的问题）",
+              "resolved_within_30d_share", "pct"),
+    KeyFigure("Time by which half of all problems are resolved", "一半问题得到解决的时间",
+              "half_resolved_h", "half"),
+    KeyFigure("Resolved within 7 days of report, reported problems",
+              "登记后七天内解决（被反映的问题）", "reported_resolved_within_7d_share", "pct"),
+    KeyFigure("Median wait, resolved problems only", "等待时间中位数（仅已解决的问题）",
+              "resolved_latency_occurrence_h_median", "days"),
+    KeyFigure("90th percentile wait, resolved problems only", "等待时间第90百分位（仅已解决的问题）",
+              "resolved_latency_occurrence_h_p90", "days"),
+    KeyFigure("Median from report, resolved problems only", "从登记起的时间中位数（仅已解决的问题）",
+              "resolved_latency_report_h_median", "days"),
+    KeyFigure("Problems that occurred", "发生的问题", "occurred", "count"),
+    KeyFigure("Share of them resolved by the end of the run", "其中到模拟结束时得到解决的比例",
+              "resolved_share", "pct"),
+    KeyFigure("Share never reported", "从未被反映的比例", "never_reported_share", "pct"),
+    KeyFigure("Response rate", "响应率", "response_rate", "pct"),
+    KeyFigure("Resolution rate (closed cases)", "解决率（办结案件）", "resolution_rate", "pct"),
+    KeyFigure("Satisfaction rate (closed cases)", "满意率（办结案件）", "satisfaction_rate", "pct"),
+    KeyFigure("Score 30/35/35", "综合得分 30/35/35", "score", "pct"),
+    KeyFigure("Hand-offs per case", "每件转办次数", "handoffs_per_case", "ratio"),
+    KeyFigure("Staff hours: street offices", "工时：街道（乡镇）", "street_staff_hours", "hours"),
+    KeyFigure("Staff hours: street enforcement teams", "工时：街道综合执法队",
+              "enforcement_staff_hours", "hours"),
+    KeyFigure("Staff hours: departments", "工时：职能部门", "department_staff_hours", "hours"),
+    KeyFigure("Staff hours: 12345 hotline", "工时：12345热线", "hotline_staff_hours", "hours"),
+    KeyFigure("Overtime hours, all units", "加班工时（全部单位）", "overtime_hours", "hours"),
+    KeyFigure("Utilisation: street offices", "利用率：街道（乡镇）", "street_utilisation", "pct"),
+    KeyFigure("Utilisation: departments", "利用率：职能部门", "department_utilisation", "pct"),
 )
 
 
-def _derived(m: pd.Series, key: str) -> float:
-    occurred = float(m.get("occurred", float("nan")))
-    if key == "=resolved_share":
-        return float(m.get("resolved", float("nan"))) / occurred if occurred else float("nan")
-    if key == "=never_share":
-        return float(m.get("never_reported", float("nan"))) / occurred if occurred else math.nan
-    if key == "=overtime":
-        values = [float(v) for k, v in m.items() if str(k).endswith("_overtime_hours")]
-        values = [v for v in values if not math.isnan(v)]
-        return sum(values) if values else float("nan")
-    raise KeyError(key)
-
-
-def key_figures(rs: list[Run], lang: str) -> tuple[list[str], list[list[str]], pd.DataFrame]:
-    """(column labels, formatted rows, raw numbers) of the key-figures table."""
+def key_figures(rs: list[Run], lang: str,
+                replications: Mapping[str, Sequence[pd.Series]] | None = None,
+                ) -> tuple[list[str], list[list[str]], pd.DataFrame]:
+    """(column labels, formatted rows, numbers in the unit named) of the key-figures table:
+    each run's value, or its mean over the seeds of `replications` (run label -> summary rows).
+    The numbers' table has a unit column and holds what the rows show (days, not hours)."""
     from sim.cli import _cell
 
-    raw = {}
-    rows = []
-    for en, zh, column, fmt in KEY_FIGURES:
-        label = zh if lang == "zh" else en
-        cells, numbers = [], []
+    reps = replications or {r.label: [r.result.measures] for r in rs}
+    numbers: dict[str, list[object]] = {TEXT[lang]["unit"]: []}
+    numbers.update({r.label: [] for r in rs})
+    rows, index = [], []
+    for kf in KEY_FIGURES:
+        en_unit, zh_unit, factor = UNITS[kf.fmt]
+        label = kf.zh if lang == "zh" else kf.en
+        cells = []
         for run in rs:
-            m = run.result.measures.copy()
-            if column.startswith("="):
-                m[column] = _derived(m, column)
-            cells.append(_cell(m, column, fmt))
-            value = m.get(column)
-            numbers.append(float(value) if value is not None else float("nan"))
-        rows.append([label, *cells])
-        raw[label] = numbers
-    table = pd.DataFrame(raw, index=[r.label for r in rs]).T
-    table.index.name = TEXT[lang]["measure"]
+            v = _mean([findings_mod.value(m, kf.column) for m in reps[run.label]], kf.fmt)
+            cells.append(_cell(pd.Series({kf.column: v}), kf.column, kf.fmt))
+            numbers[run.label].append(v * factor)
+        unit = zh_unit if lang == "zh" else en_unit
+        shown = cells if lang == "en" else [c.replace("not reached", "未达到") for c in cells]
+        index.append(label)  # the CSV names the unit in its own column
+        if kf.fmt in _IN_DAYS:
+            label = f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})"
+        rows.append([label, *shown])
+        numbers[TEXT[lang]["unit"]].append(unit)
+    table = pd.DataFrame(numbers, index=pd.Index(index, name=TEXT[lang]["measure"]))
     return [r.label for r in rs], rows, table
+
+
+def _mean(values: list[float], fmt: str) -> float:
+    """Mean over seeds; "half resolved" not reached in any seed stays not reached (NaN)."""
+    finite = [v for v in values if not math.isnan(v)]
+    if fmt == "half" and len(finite) < len(values):
+        return math.nan
+    return sum(finite) / len(finite) if finite else math.nan
 
 
 # ----------------------------------------------------------------------------------- charts
@@ -221,14 +275,17 @@ def _target_sources() -> list[str]:
     return seen
 
 
-def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[str, list[str]]]:
-    """(heading, paragraphs) of the method note: what was run, how to read it, sources."""
+def method_note(rs: list[Run], lang: str, surge_note: str = "",
+                seeds: Sequence[int] | None = None) -> list[tuple[str, list[str]]]:
+    """(heading, paragraphs) of the method note: what was run, how to read it, sources.
+    `seeds`: every seed the findings are over (default: the runs' own)."""
     specs = [r.result.scenario for r in rs]
     meta = rs[0].result.meta
     city = str(meta.get("city", specs[0].city.source))
     streets, pop = meta.get("streets", "?"), meta.get("population")
     pop_text = f"{pop:,}" if isinstance(pop, int | float) else "?"
-    seeds = sorted({s.seed for s in specs})
+    seeds = sorted(set(seeds) if seeds else {s.seed for s in specs})
+    warmup = "/".join(sorted({str(s.warmup_days) for s in specs}))
     timeline = any(getattr(s, "timeline", None) for s in specs)
     regimes = []
     for r in rs:
@@ -240,15 +297,18 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[st
     targets = "; ".join(_target_sources())
     if lang == "zh":
         sims = [
-            (f"govsim 是一个基于主体的模拟模型（Mesa + SimPy）：居民、街道（乡镇）、职能部门、区指挥中心和"
-            f"12345热线各自按规则行动，模型每天推进一步。城市：{CITY_NAMES['zh'].get(city, city)}，"
-            f"{streets}个街道（乡镇），{pop_text}名居民。"),
-            (f"所有模式使用相同的随机种子（{', '.join(map(str, seeds))}），即共同随机数：差异来自机制，"
-            f"而非随机波动。为节省时间只模拟部分居民（并按比例配置人员），数量按全市规模折算。"),
+            (f"govsim 是一个基于主体的模拟模型（Mesa 主体与编译的事件引擎）：居民、街道（乡镇）、职能部门、"
+            f"区指挥中心和12345热线各自按规则行动，模型每天推进一步。"
+            f"城市：{CITY_NAMES['zh'].get(city, city)}，{streets}个街道（乡镇），{pop_text}名居民。"),
+            (f"每个模式以相同的随机种子（{', '.join(map(str, seeds))}）运行，即共同随机数：同一种子下的差异来自机制，"
+            f"而非随机波动；各种子之间的差别显示结果的随机波动。规模小于1时只模拟部分街乡（并按比例配置人员），"
+            f"数量按全市规模折算。每次模拟先预热{warmup}天（不计入结果），使队列达到稳定状态。"),
         ]
         read = [
-            ("等待时间从问题发生算起（居民的真实代价），也给出从登记算起的时间（热线看到的时间）；"
-            "只统计已解决的问题。解决率、满意率按办结案件计算；响应率为在时限内有单位接手的比例。"),
+            ("等待时间从问题发生算起（居民的真实代价），也给出从登记算起的时间（热线看到的时间）。"
+            "主要指标计入全部问题：某时间内解决的比例与一半问题得到解决的时间，办结未解决、从未被反映和仍在办理的问题"
+            "均算作未解决（Kaplan-Meier 估计，模拟末期发生、观察不足的问题按删失处理）；标注“仅已解决的问题”的指标"
+            "不计未解决的问题。解决率、满意率按办结案件计算；响应率为在时限内有单位接手的比例。"),
         ]
         caveat = ("本模拟为北京改革时间线，参数已按公布数据校准。" if timeline else
                   "参数为合理的默认值，尚未按北京公布数据校准：请把结果理解为机制之间的比较，而非预测。")
@@ -258,7 +318,7 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[st
             ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
             "（sim/data/categories_sources.md）。"),
             f"公布的热线数据：{targets}（sim/data/beijing_targets.csv）。",
-            "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 MODEL.md）。",
+            "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 govsim 的模型说明 docs/model.md）。",
         ]
         out = [("模拟了什么", sims),
                ("各模式", [f"{label}：{desc}" if desc else label for label, desc in regimes]),
@@ -268,18 +328,26 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[st
         out += [("注意", [caveat]), ("数据来源", sources)]
         return out
     sims = [
-        (f"govsim is an agent-based model (Mesa + SimPy): residents, street offices, departments, "
-        f"district centres and the 12345 hotline each act by rules, one day per step. City: "
-        f"{city}, {streets} streets, towns and townships, {pop_text} residents."),
-        (f"Every regime ran with the same seed ({', '.join(map(str, seeds))}), i.e. common random "
-        f"numbers: differences come from the mechanisms, not from chance. A share of residents is "
-        f"simulated (with staff in proportion) and counts are scaled up to the real city."),
+        (f"govsim is an agent-based model (Mesa agents over a compiled event engine): residents, "
+        f"street offices, departments, district centres and the 12345 hotline each act by rules, "
+        f"one day per step. City: {city}, {streets} streets, towns and townships, {pop_text} "
+        f"residents."),
+        (f"Every regime ran with the same seeds ({', '.join(map(str, seeds))}), i.e. common random "
+        f"numbers: within a seed, differences come from the mechanisms, not from chance; between "
+        f"seeds, they show how much chance moves the results. Below scale 1 a sample of streets "
+        f"is simulated (with staff in proportion) and counts are scaled up to the real city. "
+        f"Each run first simulates {warmup} warm-up days, left out of the measures, so that "
+        f"queues reach their steady state."),
     ]
     read = [
         ("Waiting time is counted from occurrence (the resident's real cost) and from report (what "
-        "the hotline sees), over resolved problems. Resolution and satisfaction rates are over "
-        "closed cases; the response rate is the share of cases taken up by a unit within the "
-        "response limit."),
+        "the hotline sees). The headline measures count every problem: the share resolved within "
+        "a time and the time by which half are resolved treat problems closed unresolved, never "
+        "reported or still open as not resolved (a Kaplan-Meier estimate: problems occurring "
+        "late in the run, watched too briefly, are censored). Measures marked \"resolved problems "
+        "only\" leave the unresolved out. Resolution and satisfaction rates are over closed "
+        "cases; the response rate is the share of cases taken up by a unit within the response "
+        "limit."),
     ]
     caveat = ("This run is Beijing's reform timeline, with parameters calibrated to the published "
               "figures." if timeline else
@@ -292,7 +360,7 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[st
         "2021-01-08); the rest are stated assumptions (sim/data/categories_sources.md)."),
         f"Published hotline figures: {targets} (sim/data/beijing_targets.csv).",
         ("Mechanisms: Chinese news and report texts on the whistle, respond-on-receipt and "
-        "act-before-complaint reforms (MODEL.md)."),
+        "act-before-complaint reforms, listed in govsim's model description (docs/model.md)."),
     ]
     out = [("What was simulated", sims),
            ("The regimes", [f"{label}: {desc}" if desc else label for label, desc in regimes]),
@@ -306,6 +374,8 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "") -> list[tuple[st
 # ------------------------------------------------------------------------------------ HTML
 _CSS = """
 @font-face { font-family: "govsim-cjk"; src: url(data:font/woff;base64,%(font)s) format("woff"); }
+@font-face { font-family: "govsim-cjk"; font-weight: bold;
+             src: url(data:font/woff;base64,%(bold)s) format("woff"); }
 body { font-family: %(stack)s; color: #222; max-width: 62rem; margin: 2rem auto;
        padding: 0 1.2rem; line-height: 1.5; }
 h1 { font-size: 1.7rem; margin-bottom: .2rem; }
@@ -323,19 +393,21 @@ figure { margin: 1rem 0 2rem; page-break-inside: avoid; }
 figure img { width: 100%%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .9rem; }
 .note { color: #666; font-size: .85rem; }
+.warn { border-left: 4px solid #D55E00; background: #FFF4EC; padding: .1rem 1rem .4rem; }
+.warn h2 { border: none; margin-top: .6rem; }
 @media print { body { max-width: none; margin: 0; } h2 { page-break-before: auto; } }
 """
 
 
-def _font_subset(text: str) -> str:
-    """The CJK font cut down to the characters of the page, base64 (so Chinese text shows on a
-    machine without Chinese fonts, at a few kilobytes)."""
+def _font_subset(text: str, weight: str = "regular") -> str:
+    """The CJK font of `weight` cut down to the characters of the page, base64 (so Chinese text
+    shows on a machine without Chinese fonts, at a few kilobytes)."""
     from fontTools import subset
 
     options = subset.Options()
     options.flavor = "woff"
     options.name_IDs = ["*"]
-    font = subset.load_font(str(style.cjk_font_path()), options)
+    font = subset.load_font(str(style.cjk_font_path(weight)), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(text))))
     subsetter.subset(font)
@@ -351,20 +423,25 @@ def _svg(fig: Figure, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def render_html(rs: list[Run], pages: list[ChartPage], svgs: dict[str, bytes], lang: str,
-                head: tuple[str, str], note: list[tuple[str, list[str]]]) -> str:
+def render_html(c: Contents, svgs: dict[str, bytes], lang: str) -> str:
     """The report as one HTML page: fonts, charts and styles inline, no link needed to view."""
     t = TEXT[lang]
     e = html.escape
-    columns, rows, _ = key_figures(rs, lang)
-    words = [*head, *t.values(), *columns, *(c for row in rows for c in row),
-             *(p.finding + p.heading + p.caption for p in pages),
+    rs, pages, head, note = c.rs, c.pages, c.head, c.note
+    columns, rows = c.columns, c.rows
+    words = [*head, *t.values(), *columns, *(x for row in rows for x in row),
+             *(p.finding + p.heading + p.caption for p in pages), *c.warnings, *c.findings,
+             c.findings_note, c.figures_note,
              *(h + "".join(ps) for h, ps in note)]  # all the page's text, for the font subset
     body: list[str] = [(f"<header><h1>{e(head[0])}</h1><p class=\"sub\">{e(head[1])}</p>"
                        "</header>")]
+    if c.warnings:
+        body.append(f"<section class=\"warn\"><h2>{e(t['warnings'])}</h2><ul>")
+        body += [f"<li>{e(w)}</li>" for w in c.warnings]
+        body.append("</ul></section>")
     body.append(f"<section><h2>{e(t['findings'])}</h2><ul>")
-    body += [f"<li>{e(p.finding)}</li>" for p in pages]
-    body.append("</ul></section>")
+    body += [f"<li>{e(f)}</li>" for f in c.findings]
+    body.append(f"</ul><p class=\"note\">{e(c.findings_note)}</p></section>")
     body.append(f"<section><h2>{e(t['figures'])}</h2><table><thead><tr>"
                 f"<th>{e(t['measure'])}</th>")
     for run in rs:
@@ -373,7 +450,7 @@ def render_html(rs: list[Run], pages: list[ChartPage], svgs: dict[str, bytes], l
     body.append("</tr></thead><tbody>")
     for row in rows:
         body.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-    body.append(f"</tbody></table><p class=\"note\">{e(t['figures.note'])}</p></section>")
+    body.append(f"</tbody></table><p class=\"note\">{e(c.figures_note)}</p></section>")
     body.append(f"<section><h2>{e(t['charts'])}</h2>")
     for n, p in enumerate(pages, 1):
         data = base64.b64encode(svgs[p.stem]).decode("ascii")
@@ -389,7 +466,11 @@ def render_html(rs: list[Run], pages: list[ChartPage], svgs: dict[str, bytes], l
     stack = ('"Noto Sans CJK SC", "govsim-cjk", "Helvetica Neue", Arial, sans-serif'
              if lang == "zh" else '"Helvetica Neue", Arial, "Noto Sans CJK SC", "govsim-cjk", '
              'sans-serif')
-    css = _CSS % {"font": _font_subset("".join(words)), "stack": stack}
+    bold = [head[0], *(t[k] for k in ("warnings", "findings", "figures", "charts", "method")),
+            *(p.heading for p in pages), *(h for h, _ in note), t["measure"],
+            *(run.label for run in rs)]  # what is bold: headings and table heads
+    css = _CSS % {"font": _font_subset("".join(words)),
+                  "bold": _font_subset("".join(bold) + "0123456789. ", "bold"), "stack": stack}
     return (f"<!doctype html>\n<html lang=\"{t['lang']}\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<meta name=\"generator\" content=\"govsim\">\n<title>{e(head[0])}</title>\n"
@@ -398,6 +479,7 @@ def render_html(rs: list[Run], pages: list[ChartPage], svgs: dict[str, bytes], l
 
 # ------------------------------------------------------------------------------------- PDF
 A4 = (8.27, 11.69)
+WARN_INK = "#A33F00"  # the warnings' colour: vermillion darkened to read as text
 
 
 class _TextPages:
@@ -449,7 +531,7 @@ class _TextPages:
         ax = fig.add_axes((self.MARGIN / A4[0], (self.y - height) / A4[1], width / A4[0],
                            height / A4[1]))
         ax.set_axis_off()
-        first = 0.44 if len(header) > 3 else 0.5
+        first = 0.5 if len(header) > 3 else 0.56
         rest = (1 - first) / max(1, len(header) - 1)
         tab = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="right",
                        colLoc="right", colWidths=[first] + [rest] * (len(header) - 1),
@@ -467,24 +549,28 @@ class _TextPages:
         self.y -= height + 0.15
 
 
-def render_pdf(path: Path, rs: list[Run], pages: list[ChartPage], lang: str,
-               head: tuple[str, str], note: list[tuple[str, list[str]]]) -> None:
-    """The same report as a PDF: A4 text pages (findings, key figures, method), then one page
-    per chart at the chart's own size."""
+def render_pdf(path: Path, c: Contents, lang: str) -> None:
+    """The same report as a PDF: A4 text pages (warnings, findings, key figures, method), then
+    one page per chart at the chart's own size."""
     t = TEXT[lang]
-    columns, rows, _ = key_figures(rs, lang)
+    head, note = c.head, c.note
     with style.context(lang), PdfPages(path, metadata={"Title": head[0],
                                                         "Creator": "govsim"}) as pdf:
         flow = _TextPages(pdf, lang)
         flow.text(head[0], 17, bold=True, gap=0.05)
         flow.text(head[1], 9, color=style.MUTED, gap=0.25)
+        if c.warnings:
+            flow.text(t["warnings"], 12.5, bold=True, color=WARN_INK)
+            for w in c.warnings:
+                flow.text(f"• {w}", 9, color=WARN_INK, gap=0.04)
+            flow.y -= 0.15
         flow.text(t["findings"], 12.5, bold=True)
-        for n, p in enumerate(pages, 1):
-            flow.text(f"{n}. {p.finding}", 9.5, gap=0.04)
-        flow.y -= 0.2
+        for n, f in enumerate(c.findings, 1):
+            flow.text(f"{n}. {f}", 9.5, gap=0.04)
+        flow.text(c.findings_note, 7.5, color=style.MUTED, gap=0.2)
         flow.text(t["figures"], 12.5, bold=True)
-        flow.table([t["measure"], *columns], rows)
-        flow.text(t["figures.note"], 7.5, color=style.MUTED, gap=0.2)
+        flow.table([t["measure"], *c.columns], c.rows)
+        flow.text(c.figures_note, 7.5, color=style.MUTED, gap=0.2)
         flow.flush()
         flow.text(t["method"], 12.5, bold=True, gap=0.12)
         for heading, paragraphs in note:
@@ -492,15 +578,16 @@ def render_pdf(path: Path, rs: list[Run], pages: list[ChartPage], lang: str,
             for para in paragraphs:
                 flow.text(para, 9, gap=0.1)
         flow.flush()
-        for p in pages:
+        for p in c.pages:
             pdf.savefig(p.figure)
 
 
 # ----------------------------------------------------------------------------------- brief
-def headline(rs: list[Run], lang: str) -> tuple[str, str]:
-    """The report's title and subtitle (runs, period, date, version)."""
+def headline(rs: list[Run], lang: str, seeds: Sequence[int] | None = None) -> tuple[str, str]:
+    """The report's title and subtitle (runs, period, seeds, date, version)."""
     t = TEXT[lang]
     specs = [r.result.scenario for r in rs]
+    seeds = sorted(set(seeds) if seeds else {x.seed for x in specs})
     city = str(rs[0].result.meta.get("city", specs[0].city.source))
     city = CITY_NAMES[lang].get(city, city)
     names = ("、" if lang == "zh" else ", ").join(r.label for r in rs)
@@ -508,20 +595,70 @@ def headline(rs: list[Run], lang: str) -> tuple[str, str]:
     period = t["period"].format(days="/".join(sorted({str(x.days) for x in specs})),
                                 start=s.start_date.isoformat(),
                                 scale="/".join(sorted({f"{100 * x.scale:g}%" for x in specs})),
-                                seed="/".join(sorted({str(x.seed) for x in specs})))
+                                seed=style.text("seeds" if len(seeds) > 1 else "seed", lang,
+                                                v=", ".join(map(str, seeds))))
     return (t["title"].format(city=city),
             t["subtitle"].format(names=names, period=period, date=dt.date.today().isoformat(),
                                  ver=style._version()))
 
 
+@dataclass(frozen=True)
+class Contents:
+    """Everything the HTML and the PDF print, computed once so the two say the same."""
+
+    rs: list[Run]
+    pages: list[ChartPage]
+    head: tuple[str, str]
+    warnings: list[str]
+    findings: list[str]
+    findings_note: str
+    columns: list[str]
+    rows: list[list[str]]
+    figures: pd.DataFrame  # the key figures' numbers, in the unit named
+    figures_note: str
+    found: pd.DataFrame  # the findings' numbers (`findings.table`)
+    note: list[tuple[str, list[str]]]
+
+
+def contents(results: Sequence[Result], lang: str, pages: list[ChartPage],
+             replications: Sequence[Sequence[pd.Series]] | None = None,
+             surge_note: str = "") -> Contents:
+    """The brief's words and numbers. `replications[i]` are the summary rows of every seed of
+    `results[i]`'s scenario, its own first (default: `results[i]` alone)."""
+    rs = style.runs(list(results), lang)
+    reps = list(replications) if replications is not None else [
+        [r.measures] for r in results]
+    if len(reps) != len(rs) or len({len(x) for x in reps}) != 1:
+        raise ValueError("replications: one list of summary rows per result, all as long")
+    by_label = {run.label: list(x) for run, x in zip(rs, reps, strict=True)}
+    n = len(reps[0])
+    seeds = [int(m["seed"]) for m in reps[0]]
+    t = TEXT[lang]
+    columns, rows, figures = key_figures(rs, lang, by_label)
+    found = findings_mod.findings(by_label)
+    over = t["figures.over.1"] if n == 1 else t["figures.over"].format(n=n)
+    return Contents(
+        rs=rs, pages=pages, head=headline(rs, lang, seeds),
+        warnings=findings_mod.warnings([r.result.scenario for r in rs],
+                                       [r.result.meta for r in rs], n, lang),
+        findings=[f.sentence(lang) for f in found],
+        findings_note=t["findings.note"].format(n=n, seeds=", ".join(map(str, seeds)),
+                                                first=seeds[0]),
+        columns=columns, rows=rows, figures=figures,
+        figures_note=t["figures.note"].format(over=over), found=findings_mod.table(found),
+        note=method_note(rs, lang, surge_note, seeds))
+
+
 def write_brief(folder: Path, results: Sequence[Result], *, lang: str = "en",
+                replications: Sequence[Sequence[pd.Series]] | None = None,
                 surge: Sequence[Result] | None = None, surge_note: str = "",
                 progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write the brief into an existing `folder`: charts/*.png|svg, report.html, report.pdf and
-    key_figures.csv. Returns the files written."""
+    """Write the brief into an existing `folder`: charts/*.png|svg, report.html, report.pdf,
+    key_figures.csv and findings.csv. The charts draw `results`; the findings and key figures
+    are over every seed of `replications` (see `contents`). Returns the files written."""
     style.check_lang(lang)
-    rs = style.runs(list(results), lang)
     pages = make_charts(results, surge, lang, progress)
+    c = contents(results, lang, pages, replications, surge_note)
     chart_dir = folder / "charts"
     chart_dir.mkdir(exist_ok=True)
     written: list[Path] = []
@@ -534,22 +671,21 @@ def write_brief(folder: Path, results: Sequence[Result], *, lang: str = "en",
             svgs[p.stem] = _svg(p.figure, lang)
             (chart_dir / f"{p.stem}.svg").write_bytes(svgs[p.stem])
             written += [chart_dir / f"{p.stem}.png", chart_dir / f"{p.stem}.svg"]
-    head = headline(rs, lang)
-    note = method_note(rs, lang, surge_note)
     if progress:
         progress("report.html")
-    (folder / "report.html").write_text(render_html(rs, pages, svgs, lang, head, note),
-                                        encoding="utf-8")
+    (folder / "report.html").write_text(render_html(c, svgs, lang), encoding="utf-8")
     if progress:
         progress("report.pdf")
-    render_pdf(folder / "report.pdf", rs, pages, lang, head, note)
-    _, _, table = key_figures(rs, lang)
-    table.to_csv(folder / "key_figures.csv", encoding="utf-8")
-    written += [folder / "report.html", folder / "report.pdf", folder / "key_figures.csv"]
+    render_pdf(folder / "report.pdf", c, lang)
+    c.figures.to_csv(folder / "key_figures.csv", encoding="utf-8")
+    c.found.to_csv(folder / "findings.csv", index=False, encoding="utf-8")
+    written += [folder / name for name in ("report.html", "report.pdf", "key_figures.csv",
+                                           "findings.csv")]
     return written
 
 
 def brief(results: Sequence[Result], out: str | Path, *, lang: str = "en",
+          replications: Sequence[Sequence[pd.Series]] | None = None,
           surge: Sequence[Result] | None = None, surge_note: str = "") -> Path:
     """Write a briefing folder at `out`, all or nothing (an earlier folder there is replaced only
     once the new one is complete)."""
@@ -557,7 +693,8 @@ def brief(results: Sequence[Result], out: str | Path, *, lang: str = "en",
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        write_brief(tmp, results, lang=lang, surge=surge, surge_note=surge_note)
+        write_brief(tmp, results, lang=lang, replications=replications, surge=surge,
+                    surge_note=surge_note)
         _finalise(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,7 +14,18 @@ from pathlib import Path
 
 from sim.errors import InputError
 
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "scenarios" / "calibration" / "beijing.yaml"
+#: The shipped calibration spec, `scenarios/calibration/beijing.yaml`.
+DEFAULT_SPEC = "beijing"
+
+
+def installed_preset(path: Path) -> bool:
+    """Whether `path` is a shipped file of an installed govsim (not of a source checkout, where
+    the fit is written into the shipped scenario on purpose)."""
+    from sim.presets import SOURCE_DIR, presets_dir
+
+    root = presets_dir()
+    checkout = root == SOURCE_DIR
+    return not checkout and Path(path).resolve().is_relative_to(root.resolve())
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,9 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Fit the free parameters a calibration spec names (bounded Nelder-Mead on "
                     "common random numbers) and write them into its scenario; with --report, "
                     "run the scenario and compare every published figure with the simulated "
-                    "one. Default spec: scenarios/calibration/beijing.yaml.")
-    p.add_argument("spec", nargs="?", default=str(DEFAULT_SPEC), metavar="SPEC",
-                   help="calibration spec (YAML)")
+                    "one. Default spec: beijing, the shipped scenarios/calibration/beijing.yaml.")
+    p.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
+                   help="calibration spec (YAML), or the name of a shipped one")
     p.add_argument("--report", action="store_true",
                    help="do not fit: report published vs simulated values")
     p.add_argument("--sensitivity", action="store_true",
@@ -46,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
     from sim.cli import _check_target, _console, staged_folder
 
     spec, scenario_path = calib.load_spec(args.spec)
+    if not args.report and not args.dry_run and installed_preset(scenario_path):
+        raise InputError(str(scenario_path), None,
+                         "a scenario of your own to write the fit into, not the installed "
+                         "package's: `govsim presets --copy DIR`, then calibrate "
+                         "DIR/calibration/beijing.yaml (or use --dry-run or --report)")
     if args.budget is not None:
         if args.budget <= 0:
             raise InputError("--budget", None, "a whole number > 0", args.budget)

@@ -77,8 +77,13 @@ class CalibrationSpec(BaseModel):
 
 
 def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
-    """Read and check a calibration spec; the scenario path comes back resolved."""
+    """Read and check a calibration spec (a path, or the name of a shipped one: `beijing`);
+    the scenario path comes back resolved."""
+    from sim.presets import shipped_file
+
     path = Path(path)
+    if not path.exists():
+        path = shipped_file(path, "calibration") or path
     data = load_yaml(path, "calibration spec (YAML)")
     if data is None:
         data = {}

@@ -4,15 +4,14 @@ A regime keeps its colour, line style, marker and hatch in every chart, so a rea
 once. The colours come from the Okabe-Ito colour-blind-safe set (the newest regime's bluish green
 darkened), chosen so that their grey levels step down from the oldest regime to the newest: printed
 in greyscale they stay in order. Every series also differs by line style, marker and hatch.
-Chinese text uses Noto Sans CJK SC, shipped by the `mplfonts` package, so it renders the same on a
-fresh machine with no system fonts.
+Chinese text uses Noto Sans CJK SC, Regular and Bold, shipped in the package (`sim/fonts`, cut
+down to the characters govsim prints), so it renders the same on a fresh machine with no system
+fonts.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import logging
 import math
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,14 +26,14 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from sim.errors import InputError
+from sim.fonts import FONT_FILES, font_path
+from sim.languages import LANGS
 from sim.results import Result
 
-LANGS = ("en", "zh")
 REGIMES = ("fragmented", "whistle", "hotline", "proactive")
 
-#: The CJK font and where it comes from (a pip dependency, so no system font is assumed).
+#: The CJK font, shipped in the package (sim/fonts), so no system font is assumed.
 CJK_FAMILY = "Noto Sans CJK SC"
-_CJK_PACKAGE, _CJK_FILE = "mplfonts", "fonts/NotoSansCJKsc-Regular.otf"
 LATIN_FAMILY = "DejaVu Sans"  # matplotlib's own font
 
 
@@ -143,40 +142,26 @@ def text(key: str, lang: str, table: Mapping[str, Mapping[str, str]] | None = No
 
 
 # ------------------------------------------------------------------------------------ fonts
-@cache
-def cjk_font_path() -> Path:
-    """The Noto Sans CJK SC file shipped by `mplfonts` (found without importing it)."""
-    spec = importlib.util.find_spec(_CJK_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("Chinese labels need the 'mplfonts' package (pip install mplfonts)")
-    path = Path(next(iter(spec.submodule_search_locations))) / _CJK_FILE
+def cjk_font_path(weight: str = "regular") -> Path:
+    """The shipped Noto Sans CJK SC file of `weight` (`regular` or `bold`; see sim/fonts)."""
+    path = font_path(weight)
     if not path.is_file():
-        raise RuntimeError(f"the CJK font is missing from the mplfonts package: {path}")
+        raise RuntimeError(f"the CJK font is missing from the govsim package: {path}")
     return path
-
-
-class _OneWeightFilter(logging.Filter):
-    """Drop matplotlib's note that the CJK font has no bold face: falling back to its regular
-    face is what we want (English titles are bold in DejaVu; only CJK glyphs fall back)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (message.startswith("findfont: Failed to find font weight")
-                    and CJK_FAMILY in message)
 
 
 @cache
 def register_fonts() -> str:
-    """Make the CJK font known to matplotlib once per process; returns its family name."""
-    path = cjk_font_path()
-    font_manager.fontManager.addfont(str(path))
-    logging.getLogger("matplotlib.font_manager").addFilter(_OneWeightFilter())
-    return font_manager.FontProperties(fname=str(path)).get_name()
+    """Make the CJK font (both weights) known to matplotlib once per process; returns its
+    family name."""
+    for weight in FONT_FILES:
+        font_manager.fontManager.addfont(str(cjk_font_path(weight)))
+    return font_manager.FontProperties(fname=str(cjk_font_path())).get_name()
 
 
 def weight(lang: str) -> str:
-    """Bold where the font has it: the CJK font ships one weight (bold would warn and fall back)."""
-    return "bold" if lang == "en" else "normal"
+    """Headings are bold in both languages (the CJK font ships a bold face)."""
+    return "bold"
 
 
 def rc(lang: str) -> dict[str, Any]:
@@ -337,14 +322,27 @@ def wrap(line: str, lang: str, width_in: float, size_pt: float) -> str:
     """Break a title into lines that fit `width_in` inches (CJK text breaks between any glyphs,
     preferably after a comma)."""
     if lang == "zh":
-        per_line = max(8, int(width_in * 72 / size_pt) - 1)
+        per_line = max(8.0, width_in * 72 / size_pt - 1)  # in ems: a CJK glyph is one
         lines, rest = [], line
-        while len(rest) > per_line:
-            cut = rest.rfind("，", per_line // 2, per_line) + 1 or per_line
+        while _ems(rest) > per_line:
+            fits = next(i for i in range(1, len(rest) + 1) if _ems(rest[:i]) > per_line) - 1
+            cut = rest.rfind("，", fits // 2, fits) + 1
+            if not cut:  # never inside a Latin word or a path
+                word = len(rest[:fits]) - len(rest[:fits].rstrip(_LATIN_WORD))
+                cut = fits - word if word < fits // 2 and fits < len(rest) and \
+                    rest[fits] in _LATIN_WORD else fits
             lines.append(rest[:cut])
             rest = rest[cut:]
         return "\n".join([*lines, rest])
     return textwrap.fill(line, width=max(20, int(width_in * 72 / (size_pt * 0.6))))
+
+
+_LATIN_WORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./"
+
+
+def _ems(text: str) -> float:
+    """Width of mixed text in ems: CJK glyphs one, Latin letters and digits about 0.55."""
+    return sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in text)
 
 
 TITLE_PT, FOOT_PT = 12.5, 7.0
@@ -373,9 +371,10 @@ def finish(fig: Figure, rs: list[Run], title: str, lang: str,
     clear of all of them."""
     width, height = fig.get_figwidth(), fig.get_figheight()
     title = wrap(title, lang, width - 0.25, TITLE_PT)
-    foot = wrap(footnote_text(rs, lang), lang, width - 0.25, FOOT_PT * 0.92)
+    foot_pt = FOOT_PT * (1.0 if lang == "zh" else 0.92)  # a CJK glyph is a full em wide
+    foot = wrap(footnote_text(rs, lang), lang, width - 0.25, foot_pt)
     if note:
-        foot = wrap(note, lang, width - 0.25, FOOT_PT * 0.92) + "\n" + foot
+        foot = wrap(note, lang, width - 0.25, foot_pt) + "\n" + foot
     title_h = (title.count("\n") + 1) * TITLE_PT * 1.3 / 72 + 0.12
     foot_h = (foot.count("\n") + 1) * FOOT_PT * 1.35 / 72 + 0.1
     if legend:

@@ -1,6 +1,6 @@
 """Experiments at scale: sweeps of parameters and regimes, replications, sensitivity indices.
 
-    govsim sweep scenarios/sweeps/example.yaml          # run (or resume) a sweep spec
+    govsim sweep example          # run (or resume) a sweep spec
     govsim sweep --summary results/sweeps/example       # its summary, differences, indices
 
 From Python: `run_sweep(spec, out)` runs or resumes a sweep, `load_sweep(folder)` reads one back,
@@ -10,8 +10,19 @@ experiment frameworks. The modules follow the flow of a sweep: `spec` (the YAML 
 `store` (durable records, resumption), `analysis` (summary tables and indices), `cli`.
 """
 
-from sim.experiments.function import evaluate, model_function
-from sim.experiments.spec import load_spec
-from sim.experiments.sweep import SweepResult, load_sweep, run_sweep
+from typing import TYPE_CHECKING
 
-__all__ = ["SweepResult", "evaluate", "load_spec", "load_sweep", "model_function", "run_sweep"]
+from sim._lazy import lazy
+
+if TYPE_CHECKING:
+    from sim.experiments.function import evaluate, model_function
+    from sim.experiments.spec import load_spec
+    from sim.experiments.sweep import IncompleteSweepWarning, SweepResult, load_sweep, run_sweep
+
+__all__ = ["IncompleteSweepWarning", "SweepResult", "evaluate", "load_spec", "load_sweep",
+           "model_function", "run_sweep"]
+__getattr__, __dir__ = lazy(__name__, {
+    "evaluate": "sim.experiments.function", "model_function": "sim.experiments.function",
+    "load_spec": "sim.experiments.spec",
+    **dict.fromkeys(("IncompleteSweepWarning", "SweepResult", "load_sweep", "run_sweep"),
+                    "sim.experiments.sweep")})

@@ -1,6 +1,6 @@
 """`govsim sweep`: run or resume a sweep spec, or show the summary of a finished one.
 
-    govsim sweep scenarios/sweeps/example.yaml                 # every core of this machine
+    govsim sweep example                 # every core of this machine
     govsim sweep spec.yaml --workers 2 --out results/my-sweep
     govsim sweep spec.yaml --scheduler tcp://10.0.0.5:8786     # an existing Dask cluster
     govsim sweep --summary results/sweeps/example              # print the tables again
@@ -17,17 +17,20 @@ import math
 import re
 import signal
 import sys
+import warnings
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError, among
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 EXIT_OK, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 #: Measures shown when the spec names no `outcomes`.
-KEY_OUTCOMES = ("latency_occurrence_h_mean", "latency_occurrence_h_p90", "resolution_rate",
-                "satisfaction_rate", "street_staff_hours", "department_staff_hours")
+KEY_OUTCOMES = ("resolved_latency_occurrence_h_mean", "resolved_latency_occurrence_h_p90",
+                "resolution_rate", "satisfaction_rate", "street_staff_hours",
+                "department_staff_hours")
 MAX_ROWS = 40
 
 
@@ -253,7 +256,7 @@ def handle(args: argparse.Namespace) -> int:
     """`govsim sweep`: see the module docstring for the exit statuses."""
     from sim.experiments.plan import make_plan
     from sim.experiments.spec import load_spec
-    from sim.experiments.sweep import default_folder, load_sweep, run_sweep
+    from sim.experiments.sweep import IncompleteSweepWarning, default_folder, load_sweep, run_sweep
     from sim.outputs import check_out
 
     if args.summary is not None:
@@ -289,9 +292,11 @@ def handle(args: argparse.Namespace) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill` stops as cleanly as Ctrl-C
     try:
-        result = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
-                           serial=args.serial, retry_failed=args.retry_failed,
-                           progress=not args.quiet, allow_import=args.allow_import)
+        with warnings.catch_warnings():  # lost runs are reported below, in the CLI's words
+            warnings.simplefilter("ignore", IncompleteSweepWarning)
+            result = run_sweep(loaded, out, workers=args.workers, scheduler=args.scheduler,
+                               serial=args.serial, retry_failed=args.retry_failed,
+                               progress=not args.quiet, allow_import=args.allow_import)
     except KeyboardInterrupt:
         print(f"\ninterrupted: every finished run is kept in {out}; run the same command "
               f"again to resume", file=sys.stderr)

@@ -10,11 +10,13 @@ when the sweep is resumed.
 
 from __future__ import annotations
 
+import ast
 import math
 import multiprocessing as mp
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -188,6 +190,50 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = {ast.dump(side) for side in (test.left, test.comparators[0])}
+    return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
+
+
+def unguarded_script() -> str | None:
+    """The main script's path when this call comes from its top-level code outside an
+    `if __name__ == "__main__":` block, else None.
+
+    Worker processes started by `spawn` or `forkserver` (every platform's default but Linux's
+    `fork`) import the main script again before they run anything: a sweep started from its
+    unguarded top level would start again in every worker, and the workers die. Interactive
+    sessions (Jupyter, the REPL, `python -c`) have no script and are never affected.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path or not str(path).endswith(".py"):
+        return None
+    name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if name == "__main__" or name.endswith(".__main__"):  # `python -m package`: not re-imported
+        return None
+    frame = sys._getframe(1)
+    line = None
+    while frame is not None:  # the outermost frame running the script's own top level
+        if frame.f_code.co_name == "<module>" and frame.f_globals is vars(main):
+            line = frame.f_lineno
+        frame = frame.f_back
+    if line is None:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.If) and _is_main_guard(node.test) and node.body
+                and node.body[0].lineno <= line <= (node.body[-1].end_lineno or line)):
+            return None
+    return str(path)
+
+
 class LocalPool(Backend):
     """A pool of worker processes on this machine (`forkserver` where available)."""
 
@@ -196,6 +242,13 @@ class LocalPool(Backend):
     def __init__(self, workers: int | None = None):
         self.workers = workers or default_workers()
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        script = unguarded_script()
+        if script is not None:
+            raise InputError(script, None,
+                             'the sweep started under `if __name__ == "__main__":` (worker '
+                             "processes import this script again before they run, so a sweep "
+                             "at its top level would start again in each of them); or pass "
+                             "serial=True to run in this process")
         context = mp.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["sim.experiments.execute", "sim.model"])

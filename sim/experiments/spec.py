@@ -230,8 +230,14 @@ def parse_spec(data: Any, file: str = "<spec>", text: str = "") -> LoadedSpec:
 
 
 def load_spec(path: str | Path) -> LoadedSpec:
-    """Read and validate a sweep spec file (scenario references are checked by the plan)."""
+    """Read and validate a sweep spec file (scenario references are checked by the plan); a
+    bare name (`example`) means a shipped spec (`scenarios/sweeps/`) unless such a file
+    exists here."""
+    from sim.presets import shipped_file
+
     path = Path(path)
+    if not path.exists():
+        path = shipped_file(path, "sweep") or path
     file = str(path)
     text = read_text(path, "sweep spec file (YAML)")
     data = parse_yaml(text, file)

@@ -1,7 +1,7 @@
 """`run_sweep` and `load_sweep`: run a spec to a results folder, resume it, read it back.
 
     >>> from sim.experiments import run_sweep, load_sweep
-    >>> res = run_sweep("scenarios/sweeps/example.yaml", "results/sweeps/example")  # doctest: +SKIP
+    >>> res = run_sweep("example", "results/sweeps/example")  # doctest: +SKIP
     >>> load_sweep("results/sweeps/example").summary                                # doctest: +SKIP
 """
 
@@ -327,9 +327,18 @@ def run_sweep(spec: str | Path | dict[str, Any] | LoadedSpec, out: str | Path | 
         result.manifest = manifest
         result.lost = lost
         _write_tables(folder, result)
+        if lost:
+            warnings.warn(f"sweep {loaded.name} is incomplete: {len(lost)} runs could not finish "
+                          f"(first: {lost[0]}); {counts['ok']} ran, {counts['pending']} are "
+                          f"pending. Call run_sweep again with the same folder to run them.",
+                          IncompleteSweepWarning, stacklevel=2)
         return result
     finally:
         folder.unlock()
+
+
+class IncompleteSweepWarning(RuntimeWarning):
+    """`run_sweep` returned before every run finished (workers lost, the cluster gone)."""
 
 
 def _execute(backend: Backend, tasks: Any, n_todo: int, folder: SweepFolder,

@@ -1,5 +1,5 @@
 """Reporting and trust: whether a resident reports a problem, through which channel, and how
-the outcomes a community hears of move its trust, and so its future reporting (MODEL.md's
+the outcomes a community hears of move its trust, and so its future reporting (docs/model.md's
 feedback loop).
 
 Both act once a day in numpy: `report_chance` when the day's problems are drawn, `Trust.update`

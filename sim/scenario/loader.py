@@ -17,22 +17,19 @@ from pydantic import ValidationError
 from sim.city.city import DEPARTMENT_TYPES, City
 from sim.errors import InputError, shorten
 from sim.inputs import load_yaml
+from sim.presets import PRESETS, presets_dir, shipped_file  # noqa: F401 - re-exported
 from sim.scenario.categories import CategoryTable, load_categories
 from sim.scenario.schema import FROZEN_FIELDS, Change, Scenario
 
-PRESETS = ("fragmented", "whistle", "hotline", "proactive")
-
-
-def presets_dir() -> Path:
-    """The `scenarios/` folder of the source tree, which holds the four presets."""
-    return Path(__file__).resolve().parents[2] / "scenarios"
-
 
 def resolve_path(name: str | Path) -> Path:
-    """A scenario path; a bare preset name (`hotline`) means `scenarios/hotline.yaml`."""
+    """A scenario path; a bare preset name (`hotline`) means the shipped `hotline.yaml`
+    (`scenarios/`), unless a file of that name exists here."""
     path = Path(name)
-    if not path.exists() and path.suffix == "" and (presets_dir() / f"{name}.yaml").exists():
-        return presets_dir() / f"{name}.yaml"
+    if not path.exists():
+        file = shipped_file(name)
+        if file is not None:
+            return file
     return path
 
 

@@ -1,7 +1,7 @@
 """The scenario: every parameter of a run, typed, defaulted and documented in one place.
 
 A scenario file (YAML) is validated against these models; unknown keys are errors. Each regime of
-MODEL.md is a set of mechanism sections switched on (`enabled: true`) with their parameters, so a
+docs/model.md is a set of mechanism sections switched on (`enabled: true`) with their parameters, so a
 partial reform is just another combination. `docs/scenarios.md` is generated from the field
 descriptions below (`python -m sim.scenario.docs`).
 """

@@ -17,8 +17,12 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.validation.cases import FULL, QUICK, Case, Row, Size, all_cases, run_all, table
+from sim.validation.sizes import FULL, QUICK, Size
+
+if TYPE_CHECKING:
+    from sim.validation.cases import Case, Row
 
 EXIT_OK, EXIT_FAILED = 0, 1
 TAGS = ("mmc", "mg1", "tandem", "border", "whistle")
@@ -70,6 +74,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.cli import _check_target, _console, staged_folder
+    from sim.validation.cases import all_cases, table
 
     size = QUICK if args.quick else FULL
     cases = [c for c in all_cases(args.quick) if not args.only or set(c.tags) & set(args.only)]
@@ -129,6 +134,8 @@ def _run(cases: list[Case], size: Size, args: argparse.Namespace, reps: int) -> 
         def progress(case: Case, done: int, total: int) -> None:
             bar.set_postfix_str(case.title, refresh=False)
             bar.update(1)
+
+        from sim.validation.cases import run_all
 
         return run_all(cases, size, seed=args.seed, confidence=args.confidence,
                        replications=reps, jobs=args.jobs, quick=args.quick, progress=progress)
