@@ -73,15 +73,15 @@ def resolution_curve(problems: pd.DataFrame, horizon_h: float,
         from sim.errors import InputError
 
         raise InputError(None, "basis", "one of " + ", ".join(BASES), basis)
-    outcome = problems["outcome"].astype(str).to_numpy()
+    outcome = problems["outcome"]
     if basis == "occurrence":
-        keep = outcome != "prevented"
+        keep = ~_is(outcome, "prevented")
         start = problems["occurred_h"].to_numpy(float)
     else:
         start = problems["entered_h"].to_numpy(float)
         keep = np.isfinite(start)
     start = start[keep]
-    resolved = outcome[keep] == "resolved"
+    resolved = _is(outcome, "resolved")[keep]
     closed = problems["closed_h"].to_numpy(float)[keep]
     time = np.where(resolved, closed - start, horizon_h - start)
     n = len(time)
@@ -94,6 +94,16 @@ def resolution_curve(problems: pd.DataFrame, horizon_h: float,
     at_risk = n - np.searchsorted(ordered, hours, side="left")  # watched at least that long
     share = 1.0 - np.cumprod(1.0 - deaths / at_risk)
     return ResolutionCurve(basis, hours, share, follow_up, n)
+
+
+def _is(outcome: pd.Series, name: str) -> np.ndarray:
+    """Which rows have outcome `name` (on a categorical's codes: no string per row)."""
+    if isinstance(outcome.dtype, pd.CategoricalDtype):
+        categories = list(outcome.cat.categories)
+        if name not in categories:
+            return np.zeros(len(outcome), bool)
+        return outcome.cat.codes.to_numpy() == categories.index(name)
+    return outcome.astype(str).to_numpy() == name
 
 
 def headline(curve: ResolutionCurve, prefix: str = "") -> dict[str, float]:

@@ -122,7 +122,7 @@ def test_range_checked_at_both_ends(tmp_path: Path) -> None:
      "parameters", "at most 100,000 design points"),
     ({"replications": 60_000, "scenarios": ["hotline", "whistle"]}, "replications",
      "at most 100,000 runs"),
-    ({"outcomes": ["resolution_rate", "latency_mean"]}, "outcomes", "e.g. 'latency_"),
+    ({"outcomes": ["resolution_rate", "latency_mean"]}, "outcomes", "e.g. 'resolved_latency_"),
 ])
 def test_spec_errors_name_the_field(tmp_path: Path, fields: dict, field: str,
                                     words: str) -> None:
