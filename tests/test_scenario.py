@@ -102,6 +102,21 @@ def test_presets_switch_on_their_own_mechanisms(presets: dict[str, Scenario]) ->
     assert proactive.fragmented.relay_delay_hours == 48
 
 
+def test_proactive_preset_adds_only_wei_su_xian_ban_and_history_dates_devolution(
+        presets: dict[str, Scenario]) -> None:
+    """The presets isolate each reform: proactive switches on 未诉先办's mechanisms and nothing
+    else; the 431 devolved powers come on by themselves in the history, at 2020-07-01."""
+    added = switched_on(presets["proactive"]) - switched_on(presets["hotline"])
+    assert added == {"themes.enabled", "inspection.enabled", "street_governance.enabled"}
+    history = load_scenario(presets_dir() / "beijing-2018-2024.yaml")
+    dated = {(c.date.isoformat(), k) for c in history.timeline for k, v in c.set.items()
+             if v is True}
+    assert ("2020-07-01", "devolution.devolved_powers") in dated
+    assert not any(k == "devolution.devolved_powers" for d, k in dated if d != "2020-07-01")
+    assert ("2021-01-01", "themes.enabled") in dated
+    assert ("2021-09-24", "street_governance.enabled") in dated
+
+
 def test_bare_preset_name_resolves(presets: dict[str, Scenario], tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # nothing called `hotline` in the working directory
