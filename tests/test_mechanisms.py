@@ -317,6 +317,49 @@ def test_inspection_finds_heating_problems_in_season():
     assert (off.problems["channel"] == "inspection").sum() == 0
 
 
+def test_satisfaction_though_unresolved_moves_satisfaction_not_resolution():
+    """`satisfaction.unresolved` tells being answered from being resolved: raising it raises
+    satisfaction by the unresolved share times the change and leaves resolution exactly as it
+    was when nothing feeds back on the cases (trust held still, no ranking)."""
+    still = {"reporting": {"trust_sensitivity": 0.0}, "ranking": OFF}
+    low = small_run("hotline", days=60, satisfaction={"unresolved": 0.15}, **still)
+    high = small_run("hotline", days=60, satisfaction={"unresolved": 0.65}, **still)
+    lo, hi = low.measures, high.measures
+    assert hi["resolution_rate"] == lo["resolution_rate"]
+    assert hi["resolved"] == lo["resolved"]
+    gain = hi["satisfaction_rate"] - lo["satisfaction_rate"]
+    assert gain == pytest.approx(0.5 * (1 - lo["resolution_rate"]), abs=0.02)
+    assert gain > 0.05
+    # with trust and ranking feeding back, resolution still barely moves
+    lo, hi = (small_run("hotline", days=60, satisfaction={"unresolved": u}).measures
+              for u in (0.15, 0.65))
+    assert abs(hi["resolution_rate"] - lo["resolution_rate"]) < 0.01
+    assert hi["satisfaction_rate"] - lo["satisfaction_rate"] > 0.05
+
+
+def test_satisfaction_though_unresolved_can_change_on_a_timeline():
+    """A dated change of `satisfaction.unresolved` moves the verdicts of cases closed after it,
+    and only those."""
+    still = {"reporting": {"trust_sensitivity": 0.0}, "ranking": OFF}
+    change = [{"date": "2019-03-01", "set": {"satisfaction.unresolved": 0.9}}]
+    base = small_run("hotline", days=90, **still)
+    moved = small_run("hotline", days=90, timeline=change, **still)
+
+    def rates(r, before):
+        p = r.problems
+        closed = p[p["outcome"].isin(["resolved", "closed_unresolved"])]
+        day = closed["closed_h"] // 24
+        sel = closed[(day < 59) if before else (day >= 60)]
+        unresolved = sel[sel["outcome"] == "closed_unresolved"]
+        return (sel["outcome"] == "resolved").mean(), unresolved["satisfied"].astype(float).mean()
+
+    assert rates(moved, True) == rates(base, True)
+    res_b, sat_b = rates(base, False)
+    res_m, sat_m = rates(moved, False)
+    assert res_m == res_b
+    assert sat_b == pytest.approx(0.15, abs=0.05) and sat_m == pytest.approx(0.9, abs=0.05)
+
+
 def test_shock_window_multiplies_occurrence():
     r = small_run("fragmented", days=40, demand={"shocks": [
         {"start_day": 20, "days": 10, "multiplier": 3.0}]})
