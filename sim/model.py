@@ -378,6 +378,7 @@ class GovernanceModel(mesa.Model):
             self.ranking.month_end(month - 1, groups, self.units.effort, self.units.rank_class)
             self._apply_effort()
             self.themes.month_start(month, d)
+        self.sources.recover(self.spec.demand.source_recovery_per_year)
         streets, hours = self.themes.daily(d)
         if len(streets):
             charge_all(self.parts.desks, self.parts.workload, streets, 24.0 * d + CHARGE_HOUR,

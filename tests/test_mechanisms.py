@@ -216,6 +216,24 @@ def test_theme_projects_go_to_hot_spots_and_policy_to_the_whole_city():
     assert [c for c, _ in t.themed_streets(41)] == [0, 0]  # inspection: hot spots only
 
 
+def test_removed_sources_come_back_at_their_recovery_rate():
+    """What governance removed returns at `source_recovery_per_year`, so repeated themes meet
+    new causes rather than draining a category for good; at 0 a removal is permanent."""
+    t = themes_for(themes={"problems_per_month": 1, "hot_spot_streets": 1, "lag_days": 0,
+                           "effectiveness": 0.8, "policy_effectiveness": 0.0})
+    complain(t, [[0, 0, 0, 0], [5, 0, 0, 0]] + [[0, 0, 0, 0]] * 4)
+    t.month_start(1, 31)
+    t.daily(31)
+    assert t.sources.left[1, 0] == pytest.approx(0.2)
+    for _ in range(365):
+        t.sources.recover(0.5)
+    assert 1 - t.sources.left[1, 0] == pytest.approx(0.8 * math.exp(-0.5))
+    assert np.all(t.sources.left[[0, 2, 3, 4, 5]] == 1.0)
+    before = t.sources.left.copy()
+    t.sources.recover(0.0)
+    assert np.array_equal(t.sources.left, before)
+
+
 def test_streets_own_governance_takes_their_excess_category():
     """主动治理: each street works on the category where its complaints most exceed the city's
     rate for its residents, every `every_months` months, at its own cost."""
@@ -243,7 +261,8 @@ def test_source_governance_lowers_theme_occurrence_after_its_lag():
     lag, effectiveness = 30, 0.9
     themes = {"lag_days": lag, "effectiveness": effectiveness, "hot_spot_streets": 8,
               "policy_effectiveness": 0.0}
-    r = small_run("proactive", days=150, themes=themes, street_governance=OFF)
+    r = small_run("proactive", days=150, themes=themes, street_governance=OFF,
+                  demand={"source_recovery_per_year": 0.0})
     p = r.problems
     prevented = p[p["outcome"] == "prevented"]
     assert len(prevented) > 0
@@ -267,7 +286,7 @@ def test_source_governance_lowers_theme_occurrence_after_its_lag():
     assert not (elsewhere["outcome"] == "prevented").any()  # later themes: not yet in effect
     # what actually occurs there falls by the source's share of the category's demand
     without = small_run("proactive", days=150, themes=OFF, inspection=OFF,
-                        street_governance=OFF).problems
+                        street_governance=OFF, demand={"source_recovery_per_year": 0.0}).problems
     occurred = (ours(p)["outcome"] != "prevented").sum()
     assert len(ours(without)) == len(ours(p))  # the same problems would have occurred
     assert occurred < len(ours(without)) - 0.8 * len(root)
@@ -276,7 +295,7 @@ def test_source_governance_lowers_theme_occurrence_after_its_lag():
 def test_policy_lowers_the_theme_category_everywhere():
     r = small_run("proactive", days=120, themes={"problems_per_month": 0, "lag_days": 20,
                                                  "policy_effectiveness": 0.6},
-                  street_governance=OFF)
+                  street_governance=OFF, demand={"source_recovery_per_year": 0.0})
     first = r.meta["themes"][0]
     assert first["kind"] == "policy" and first["streets"] == []
     p = r.problems

@@ -10,7 +10,8 @@ category's demand in a street is its table rate times
 
 where s is the category's `root_cause_share` (the share of its demand from sources, city-wide)
 and `left` the share of the source that governance has not removed (1 at the start; 每月一题
-projects and policy, and streets' 主动治理, multiply it down where they act, `sim.mechanisms.themes`).
+projects and policy, and streets' 主动治理, multiply it down where they act, `sim.mechanisms.themes`;
+what they removed comes back at `demand.source_recovery_per_year`, new causes replacing old).
 
 The place is the street, not the community: Beijing targets, ranks and scores streets and
 townships (the monthly ranking, the named 治理类街乡镇, 每月一题's hot spots); a street's office is
@@ -79,6 +80,12 @@ class Sources:
     def reduce(self, streets: np.ndarray | slice, category: int, effectiveness: float) -> None:
         """Governance removes `effectiveness` of what is left of the sources in `streets`."""
         self.left[streets, category] *= 1.0 - effectiveness
+
+    def recover(self, per_year: float, days: float = 1.0) -> None:
+        """Sources come back: what governance removed returns at `per_year` (a continuous
+        rate), new causes replacing those removed (0: removal is for good)."""
+        if per_year > 0:
+            self.left[:] = 1.0 - (1.0 - self.left) * np.exp(-per_year * days / 365.0)
 
     def rate_left(self, root_share: np.ndarray) -> np.ndarray:
         """Per (street, category), the factor on the table rate as governed now."""

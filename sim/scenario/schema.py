@@ -161,6 +161,11 @@ class DemandConfig(Section):
         "2: about three fifths. Assumed: complaint records are known to concentrate (Beijing "
         "names the streets with the most complaints each month for governance), but no "
         "published figure sizes it; a sweep over it is the honest use.")
+    source_recovery_per_year: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.25, description="Rate per year (continuous) at which what source governance removed "
+        "comes back, new causes replacing those removed (new buildings, new disputes): 0.25 "
+        "brings half of a removal back in about 2.8 years; 0: removals are for good, and "
+        "repeated themes then drain root-cause demand year after year. Assumed.")
     shocks: list[Shock] = Field(default_factory=list, description="Shock windows.")
 
     @field_validator("hourly_profile", "weekly_profile")
