@@ -192,6 +192,22 @@ def test_theme_is_the_top_category_and_comes_back_while_on_top():
     assert once.chosen == [0, 1, 2, 3]  # each once: themes run out
 
 
+def test_themes_do_not_run_out_after_a_year():
+    """In a run longer than a year a theme is picked every month, and a category that tops
+    the record again comes back after `repeat_after_months`."""
+    r = small_run("proactive", days=430, street_governance=OFF, inspection=OFF)
+    picked = {}
+    for t in r.meta["themes"]:
+        if t["kind"] == "policy":
+            picked.setdefault(t["category"], []).append(t["month"])
+    months = sorted(m for ms in picked.values() for m in ms)
+    assert len(months) == len(set(months)) == 14  # February 2019 .. March 2020, every month
+    again = [ms for ms in picked.values() if len(ms) > 1]
+    assert again, picked  # the top category of early 2019 is chosen again in 2020
+    assert all(int(ms[1][:4]) * 12 + int(ms[1][5:]) - int(ms[0][:4]) * 12 - int(ms[0][5:]) >= 12
+               for ms in again)
+
+
 def test_theme_projects_go_to_hot_spots_and_policy_to_the_whole_city():
     """A theme's hot-spot projects take the streets densest in its complaints; its policy acts
     on every street; both after the lag, each charging its hours to its own units meanwhile."""
