@@ -278,9 +278,11 @@ def collect(model: GovernanceModel) -> Result:
             "whistle_late_reports": model.whistle_late_reports,
             "themes": [{"month": str((pd.Timestamp(model.origin) + pd.DateOffset(months=t.month))
                                      .to_period("M")),
-                        "category": model.table.keys[t.category],
-                        "streets": [city.street_names[s] for s in t.streets]}
-                       for t in model.themes.projects]}
+                        "category": model.table.keys[t.category], "kind": t.kind,
+                        "streets": ([] if t.kind == "policy"
+                                    else [city.street_names[s] for s in t.streets])}
+                       for t in model.themes.projects if t.kind != "street"],
+            "street_projects": sum(t.kind == "street" for t in model.themes.projects)}
     return Result(model.given, problems, units_daily, rankings, daily, summary, meta)
 
 
