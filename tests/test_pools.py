@@ -69,3 +69,17 @@ def test_workers_exit_while_the_killed_coordinator_is_a_zombie() -> None:
             os.killpg(with_group, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_zombie_is_not_alive_for_stale_staging_cleanup() -> None:
+    from sim.outputs import _alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while _state(child.pid) != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _state(child.pid) == "Z"
+    assert not _alive(child.pid)  # its staging folders can go, though it still has its pid
+    child.wait()
+    assert not _alive(child.pid) and _alive(os.getpid()) and _alive(os.getppid())
