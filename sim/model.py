@@ -411,7 +411,7 @@ class GovernanceModel(mesa.Model):
     def finish(self) -> None:
         """End of the run: every case still in the system keeps the outcome `open`; those not
         yet entered (reported after the end) have no time of entry."""
-        times, kinds, ids = pending(self.clock)
+        _, kinds, ids = pending(self.clock)
         not_yet = ids[kinds == ENTER]
         self.cases.entered_h[not_yet] = np.nan
         self.horizon = 24.0 * self.total_days

@@ -406,7 +406,7 @@ def test_shock_window_multiplies_occurrence():
 def test_heating_season_drives_heating_complaints():
     winter = small_run("fragmented", days=30, start_date="2019-01-01")
     summer = small_run("fragmented", days=30, start_date="2019-07-01")
-    share = lambda r: (r.problems["category"] == "heating").mean()  # noqa: E731
+    share = lambda r: (r.problems["category"] == "heating").mean()
     assert share(winter) > 3 * share(summer)
 
 
@@ -417,9 +417,10 @@ def test_trust_feeds_back_on_reporting():
     bad = small_run("fragmented", days=90, satisfaction={"resolved_on_time": 0.0,
                                                          "resolved_late": 0.0,
                                                          "unresolved": 0.0})
-    assert good.daily["mean_trust"].iloc[-1] > 0.55 > 0.45 > bad.daily["mean_trust"].iloc[-1]
-    late = lambda r: r.problems[r.problems["occurred_day"] >= 60]  # noqa: E731
-    rate = lambda r: late(r)["entered_h"].notna().mean()  # noqa: E731
+    assert good.daily["mean_trust"].iloc[-1] > 0.55
+    assert bad.daily["mean_trust"].iloc[-1] < 0.45
+    late = lambda r: r.problems[r.problems["occurred_day"] >= 60]
+    rate = lambda r: late(r)["entered_h"].notna().mean()
     assert rate(good) > rate(bad)
 
 

@@ -5,6 +5,7 @@ Unit tests of reading and validating scenario files only; no simulation is run.
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ def test_fragmented_has_every_mechanism_off(presets: dict[str, Scenario]) -> Non
     assert not presets["fragmented"].devolution.devolved_powers
 
 
-@pytest.mark.parametrize("earlier, later", list(zip(PRESETS, PRESETS[1:])))
+@pytest.mark.parametrize("earlier, later", list(itertools.pairwise(PRESETS)))
 def test_later_preset_keeps_earlier_mechanisms(presets: dict[str, Scenario], earlier: str,
                                                later: str) -> None:
     before, after = switched_on(presets[earlier]), switched_on(presets[later])
