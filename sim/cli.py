@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
-import multiprocessing as mp
 import os
 import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -266,6 +265,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "ratio": lambda v: f"{v:.2f}",
     "hours": _fmt_num,
     "half": lambda v: f"{v / 24.0:.2f}",  # hours -> days; NaN: "not reached"
+    "check": lambda v: "passed" if v else "FAILED",
 }
 
 UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"),
@@ -292,7 +292,8 @@ def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]
         ("Latency of resolved problems only, from report (days)",
          [(q, f"resolved_latency_report_h_{q}", "days") for q in quantiles]),
         ("Rates", [("response", "response_rate", "pct"),
-                   ("resolution", "resolution_rate", "pct"),
+                   ("resolution (of closed cases)", "resolution_rate", "pct"),
+                   ("resolved, of all problems", "resolved_share", "pct"),
                    ("satisfaction", "satisfaction_rate", "pct"),
                    (score_label, "score", "pct")]),
         ("Problems (real city)", [("occurred", "occurred", "count"),
@@ -311,7 +312,26 @@ def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]
         ("Staff hours worked", [(lbl, f"{u}_staff_hours", "hours") for u, lbl in UNIT_LABELS]),
         ("Utilisation", [(lbl, f"{u}_utilisation", "pct") for u, lbl in UNIT_LABELS]),
         ("Overtime hours", [(lbl, f"{u}_overtime_hours", "hours") for u, lbl in UNIT_LABELS]),
+        ("End of the run", [("units overloaded", "overloaded_units", "count"),
+                            *((f"backlog, {lbl}", f"{u}_end_backlog", "count")
+                              for u, lbl in UNIT_LABELS),
+                            ("accounting invariant", "accounting_ok", "check")]),
     ]
+
+
+def overload_notes(labels: list[str], measures: list[pd.Series]) -> list[str]:
+    """One warning per run that ends overloaded: which units, how much, and the share of all
+    problems resolved (the resolution rate counts closed cases only)."""
+    notes = []
+    for label, m in zip(labels, measures, strict=True):
+        text = m.get("overload")
+        if not isinstance(text, str) or not text:
+            continue
+        notes.append(f"warning: {label} ends overloaded: {text}. "
+                     f"{_cell(m, 'resolved_share', 'pct')} of all problems were resolved (the "
+                     f"resolution rate, {_cell(m, 'resolution_rate', 'pct')}, counts closed "
+                     "cases only)")
+    return notes
 
 
 def _cell(measures: pd.Series, column: str, fmt: str) -> str:
@@ -410,6 +430,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     console.print(f"[bold]{escape(spec.name)}[/bold] ({spec.regime}) — {_title([spec])}")
     console.print(measures_table([spec.name], [result.measures], [spec]))
+    for note in overload_notes([spec.name], [result.measures]):
+        console.print(note, style="bold yellow", markup=False)
     console.print(f"results written to {out} ({elapsed:.1f} s)", markup=False)
     return EXIT_OK
 
@@ -432,8 +454,9 @@ def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Ser
         for job in jobs:
             yield _compare_one(*job)
         return
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context(method)) as pool:
+    from sim.pools import WatchedPool  # its workers exit if this process is killed
+
+    with WatchedPool(workers) as pool:
         futures = [pool.submit(_compare_one, *job) for job in jobs]
         try:
             for future in as_completed(futures):
@@ -475,6 +498,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     specs = [i.spec for i in items]
     console.print(f"[bold]Comparison[/bold] — {_title(specs)} (common random numbers)")
     console.print(measures_table(labels, [measures[lbl] for lbl in labels], specs))
+    for note in overload_notes(labels, [measures[lbl] for lbl in labels]):
+        console.print(note, style="bold yellow", markup=False)
     console.print(f"results written to {out} (one folder per scenario, comparison.csv)",
                   markup=False)
     return EXIT_OK

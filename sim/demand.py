@@ -43,11 +43,16 @@ class DayOfProblems:
 
 
 class Demand:
-    """Occurrence rates per community and category, and the daily draw of problems."""
+    """Occurrence rates per community and category, and the daily draw of problems.
+
+    `source_factor` (street, category) is the uneven intensity of the persistent sources
+    before governance (`sim.mechanisms.sources`); governance thins the draw
+    (`sim.problems`)."""
 
     def __init__(self, config: DemandConfig, city: City, table: CategoryTable,
                  simulated: np.ndarray, start_date: dt.date, file: str | None = None,
-                 day_offset: int = 0, growth_from: tuple[int, float] = (0, 1.0)):
+                 day_offset: int = 0, growth_from: tuple[int, float] = (0, 1.0),
+                 source_factor: np.ndarray | None = None):
         self.config = config
         #: growth compounds from (day, level): a new growth rate continues from today's level
         self.growth_day, self.growth_base = growth_from
@@ -60,6 +65,8 @@ class Demand:
         per_community = (city.community_population[self.communities] / 1e4
                          * config.rate_per_10k_per_day)
         self.base = np.outer(per_community, table.share)  # (simulated communities, categories)
+        if source_factor is not None:  # (street, category): persistent sources, ungoverned
+            self.base *= source_factor[city.community_street[self.communities]]
         hourly = np.asarray(config.hourly_profile, dtype=float)  # some positive: schema.py
         self.hour_p = hourly / hourly.sum()
         self._hour_cdf = np.cumsum(self.hour_p)

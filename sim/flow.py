@@ -11,6 +11,7 @@ scenario changes).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -211,7 +212,7 @@ def settle(w, c, start, finish, street):
     cases = w.cases
     done = borders.settle(w.borders, w.clock, w.desks, w.workload, cases, c, start, finish,
                           _mean_work(w.tables, cases, c), w.office.work_shape)
-    if done == done:  # not NaN: both sides done
+    if not math.isnan(done):  # both sides done
         conclude(w, c, done, street, HANDLED)
 
 

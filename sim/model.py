@@ -52,6 +52,7 @@ from sim.mechanisms import (
 )
 from sim.mechanisms.ranking import Ranking
 from sim.mechanisms.reporting import Trust
+from sim.mechanisms.sources import Sources
 from sim.mechanisms.themes import CHARGE_HOUR, Themes
 from sim.problems import DayCounts, ProblemMaker
 from sim.sampling import sample_streets
@@ -110,7 +111,13 @@ class GovernanceModel(mesa.Model):
                            np.zeros(self.n_units, np.int64))
         self.day_month = self._month_index(self.total_days + 1)
         self.ranking = Ranking(self.n_units, self.day_month[:self.total_days])
-        self.themes = Themes(c.street_population, len(self.table), self.sample.share, self.key)
+        self.sources = Sources(c.street_population, len(self.table), spec.demand.source_cv,
+                               spec.seed)
+        lead = self.table.departments[:, 0]
+        policy_units = np.array([self.dept_base + c.dept_unit(-1, int(t)) for t in lead],
+                                np.int64)
+        self.themes = Themes(c.street_population, len(self.table), self.sample.share, self.key,
+                             self.sources, policy_units)
 
         #: staff (whole people) of every unit today; unit present (staffed) at some time
         self.staff = np.zeros(self.n_units)
@@ -283,7 +290,8 @@ class GovernanceModel(mesa.Model):
         level = old.growth_level(day) if old is not None else 1.0
         self.demand = Demand(spec.demand, self.city, table, self._simulated_communities,
                              self.origin, self.file, day_offset=spec.warmup_days,
-                             growth_from=(day, level))
+                             growth_from=(day, level),
+                             source_factor=self.sources.demand_factor(table.root_cause_share))
         self._rebuild_world()
 
     def _rebuild_world(self) -> None:
@@ -370,6 +378,7 @@ class GovernanceModel(mesa.Model):
             self.ranking.month_end(month - 1, groups, self.units.effort, self.units.rank_class)
             self._apply_effort()
             self.themes.month_start(month, d)
+        self.sources.recover(self.spec.demand.source_recovery_per_year)
         streets, hours = self.themes.daily(d)
         if len(streets):
             charge_all(self.parts.desks, self.parts.workload, streets, 24.0 * d + CHARGE_HOUR,
@@ -402,7 +411,7 @@ class GovernanceModel(mesa.Model):
     def finish(self) -> None:
         """End of the run: every case still in the system keeps the outcome `open`; those not
         yet entered (reported after the end) have no time of entry."""
-        times, kinds, ids = pending(self.clock)
+        _, kinds, ids = pending(self.clock)
         not_yet = ids[kinds == ENTER]
         self.cases.entered_h[not_yet] = np.nan
         self.horizon = 24.0 * self.total_days

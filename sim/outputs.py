@@ -85,6 +85,8 @@ def _name_max(folder: Path) -> int:
 
 # ----------------------------------------------------------------------------------- staging
 def _alive(pid: int) -> bool:
+    """The process is running: it exists and, where /proc tells, is not a zombie (a killed
+    process not yet reaped keeps its pid, but it will write nothing more)."""
     if pid == os.getpid():
         return True
     try:
@@ -93,7 +95,11 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # someone else's process
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (not Linux), or it just ended
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def leftovers(folder: Path) -> list[Path]:

@@ -1,7 +1,7 @@
 """Problems (诉求): each day's problems written into the case table, their fates drawn in numpy.
 
 What a problem is (category, place, urgency, the departments it needs, whether it crosses a
-border, whether it is reasonable, whether it has a root cause) and whether and when it enters
+border, whether it is reasonable, whether it comes from its place's persistent source) and whether and when it enters
 the system (a resident's report, a patrol, an inspection) are drawn here for the whole day at
 once, with random numbers keyed by the problem (`sim.cases`, `DRAW_*`). Problems prevented by
 source governance, or that nobody will report or find, are recorded at once; the others are
@@ -106,8 +106,11 @@ class ProblemMaker:
         cat, comm = occ.category, occ.community
         street = city.community_street[comm]
         unreasonable = u(DRAW_UNREASONABLE) < table.unreasonable_share[cat]
-        root = u(DRAW_ROOT_CAUSE) < table.root_cause_share[cat]
-        prevented = root & (u(DRAW_PREVENTED) < themes.removed[street, cat])
+        # from the place's persistent source, and prevented where governance removed part of
+        # it: the thinning of the day's draw at the governed rate (sim.mechanisms.sources)
+        sources = themes.sources
+        root = u(DRAW_ROOT_CAUSE) < sources.root_chance(table.root_cause_share, street, cat)
+        prevented = root & (u(DRAW_PREVENTED) < sources.removed(street, cat))
         emergency = u(DRAW_EMERGENCY) < table.emergency_share[cat]
         multi = u(DRAW_MULTI_DEPT) < table.multi_dept_prob[cat]
         power = u(DRAW_POWER) < self.powers[cat]

@@ -41,6 +41,31 @@ if TYPE_CHECKING:
 
 TABLES = ("problems", "units_daily", "rankings", "daily", "summary")
 
+#: Summary columns that describe the run's inputs rather than its outcomes.
+SUMMARY_INPUTS = ("scenario", "regime", "seed", "days", "scale")
+_QUANTILES = ("mean", "median", "p90", "p99")
+_PER_UNIT_TYPE = ("staff_hours", "utilisation", "overtime_hours", "mean_backlog",
+                  "overloaded_units", "end_utilisation", "end_backlog", "backlog_growth_per_day")
+
+#: The measures of `summary`, in order, known without running anything (sweeps check the
+#: outcomes a spec names against these). `summarise` builds exactly these columns.
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "occurred", "reported", "found_proactively", "prevented", "never_reported", "resolved",
+    "closed_unresolved", "still_open",
+    *(f"latency_occurrence_h_{q}" for q in _QUANTILES),
+    *(f"latency_report_h_{q}" for q in _QUANTILES),
+    "resolved_share",  # resolved / occurred: of ALL problems, not only the closed cases
+    "response_rate", "resolution_rate", "satisfaction_rate", "score",
+    "handoffs_per_case", "bounces_per_case", "bounced_share", "whistled_share", "overdue_share",
+    "hotline_contacts",
+    *(f"{u}_{m}" for u in UNIT_TYPES for m in _PER_UNIT_TYPE),
+    "overloaded_units",  # units with utilisation above 1 or a growing backlog at the end
+    "accounting_ok",  # every problem counted once, in one outcome (checked by `collect`)
+)
+#: Text columns of `summary` (not measures a sweep can average).
+TEXT_COLUMNS = ("overload",)  # which units are overloaded and how much; "" when none
+SUMMARY_COLUMNS: tuple[str, ...] = (*SUMMARY_INPUTS, *OUTCOME_COLUMNS, *TEXT_COLUMNS)
+
 
 class AccountingError(RuntimeError):
     """A problem was lost or counted twice: a bug in the engine, never a user error."""
@@ -69,6 +94,12 @@ class Result:
         street's own figures are real as they are."""
         share = self.meta.get("simulated_share")
         return 1.0 / float(share) if share else 1.0 / self.scenario.scale
+
+    @property
+    def overload(self) -> pd.DataFrame:
+        """Each unit at the end of the run: utilisation, backlog growth, `overloaded` (see
+        `overload_table`); `summary["overload"]` says the same in one line."""
+        return overload_table(self.units_daily)
 
     def monthly(self) -> pd.DataFrame:
         """Month-by-month measures (see `monthly`)."""
@@ -175,8 +206,9 @@ def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
             f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
 
 
-def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> None:
-    """Each problem that occurred is counted exactly once, in exactly one outcome."""
+def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> dict[str, object]:
+    """Each problem that occurred is counted exactly once, in exactly one outcome; returns what
+    was checked (kept in the result's `meta["accounting"]`), raises `AccountingError` if not."""
     pid = arrays["pid"]
     if len(pid) != occurred or not np.array_equal(pid, np.arange(occurred)):
         raise AccountingError(f"{occurred} problems occurred but {len(pid)} records were "
@@ -184,6 +216,10 @@ def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> None:
     bad = ~np.isin(arrays["outcome"], np.arange(len(OUTCOMES)))
     if bad.any():
         raise AccountingError(f"{int(bad.sum())} problems have no outcome")
+    counts = np.bincount(arrays["outcome"].astype(np.int64), minlength=len(OUTCOMES))
+    return {"ok": True, "check": "each problem that occurred is counted once, in one outcome "
+            "(warm-up included, simulated problems)", "occurred": int(occurred),
+            "by_outcome": {name: int(n) for name, n in zip(OUTCOMES, counts, strict=True)}}
 
 
 def _flags(values: np.ndarray) -> pd.arrays.BooleanArray:
@@ -197,7 +233,7 @@ def collect(model: GovernanceModel) -> Result:
     spec, city = model.spec, model.city  # spec: as it stands at the end
     a = columns(model.cases)  # views; what is changed below is replaced, never written
     a["pid"] = np.arange(model.next_pid, dtype=np.int64)
-    check_accounting(a, model.next_pid)
+    accounting = check_accounting(a, model.next_pid)
     horizon = 24.0 * model.total_days
     shift = 24.0 * spec.warmup_days
 
@@ -270,7 +306,7 @@ def collect(model: GovernanceModel) -> Result:
     daily = daily[daily["day"] >= spec.warmup_days].copy()
     daily["day"] -= spec.warmup_days
     summary = summarise(model, problems, units_daily)
-    meta = {"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
+    meta = {"accounting": accounting,"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
             "population": city.population, "streets": city.n_streets,
             "simulated_share": model.sample.share,
             "simulated_streets": int(model.sample.streets.sum()),
@@ -278,9 +314,11 @@ def collect(model: GovernanceModel) -> Result:
             "whistle_late_reports": model.whistle_late_reports,
             "themes": [{"month": str((pd.Timestamp(model.origin) + pd.DateOffset(months=t.month))
                                      .to_period("M")),
-                        "category": model.table.keys[t.category],
-                        "streets": [city.street_names[s] for s in t.streets]}
-                       for t in model.themes.projects]}
+                        "category": model.table.keys[t.category], "kind": t.kind,
+                        "streets": ([] if t.kind == "policy"
+                                    else [city.street_names[s] for s in t.streets])}
+                       for t in model.themes.projects if t.kind != "street"],
+            "street_projects": sum(t.kind == "street" for t in model.themes.projects)}
     return Result(model.given, problems, units_daily, rankings, daily, summary, meta)
 
 
@@ -319,6 +357,75 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
     frame["utilisation"] = frame["busy_hours"] / frame["available_hours"].where(
         frame["available_hours"] > 0)
     return frame
+
+
+#: What counts as overload at the end of a run (see `overload_table`).
+OVERLOAD_WINDOW_DAYS = (7, 30)  # the window: the last half of the run, within these bounds
+GROWTH_SHARE = 0.10  # a backlog growing by more than this share of the unit's arrivals ...
+GROWTH_SIGMAS = 3.0  # ... and by more than this many times the noise of a steady queue
+
+
+def overload_window(days: int) -> int:
+    """Days at the end of a run over which overload is judged: the last half of the run, at
+    least 7 days (or the whole run, if shorter) and at most 30."""
+    low, high = OVERLOAD_WINDOW_DAYS
+    return max(1, min(days, max(low, min(high, days // 2))))
+
+
+def overload_table(units_daily: pd.DataFrame) -> pd.DataFrame:
+    """Each unit at the end of the run: over the last `overload_window` days its utilisation
+    (busy / available hours), arrivals, completions and backlog growth. A unit is `overloaded`
+    when that utilisation is above 1 or its backlog is `growing`: arrivals exceed completions
+    by more than 10 % of arrivals and by more than 3 times sqrt(arrivals), the noise of a
+    steady queue (so a calm unit is not flagged by chance). Figures are the unit's own cases
+    (in a sampled city, the simulated streets' units as they are)."""
+    cols = ["unit", "unit_type", "name", "window_days", "arrivals", "completions",
+            "backlog_end", "growth_per_day", "utilisation", "busy_over", "growing", "overloaded"]
+    if units_daily.empty:
+        return pd.DataFrame(columns=cols)
+    days = int(units_daily["day"].max()) + 1
+    window = overload_window(days)
+    tail = units_daily[units_daily["day"] >= days - window]
+    g = tail.groupby("unit", sort=True, observed=True)
+    out = g.agg(unit_type=("unit_type", "first"), name=("name", "first"),
+                arrivals=("arrivals", "sum"), completions=("completions", "sum"),
+                backlog_end=("backlog", "last"), busy=("busy_hours", "sum"),
+                available=("available_hours", "sum")).reset_index()
+    net = (out["arrivals"] - out["completions"]).astype(float)
+    out["window_days"] = window
+    out["growth_per_day"] = net / window
+    out["utilisation"] = out["busy"] / out["available"].where(out["available"] > 0)
+    out["busy_over"] = out["utilisation"].fillna(0.0) > 1.0
+    noise = GROWTH_SIGMAS * np.sqrt(out["arrivals"].astype(float))
+    out["growing"] = (net > GROWTH_SHARE * out["arrivals"]) & (net > noise) & (net > 0)
+    out["overloaded"] = out["busy_over"] | out["growing"]
+    return out[cols]
+
+
+def describe_overload(over: pd.DataFrame, weight: float = 1.0) -> str:
+    """One line naming the overloaded unit types, how many of their units and how much, from
+    `overload_table` ("" if none); backlogs in real-city cases (x `weight`), e.g.
+    `street 8 of 8 units: utilisation above 100 % at 3 (up to 104 %), backlog growing at 8
+    (2,577 open at the end, +73/day)`; unit types are separated by "; "."""
+    parts = []
+    for unit_type in UNIT_TYPES:
+        units = over[over["unit_type"] == unit_type]
+        flagged = units[units["overloaded"]]
+        if flagged.empty:
+            continue
+        text = f"{unit_type} {len(flagged)} of {len(units)} unit{'s' if len(units) > 1 else ''}:"
+        details = []
+        busy = flagged[flagged["busy_over"]]
+        if len(busy):
+            details.append(f"utilisation above 100 % at {len(busy)} (up to "
+                           f"{100 * busy['utilisation'].max():.0f} %)")
+        growing = flagged[flagged["growing"]]
+        if len(growing):
+            details.append(f"backlog growing at {len(growing)} "
+                           f"({weight * growing['backlog_end'].sum():,.0f} open at the end, "
+                           f"+{weight * growing['growth_per_day'].sum():,.0f}/day)")
+        parts.append(f"{text} {', '.join(details)}")
+    return "; ".join(parts)
 
 
 def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.DataFrame:
@@ -361,6 +468,7 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     row["response_rate"] = float(resp.mean()) if len(resp) else float("nan")
     row["resolution_rate"] = float(resolved.sum() / closed.sum()) if closed.any() else float("nan")
     row["satisfaction_rate"] = float(np.nanmean(sat)) if len(sat) else float("nan")
+    row["resolved_share"] = float(resolved.sum() / len(p)) if len(p) else float("nan")
     w = spec.ranking.weights
     row["score"] = (w[0] * row["response_rate"] + w[1] * row["resolution_rate"]
                     + w[2] * row["satisfaction_rate"])
@@ -377,10 +485,11 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     row["overdue_share"] = mean_over_handled("overdue")
     row["hotline_contacts"] = (int((ch == HOTLINE).sum()) * k
                                * (1 + spec.hotline.consultations_per_request))
+    over = overload_table(ud)
     for unit_type in UNIT_TYPES:  # every column in every run; NaN where the unit type is absent
         sel = ud[ud["unit_type"] == unit_type]
         if sel.empty:
-            for measure in ("staff_hours", "utilisation", "overtime_hours", "mean_backlog"):
+            for measure in _PER_UNIT_TYPE:
                 row[f"{unit_type}_{measure}"] = float("nan")
             continue
         row[f"{unit_type}_staff_hours"] = float(sel["busy_hours"].sum()) * k
@@ -388,4 +497,16 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
                                                 / max(sel["available_hours"].sum(), 1e-12))
         row[f"{unit_type}_overtime_hours"] = float(sel["overtime_hours"].sum()) * k
         row[f"{unit_type}_mean_backlog"] = float(sel.groupby("unit")["backlog"].mean().sum()) * k
-    return pd.DataFrame([row])
+        end = over[over["unit_type"] == unit_type]
+        row[f"{unit_type}_overloaded_units"] = int(end["overloaded"].sum())
+        row[f"{unit_type}_end_utilisation"] = float(end["utilisation"].max())
+        row[f"{unit_type}_end_backlog"] = float(end["backlog_end"].sum()) * k
+        growing = end[end["growing"]]
+        row[f"{unit_type}_backlog_growth_per_day"] = float(growing["growth_per_day"].sum()) * k
+    row["overloaded_units"] = int(over["overloaded"].sum())
+    row["accounting_ok"] = True  # `collect` raised AccountingError before this otherwise
+    row["overload"] = describe_overload(over, k)
+    if set(row) != set(SUMMARY_COLUMNS):  # a bug: SUMMARY_COLUMNS must name what is built here
+        raise RuntimeError(f"summary columns differ from SUMMARY_COLUMNS: "
+                           f"{sorted(set(row) ^ set(SUMMARY_COLUMNS))}")
+    return pd.DataFrame([row], columns=list(SUMMARY_COLUMNS))

@@ -98,10 +98,9 @@ def _reference_order(script: list[tuple[str, float]]) -> list[tuple[float, int]]
             until = t
         elif op == "end":
             now = t
-        elif op == "run":
-            if heap and heap[0][0] < until:
-                now, _, ident = heapq.heappop(heap)
-                out.append((now, ident))
+        elif op == "run" and heap and heap[0][0] < until:  # the last branch: nothing follows
+            now, _, ident = heapq.heappop(heap)
+            out.append((now, ident))
     return out
 
 
@@ -192,7 +191,7 @@ def test_desk_agrees_with_erlang_c(servers, rho):
     n = 200_000
     arrivals = np.cumsum(rng.exponential(1 / lam, n))
     work = rng.exponential(1 / mu, n)
-    d, r, w = _desks(float(servers))
+    _, r, w = _desks(float(servers))
     finish = np.array([dk.serve(r, w, 0, arrivals[i], work[i]) for i in range(n)])
     waits = finish - work - arrivals
     simulated = waits[n // 10:].mean()

@@ -527,6 +527,119 @@ def test_changed_code_is_refused(serial_sweep, monkeypatch: pytest.MonkeyPatch) 
         run_sweep(spec, result.folder, serial=True, progress=False)
 
 
+def copy_sweep(serial_sweep, tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
+    import shutil
+
+    spec, result = serial_sweep
+    out = tmp_path / "copy"
+    shutil.copytree(result.folder, out)
+    return spec, out, result.runs
+
+
+def test_records_carry_a_checksum_and_an_altered_one_runs_again(
+        serial_sweep, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec, out, reference = copy_sweep(serial_sweep, tmp_path)
+    records = sorted((out / "runs").glob("*.json"))
+    first = json.loads(records[0].read_text())
+    assert first["checksum"].startswith("sha256:")
+    altered = dict(first, outcomes=dict(first["outcomes"], occurred=1.0))  # still valid JSON
+    records[0].write_text(json.dumps(altered))
+    unsigned = json.loads(records[1].read_text())
+    del unsigned["checksum"]  # a record without one is not trusted either
+    records[1].write_text(json.dumps(unsigned))
+    (out / "runs.parquet").unlink()  # a complete sweep is otherwise read from its tables
+    assert load_sweep(out).counts["pending"] == 2  # neither is taken as a finished run
+    assert govsim("sweep", str(spec), "--out", str(out), "--serial", "--quiet") == 0
+    err = capsys.readouterr().err
+    assert "2 run records" in err and "failed their checksum" in err and "run again" in err
+    result = load_sweep(out)
+    same_results(reference, result.runs)
+    assert json.loads(records[0].read_text()) == dict(first, **{
+        k: json.loads(records[0].read_text())[k] for k in ("checksum", "worker", "sim_s",
+                                                           "wall_s")})
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not json", "a list", "deleted",
+                                    "deleted with its plan"])
+def test_damaged_manifest_is_rebuilt_from_the_spec(
+        serial_sweep, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str) -> None:
+    spec, out, reference = copy_sweep(serial_sweep, tmp_path)
+    manifest = out / "sweep.json"
+    text = manifest.read_text()
+    if damage == "truncated":
+        manifest.write_text(text[: len(text) // 2])
+    elif damage == "not json":
+        manifest.write_bytes(b"\x00\xff garbage")
+    elif damage == "a list":
+        manifest.write_text("[1, 2, 3]")
+    else:
+        manifest.unlink()
+        if damage == "deleted with its plan":
+            (out / "plan.parquet").write_bytes(b"PAR1 truncated")
+    with pytest.raises(InputError) as info:
+        load_sweep(out)
+    assert "rebuild" in str(info.value) or "writes it again" in str(info.value)
+    assert govsim("sweep", str(spec), "--out", str(out), "--serial") == 0
+    err = capsys.readouterr().err
+    assert "sweep.json in" in err and "rebuilt from" in err
+    assert "resuming: 8 finished runs kept, 0 to run" in err  # nothing was run again
+    result = load_sweep(out)
+    assert result.complete and "rebuilt" in result.manifest
+    same_results(reference, result.runs)
+    pd.testing.assert_frame_equal(serial_sweep[1].summary, result.summary)
+
+
+def test_damaged_manifest_of_another_sweep_is_not_rebuilt(serial_sweep, tmp_path: Path) -> None:
+    _, out, _ = copy_sweep(serial_sweep, tmp_path)
+    (out / "sweep.json").write_text("{")
+    other = write_spec(tmp_path, replications=3)
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(InputError, match="lists other runs than this spec"):
+        run_sweep(other, out, serial=True, progress=False)
+    (out / "plan.parquet").unlink()
+    with pytest.raises(InputError, match="are not runs of this spec"):
+        run_sweep(write_spec(tmp_path, "other.yaml", seed=8), out, serial=True, progress=False)
+    assert (out / "sweep.json").read_text() == "{"  # nothing was touched
+    assert sorted(p.name for p in out.iterdir()) == [n for n in before if n != "plan.parquet"]
+
+
+def test_damaged_plan_file_is_written_again(serial_sweep, tmp_path: Path) -> None:
+    spec, out, reference = copy_sweep(serial_sweep, tmp_path)
+    (out / "plan.parquet").write_bytes(b"garbage")
+    (out / "points.json").write_text("[")
+    with pytest.raises(InputError, match="plan of the sweep"):
+        load_sweep(out)
+    assert govsim("sweep", str(spec), "--out", str(out), "--serial", "--quiet") == 0
+    same_results(reference, load_sweep(out).runs)
+    assert json.loads((out / "points.json").read_text())
+
+
+def test_experiments_modules_import_in_one_direction() -> None:
+    """spec -> design -> plan -> execute -> store -> analysis: a module imports only those
+    before it (sweep, function and cli sit on top), at module level or inside functions."""
+    import ast
+
+    order = ["spec", "design", "plan", "execute", "store", "analysis"]
+    folder = REPO / "sim" / "experiments"
+    for i, name in enumerate(order):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        imported = {node.module.split(".")[2] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module
+                    and node.module.startswith("sim.experiments.")}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                     and node.module == "sim.experiments" for alias in node.names}
+        later = imported - set(order[:i])
+        assert not later, f"{name} imports {sorted(later)}, which come after it"
+
+
+def test_outcome_names_are_known_without_simulating(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.experiments.plan import known_outcomes
+
+    monkeypatch.setattr(sim.api, "run", lambda *a, **k: pytest.fail("simulated"))
+    names = known_outcomes()
+    assert "resolution_rate" in names and "resolved_share" in names and "overload" not in names
+
+
 def test_code_version_covers_what_a_run_imports() -> None:
     files = {p.relative_to(REPO / "sim").as_posix() for p in provenance.run_code_files()}
     assert {"model.py", "results.py", "flow.py", "cases.py", "engine/desks.py",

@@ -126,13 +126,159 @@ def test_callbacks_reopen_unresolved_tickets():
     assert never.measures["response_rate"] > 0.9
 
 
+def themes_for(n_streets=6, n_categories=4, **config):
+    """A `Themes` over `n_streets` equal streets, sources all alike, configured as given."""
+    from sim.mechanisms.sources import Sources
+    from sim.mechanisms.themes import Themes
+    from sim.scenario.schema import Scenario
+
+    pop = np.full(n_streets, 50_000.0)
+    t = Themes(pop, n_categories, sources=Sources(pop, n_categories, 0.0, 0),
+               policy_units=np.arange(100, 100 + n_categories))
+    spec = Scenario.model_validate({"themes": {"enabled": True, **config.pop("themes", {})},
+                                    **config})
+    t.configure(spec)
+    return t
+
+
+def complain(themes, counts):
+    """Last month's record: counts[street][category] complaints."""
+    for street, row in enumerate(counts):
+        for cat, n in enumerate(row):
+            themes.note_reports(np.full(n, street), np.full(n, cat))
+
+
+def test_sources_are_uneven_persistent_and_keep_category_volumes():
+    """Each (street, category) source is drawn once per run from the seed: gamma of the given
+    coefficient of variation, of mean 1 over residents (categories keep their shares), and the
+    strongest tenth of streets produce about a third of the root-cause problems at cv 1."""
+    from sim.mechanisms.sources import draw_intensity
+
+    pop = np.random.default_rng(3).uniform(1e4, 1e5, 4000)
+    m = draw_intensity(pop, 12, 1.0, seed=7)
+    assert np.array_equal(m, draw_intensity(pop, 12, 1.0, seed=7))
+    assert not np.array_equal(m, draw_intensity(pop, 12, 1.0, seed=8))
+    assert np.allclose((pop / pop.sum()) @ m, 1.0)
+    assert m.std() / m.mean() == pytest.approx(1.0, abs=0.08)
+    top = np.sort(m[:, 0])[::-1]
+    assert top[:400].sum() / top.sum() == pytest.approx(0.33, abs=0.04)
+    assert np.allclose(draw_intensity(pop, 12, 0.0, seed=7), 1.0)
+
+    # in a run, a category's problems keep coming from the same streets
+    r = small_run("fragmented", days=120, demand={"source_cv": 2.0}, city={
+        "source": "synthetic", "synthetic": {"n_districts": 2, "streets_per_district": 10,
+                                             "population": 400_000}})
+    p = r.problems
+    p = p[p["category"] == "traffic"]
+    early = p[p["occurred_day"] < 60].groupby("street", observed=True).size()
+    late = p[p["occurred_day"] >= 60].groupby("street", observed=True).size()
+    both = early.to_frame("early").join(late.to_frame("late"), how="outer").fillna(0)
+    assert both["early"].corr(both["late"]) > 0.8
+    root = p[p["root_cause"]].groupby("street", observed=True).size().sort_values()[::-1]
+    assert root.iloc[:2].sum() > 0.25 * root.sum()  # 2 of 20 streets: a quarter or more
+
+
+def test_theme_is_the_top_category_and_comes_back_while_on_top():
+    t = themes_for(themes={"repeat_after_months": 2, "problems_per_month": 1,
+                           "hot_spot_streets": 2})
+    for month in range(1, 7):
+        complain(t, [[30, 10, 5, 1]] * 6)  # category 0 on top every month, 1 next
+        t.month_start(month, 30 * month)
+    assert t.chosen == [0, 1, 0, 1, 0, 1]
+    once = themes_for(themes={"repeat_themes": False})
+    for month in range(1, 7):
+        complain(once, [[30, 10, 5, 1]] * 6)
+        once.month_start(month, 30 * month)
+    assert once.chosen == [0, 1, 2, 3]  # each once: themes run out
+
+
+def test_themes_do_not_run_out_after_a_year():
+    """In a run longer than a year a theme is picked every month, and a category that tops
+    the record again comes back after `repeat_after_months`."""
+    r = small_run("proactive", days=430, street_governance=OFF, inspection=OFF)
+    picked = {}
+    for t in r.meta["themes"]:
+        if t["kind"] == "policy":
+            picked.setdefault(t["category"], []).append(t["month"])
+    months = sorted(m for ms in picked.values() for m in ms)
+    assert len(months) == len(set(months)) == 14  # February 2019 .. March 2020, every month
+    again = [ms for ms in picked.values() if len(ms) > 1]
+    assert again, picked  # the top category of early 2019 is chosen again in 2020
+    assert all(int(ms[1][:4]) * 12 + int(ms[1][5:]) - int(ms[0][:4]) * 12 - int(ms[0][5:]) >= 12
+               for ms in again)
+
+
+def test_theme_projects_go_to_hot_spots_and_policy_to_the_whole_city():
+    """A theme's hot-spot projects take the streets densest in its complaints; its policy acts
+    on every street; both after the lag, each charging its hours to its own units meanwhile."""
+    t = themes_for(themes={"problems_per_month": 2, "hot_spot_streets": 1, "lag_days": 10,
+                           "effectiveness": 0.5, "policy_effectiveness": 0.2,
+                           "cost_staff_hours": 100.0, "policy_cost_staff_hours": 50.0})
+    complain(t, [[1, 0, 0, 0], [9, 0, 0, 0], [0, 5, 0, 0], [4, 0, 0, 0], [0, 0, 0, 0],
+                 [2, 0, 0, 0]])
+    t.month_start(1, 31)
+    kinds = [(p.kind, p.category, p.streets.tolist()) for p in t.projects]
+    assert kinds == [("policy", 0, list(range(6))), ("hot_spot", 0, [1]), ("hot_spot", 0, [3])]
+    units, hours = t.daily(31)
+    assert sorted(units.tolist()) == [1, 3, 100]  # two streets; the category's lead department
+    assert hours.sum() == pytest.approx(2 * 100 / 10 + 50 / 10)
+    assert np.all(t.sources.left == 1.0)  # nothing before the lag
+    units, _ = t.daily(41)
+    assert len(units) == 0
+    left = t.sources.left[:, 0]
+    assert left[[1, 3]] == pytest.approx([0.4, 0.4])  # 0.5 of the source there, then 0.2
+    assert left[[0, 2, 4, 5]] == pytest.approx([0.8] * 4)
+    assert np.all(t.sources.left[:, 1:] == 1.0)
+    assert [c for c, _ in t.themed_streets(41)] == [0, 0]  # inspection: hot spots only
+
+
+def test_removed_sources_come_back_at_their_recovery_rate():
+    """What governance removed returns at `source_recovery_per_year`, so repeated themes meet
+    new causes rather than draining a category for good; at 0 a removal is permanent."""
+    t = themes_for(themes={"problems_per_month": 1, "hot_spot_streets": 1, "lag_days": 0,
+                           "effectiveness": 0.8, "policy_effectiveness": 0.0})
+    complain(t, [[0, 0, 0, 0], [5, 0, 0, 0]] + [[0, 0, 0, 0]] * 4)
+    t.month_start(1, 31)
+    t.daily(31)
+    assert t.sources.left[1, 0] == pytest.approx(0.2)
+    for _ in range(365):
+        t.sources.recover(0.5)
+    assert 1 - t.sources.left[1, 0] == pytest.approx(0.8 * math.exp(-0.5))
+    assert np.all(t.sources.left[[0, 2, 3, 4, 5]] == 1.0)
+    before = t.sources.left.copy()
+    t.sources.recover(0.0)
+    assert np.array_equal(t.sources.left, before)
+
+
+def test_streets_own_governance_takes_their_excess_category():
+    """主动治理: each street works on the category where its complaints most exceed the city's
+    rate for its residents, every `every_months` months, at its own cost."""
+    t = themes_for(themes={"enabled": False},
+                   street_governance={"enabled": True, "every_months": 2, "lag_days": 5,
+                                      "effectiveness": 0.3, "cost_staff_hours": 50.0})
+    complain(t, [[10, 1, 0, 0], [10, 1, 0, 0], [10, 8, 0, 0], [10, 1, 0, 6], [0, 0, 0, 0],
+                 [10, 1, 0, 0]])
+    t.month_start(1, 31)
+    assert t.projects == []  # not due yet: the record keeps growing
+    t.month_start(2, 59)
+    mine = {int(p.streets[0]): p.category for p in t.projects}
+    assert mine[2] == 1 and mine[3] == 3  # their own excess, not the city's top category
+    assert 4 not in mine  # no complaints, nothing to work on
+    units, hours = t.daily(59)
+    assert set(units.tolist()) == set(mine) and hours == pytest.approx(10.0)
+    t.daily(64)
+    assert t.sources.left[2, 1] == pytest.approx(0.7) and t.sources.left[2, 0] == 1.0
+
+
 def test_source_governance_lowers_theme_occurrence_after_its_lag():
-    """After its lag a project removes `effectiveness` of its category's root-cause problems in
-    its streets, and nothing else. Checked within one run against the exact share: comparing
-    with a second run without themes would rest on a 0.15 x 0.9 drop in two noisy counts."""
+    """After its lag a project removes `effectiveness` of its category's source in its streets,
+    and nothing else: the category's problems there occur less often, against the same run
+    without themes (common random numbers: the same problems, problem by problem)."""
     lag, effectiveness = 30, 0.9
-    r = small_run("proactive", days=150, themes={"lag_days": lag, "effectiveness": effectiveness,
-                                                 "hot_spot_streets": 8, "repeat_themes": False})
+    themes = {"lag_days": lag, "effectiveness": effectiveness, "hot_spot_streets": 8,
+              "policy_effectiveness": 0.0}
+    r = small_run("proactive", days=150, themes=themes, street_governance=OFF,
+                  demand={"source_recovery_per_year": 0.0})
     p = r.problems
     prevented = p[p["outcome"] == "prevented"]
     assert len(prevented) > 0
@@ -140,16 +286,60 @@ def test_source_governance_lowers_theme_occurrence_after_its_lag():
     first_possible = 31 + lag
     assert prevented["occurred_day"].min() >= first_possible
     first = r.meta["themes"][0]  # chosen at the end of January, in effect by day 61
-    ours = p[(p["category"] == first["category"]) & p["street"].isin(first["streets"])
-             & (p["occurred_day"] >= 70)]
-    root = ours[ours["root_cause"]]
+    assert first["kind"] == "hot_spot"
+
+    def ours(q):
+        return q[(q["category"] == first["category"]) & q["street"].isin(first["streets"])
+                 & (q["occurred_day"] >= 70)]
+
+    root = ours(p)[ours(p)["root_cause"]]
     share = (root["outcome"] == "prevented").mean()
     assert len(root) > 100
     assert abs(share - effectiveness) < 4 * math.sqrt(effectiveness * (1 - effectiveness)
                                                       / len(root)), (share, len(root))
-    assert not (ours.loc[~ours["root_cause"], "outcome"] == "prevented").any()
+    assert not (ours(p).loc[~ours(p)["root_cause"], "outcome"] == "prevented").any()
     elsewhere = p[(p["category"] != first["category"]) & (p["occurred_day"] < 61 + 28)]
     assert not (elsewhere["outcome"] == "prevented").any()  # later themes: not yet in effect
+    # what actually occurs there falls by the source's share of the category's demand
+    without = small_run("proactive", days=150, themes=OFF, inspection=OFF,
+                        street_governance=OFF, demand={"source_recovery_per_year": 0.0}).problems
+    occurred = (ours(p)["outcome"] != "prevented").sum()
+    assert len(ours(without)) == len(ours(p))  # the same problems would have occurred
+    assert occurred < len(ours(without)) - 0.8 * len(root)
+
+
+def test_policy_lowers_the_theme_category_everywhere():
+    r = small_run("proactive", days=120, themes={"problems_per_month": 0, "lag_days": 20,
+                                                 "policy_effectiveness": 0.6},
+                  street_governance=OFF, demand={"source_recovery_per_year": 0.0})
+    first = r.meta["themes"][0]
+    assert first["kind"] == "policy" and first["streets"] == []
+    p = r.problems
+    after = p[(p["category"] == first["category"]) & (p["occurred_day"] >= 31 + 20)
+              & (p["occurred_day"] < 59 + 20) & p["root_cause"]]
+    assert after["street"].nunique() == 8  # every street
+    share = (after["outcome"] == "prevented").mean()
+    assert share == pytest.approx(0.6, abs=4 * math.sqrt(0.24 / len(after)))
+
+
+def test_streets_own_governance_prevents_and_costs_street_hours():
+    base = small_run("hotline", days=150)
+    own = small_run("hotline", days=150, street_governance={"enabled": True, "lag_days": 20,
+                                                           "every_months": 1})
+    assert base.measures["prevented"] == 0
+    assert own.meta["street_projects"] >= 8
+    assert own.measures["prevented"] > 0
+    assert own.measures["street_staff_hours"] > base.measures["street_staff_hours"]
+
+
+def test_proactive_preset_prevents_a_measurable_share_without_devolved_powers():
+    hot = small_run("hotline", days=240)
+    pro = small_run("proactive", days=240)
+    assert not pro.scenario.devolution.devolved_powers
+    share = pro.measures["prevented"] / pro.measures["occurred"]
+    assert share > 0.01, share
+    assert hot.measures["prevented"] == 0
+    assert pro.measures["found_proactively"] > hot.measures["found_proactively"]
 
 
 def test_inspection_finds_heating_problems_in_season():
@@ -160,6 +350,49 @@ def test_inspection_finds_heating_problems_in_season():
     assert set(found["category"].astype(str)) == {"heating"}
     off = small_run("proactive", days=60, themes=OFF, inspection=OFF)
     assert (off.problems["channel"] == "inspection").sum() == 0
+
+
+def test_satisfaction_though_unresolved_moves_satisfaction_not_resolution():
+    """`satisfaction.unresolved` tells being answered from being resolved: raising it raises
+    satisfaction by the unresolved share times the change and leaves resolution exactly as it
+    was when nothing feeds back on the cases (trust held still, no ranking)."""
+    still = {"reporting": {"trust_sensitivity": 0.0}, "ranking": OFF}
+    low = small_run("hotline", days=60, satisfaction={"unresolved": 0.15}, **still)
+    high = small_run("hotline", days=60, satisfaction={"unresolved": 0.65}, **still)
+    lo, hi = low.measures, high.measures
+    assert hi["resolution_rate"] == lo["resolution_rate"]
+    assert hi["resolved"] == lo["resolved"]
+    gain = hi["satisfaction_rate"] - lo["satisfaction_rate"]
+    assert gain == pytest.approx(0.5 * (1 - lo["resolution_rate"]), abs=0.02)
+    assert gain > 0.05
+    # with trust and ranking feeding back, resolution still barely moves
+    lo, hi = (small_run("hotline", days=60, satisfaction={"unresolved": u}).measures
+              for u in (0.15, 0.65))
+    assert abs(hi["resolution_rate"] - lo["resolution_rate"]) < 0.01
+    assert hi["satisfaction_rate"] - lo["satisfaction_rate"] > 0.05
+
+
+def test_satisfaction_though_unresolved_can_change_on_a_timeline():
+    """A dated change of `satisfaction.unresolved` moves the verdicts of cases closed after it,
+    and only those."""
+    still = {"reporting": {"trust_sensitivity": 0.0}, "ranking": OFF}
+    change = [{"date": "2019-03-01", "set": {"satisfaction.unresolved": 0.9}}]
+    base = small_run("hotline", days=90, **still)
+    moved = small_run("hotline", days=90, timeline=change, **still)
+
+    def rates(r, before):
+        p = r.problems
+        closed = p[p["outcome"].isin(["resolved", "closed_unresolved"])]
+        day = closed["closed_h"] // 24
+        sel = closed[(day < 59) if before else (day >= 60)]
+        unresolved = sel[sel["outcome"] == "closed_unresolved"]
+        return (sel["outcome"] == "resolved").mean(), unresolved["satisfied"].astype(float).mean()
+
+    assert rates(moved, True) == rates(base, True)
+    res_b, sat_b = rates(base, False)
+    res_m, sat_m = rates(moved, False)
+    assert res_m == res_b
+    assert sat_b == pytest.approx(0.15, abs=0.05) and sat_m == pytest.approx(0.9, abs=0.05)
 
 
 def test_shock_window_multiplies_occurrence():
@@ -173,7 +406,7 @@ def test_shock_window_multiplies_occurrence():
 def test_heating_season_drives_heating_complaints():
     winter = small_run("fragmented", days=30, start_date="2019-01-01")
     summer = small_run("fragmented", days=30, start_date="2019-07-01")
-    share = lambda r: (r.problems["category"] == "heating").mean()  # noqa: E731
+    share = lambda r: (r.problems["category"] == "heating").mean()
     assert share(winter) > 3 * share(summer)
 
 
@@ -184,9 +417,10 @@ def test_trust_feeds_back_on_reporting():
     bad = small_run("fragmented", days=90, satisfaction={"resolved_on_time": 0.0,
                                                          "resolved_late": 0.0,
                                                          "unresolved": 0.0})
-    assert good.daily["mean_trust"].iloc[-1] > 0.55 > 0.45 > bad.daily["mean_trust"].iloc[-1]
-    late = lambda r: r.problems[r.problems["occurred_day"] >= 60]  # noqa: E731
-    rate = lambda r: late(r)["entered_h"].notna().mean()  # noqa: E731
+    assert good.daily["mean_trust"].iloc[-1] > 0.55
+    assert bad.daily["mean_trust"].iloc[-1] < 0.45
+    late = lambda r: r.problems[r.problems["occurred_day"] >= 60]
+    rate = lambda r: late(r)["entered_h"].notna().mean()
     assert rate(good) > rate(bad)
 
 

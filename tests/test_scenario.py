@@ -5,6 +5,7 @@ Unit tests of reading and validating scenario files only; no simulation is run.
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ def test_fragmented_has_every_mechanism_off(presets: dict[str, Scenario]) -> Non
     assert not presets["fragmented"].devolution.devolved_powers
 
 
-@pytest.mark.parametrize("earlier, later", list(zip(PRESETS, PRESETS[1:])))
+@pytest.mark.parametrize("earlier, later", list(itertools.pairwise(PRESETS)))
 def test_later_preset_keeps_earlier_mechanisms(presets: dict[str, Scenario], earlier: str,
                                                later: str) -> None:
     before, after = switched_on(presets[earlier]), switched_on(presets[later])
@@ -95,10 +96,26 @@ def test_presets_switch_on_their_own_mechanisms(presets: dict[str, Scenario]) ->
     assert whistle.devolution.enforcement_team and not whistle.hotline.enabled
     assert hotline.hotline.enabled and hotline.ranking.enabled and not hotline.themes.enabled
     assert proactive.themes.enabled and proactive.inspection.enabled
-    assert proactive.devolution.devolved_powers
+    # 未诉先办 alone: the 431 devolved powers are their own switch, on in the history only
+    assert not any(presets[k].devolution.devolved_powers for k in presets)
     # inherited parameters survive the chain fragmented -> whistle -> hotline -> proactive
     assert proactive.whistle.report_window_minutes == 30
     assert proactive.fragmented.relay_delay_hours == 48
+
+
+def test_proactive_preset_adds_only_wei_su_xian_ban_and_history_dates_devolution(
+        presets: dict[str, Scenario]) -> None:
+    """The presets isolate each reform: proactive switches on 未诉先办's mechanisms and nothing
+    else; the 431 devolved powers come on by themselves in the history, at 2020-07-01."""
+    added = switched_on(presets["proactive"]) - switched_on(presets["hotline"])
+    assert added == {"themes.enabled", "inspection.enabled", "street_governance.enabled"}
+    history = load_scenario(presets_dir() / "beijing-2018-2024.yaml")
+    dated = {(c.date.isoformat(), k) for c in history.timeline for k, v in c.set.items()
+             if v is True}
+    assert ("2020-07-01", "devolution.devolved_powers") in dated
+    assert not any(k == "devolution.devolved_powers" for d, k in dated if d != "2020-07-01")
+    assert ("2021-01-01", "themes.enabled") in dated
+    assert ("2021-09-24", "street_governance.enabled") in dated
 
 
 def test_bare_preset_name_resolves(presets: dict[str, Scenario], tmp_path: Path,

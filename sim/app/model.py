@@ -35,8 +35,9 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "hotline": ("hotline.enabled", "12345 hotline, direct dispatch"),
     "ranking": ("ranking.enabled", "Monthly scoring and ranking"),
     "devolved_powers": ("devolution.devolved_powers", "431 devolved powers"),
-    "themes": ("themes.enabled", "Monthly themes, root-cause projects"),
+    "themes": ("themes.enabled", "Monthly themes: policy and hot-spot projects"),
     "inspection": ("inspection.enabled", "Proactive inspection"),
+    "street_governance": ("street_governance.enabled", "Streets' own proactive governance"),
 }
 #: A mechanism's setting at the start of a run: as the preset has it, or forced on or off.
 SWITCH_CHOICES = ("preset", "on", "off")
@@ -153,11 +154,11 @@ class CityModel(GovernanceModel):
                  enforcement_teams: str = "preset", patrols: str = "preset",
                  hotline: str = "preset", ranking: str = "preset",
                  devolved_powers: str = "preset", themes: str = "preset",
-                 inspection: str = "preset"):
+                 inspection: str = "preset", street_governance: str = "preset"):
         switches = {"whistle": whistle, "enforcement_teams": enforcement_teams,
                     "patrols": patrols, "hotline": hotline, "ranking": ranking,
                     "devolved_powers": devolved_powers, "themes": themes,
-                    "inspection": inspection}
+                    "inspection": inspection, "street_governance": street_governance}
         spec, file = app_scenario(preset, city=city, scale=scale, days=int(days), seed=int(seed),
                                   rate_per_10k_per_day=rate_per_10k_per_day, surge=surge,
                                   surge_start_day=int(surge_start_day),

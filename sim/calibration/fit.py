@@ -144,7 +144,7 @@ def _typed(base: sim.Scenario, p: Parameter, value: float) -> float | int:
     node: Any = base
     for key in p.path.split("."):
         node = getattr(node, key, None)
-    return int(round(value)) if isinstance(node, int) and not isinstance(node, bool) else value
+    return round(value) if isinstance(node, int) and not isinstance(node, bool) else value
 
 
 def current_values(base: sim.Scenario, parameters: list[Parameter]) -> list[float]:
@@ -305,7 +305,7 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _round(value: float | int) -> float | int:
+def _round(value: float) -> float:
     if isinstance(value, int):
         return value
     return float(f"{value:.4g}")

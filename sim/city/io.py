@@ -110,7 +110,7 @@ def _read_json(path: Path) -> nx.DiGraph:
                     for e in data[key] if isinstance(e, dict)])
     try:
         graph = nx.node_link_graph(data, directed=True, multigraph=False, **{_EDGES_KW: key})
-    except Exception as err:  # any parser failure is a bad file, not a bug
+    except Exception as err:  # noqa: BLE001 - any parser failure is a bad file, not a bug
         raise InputError(
             file,
             "content",
@@ -166,7 +166,7 @@ def _read_graphml(path: Path) -> nx.DiGraph:
     _no_duplicates(file, *listed)
     try:
         graph = nx.read_graphml(path)
-    except Exception as err:  # XML/GraphML parser errors are bad files
+    except Exception as err:  # noqa: BLE001 - XML/GraphML parser errors are bad files
         raise InputError(
             file, "content", "a valid GraphML file", f"{type(err).__name__}: {err}"
         ) from None

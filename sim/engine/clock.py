@@ -119,8 +119,7 @@ def pending(clock: Clock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @kernel
 def schedule(clock, time, kind, case):
     """`kind` happens to `case` at `time` (never before now: a past time means now)."""
-    if time < clock.now[NOW]:
-        time = clock.now[NOW]
+    time = max(time, clock.now[NOW])
     counters = clock.counters
     seq = counters[NEXT_SEQ]
     counters[NEXT_SEQ] = seq + 1
@@ -235,11 +234,11 @@ def pop(clock):
     counters = clock.counters
     counters[EVENTS_RUN] += 1
     k = counters[TODAY_NEXT]
-    if k < counters[TODAY_END]:
-        if counters[SOON] == 0 or clock.today_time[k] < clock.soon_time[0] or (
+    if k < counters[TODAY_END] and (
+            counters[SOON] == 0 or clock.today_time[k] < clock.soon_time[0] or (
                 clock.today_time[k] == clock.soon_time[0]
-                and clock.today_seq[k] < clock.soon_seq[0]):
-            counters[TODAY_NEXT] = k + 1
-            clock.now[NOW] = clock.today_time[k]
-            return clock.today_kind[k], clock.today_case[k]
+                and clock.today_seq[k] < clock.soon_seq[0])):
+        counters[TODAY_NEXT] = k + 1
+        clock.now[NOW] = clock.today_time[k]
+        return clock.today_kind[k], clock.today_case[k]
     return _pop_soon(clock)

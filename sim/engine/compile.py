@@ -20,14 +20,12 @@ import sys
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numba
 from numba.core import config as numba_config
 from numba.core import types
 from numba.experimental import structref
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 #: Source folders and files holding kernels, relative to the package (a test checks that every
@@ -89,7 +87,7 @@ def cache_dir() -> Path | None:
     return folder
 
 
-def kernel(fn: F) -> F:
+def kernel[F: Callable[..., Any]](fn: F) -> F:
     """Compile `fn` with numba: nopython, cached in this code's folder (see the module), and
     numpy's error model (a division by zero gives inf or NaN, as numpy does, not an exception)."""
     folder = cache_dir()

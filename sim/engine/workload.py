@@ -67,8 +67,8 @@ def in_system_hours(workload: Workload) -> np.ndarray:
 @kernel
 def _day(table, t):
     last = table.shape[0] - 2
-    d = int(math.floor(t / 24.0))  # not t // 24.0, which numba computes with fmod
-    return d if d < last else last
+    d = int(math.floor(t / 24.0))  # noqa: RUF046 - numba kernel: the type is fixed here
+    return min(d, last)  # (not t // 24.0, which numba computes with fmod)
 
 
 @kernel

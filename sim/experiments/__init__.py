@@ -5,9 +5,11 @@
 
 From Python: `run_sweep(spec, out)` runs or resumes a sweep, `load_sweep(folder)` reads one back,
 and `evaluate` / `model_function` make one run a plain function of named parameters for external
-experiment frameworks. The modules follow the flow of a sweep: `spec` (the YAML spec), `design`
-(design points and seeds), `plan` (every run, validated), `execute` (serial, local pool, Dask),
-`store` (durable records, resumption), `analysis` (summary tables and indices), `cli`.
+experiment frameworks. The modules follow the flow of a sweep, and each imports only those
+before it: `spec` (the YAML spec) -> `design` (design points and seeds) -> `plan` (every run,
+validated; outcome names from `sim.results.OUTCOME_COLUMNS`, nothing simulated) -> `execute`
+(serial, local pool, Dask) -> `store` (checksummed records, resumption) -> `analysis` (summary
+tables and indices). `sweep` ties them together; `function` and `cli` sit on top.
 """
 
 from typing import TYPE_CHECKING

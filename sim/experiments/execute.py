@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
-import multiprocessing as mp
 import os
-import signal
 import socket
 import sys
 import threading
@@ -22,18 +20,17 @@ import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
 from sim.errors import InputError
+from sim.experiments.plan import resolve
 from sim.provenance import code_version
-
-#: Summary columns that describe the run's inputs rather than its outcomes.
-INPUT_COLUMNS = ("scenario", "regime", "seed", "days", "scale")
-
+from sim.results import SUMMARY_INPUTS as INPUT_COLUMNS  # the run's inputs, not outcomes
+from sim.results import TEXT_COLUMNS
 
 # ---------------------------------------------------------------------------------- the worker
 _CITIES: OrderedDict[str, Any] = OrderedDict()
@@ -96,7 +93,8 @@ def _number(value: Any) -> float | int | str | bool | None:
 def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
     """The run's measures as plain numbers: the summary row, then any extra measures."""
     row = result.summary.iloc[0]
-    out = {k: _number(v) for k, v in row.items() if k not in INPUT_COLUMNS}
+    out = {k: _number(v) for k, v in row.items()  # text (`overload`) is said in numbers too
+           if k not in INPUT_COLUMNS and k not in TEXT_COLUMNS}
     if measures:
         from sim.experiments.spec import measures_function
 
@@ -105,7 +103,7 @@ def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
             raise TypeError(f"{measures} must return a dict of named numbers, got "
                             f"{type(extra).__name__}")
         for key, value in extra.items():
-            if key in INPUT_COLUMNS:
+            if key in INPUT_COLUMNS or key in TEXT_COLUMNS:
                 raise ValueError(f"{measures} returned {key!r}, a name reserved for inputs")
             if not isinstance(value, int | float | np.integer | np.floating | bool | np.bool_):
                 raise TypeError(f"{measures} returned {key}={value!r}: expected a number")
@@ -116,7 +114,6 @@ def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task (see `Plan.tasks`) and return its record; exceptions become `failed`."""
     from sim import api
-    from sim.experiments.plan import resolve
 
     started = time.perf_counter()
     record: dict[str, Any] = {"run_id": task["run_id"], "code": code_version(),
@@ -163,24 +160,6 @@ class Backend:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         self.close(cancel=kind is not None)
-
-
-def _watch(coordinator: int) -> None:
-    while True:
-        time.sleep(1.0)
-        try:
-            os.kill(coordinator, 0)
-        except ProcessLookupError:  # the coordinator was killed (kill -9): do not linger
-            os._exit(1)
-        except PermissionError:
-            pass
-
-
-def _worker_init(coordinator: int) -> None:
-    """Pool workers leave Ctrl-C to the coordinator, which stops them, and exit if it dies."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch, args=(coordinator,), daemon=True,
-                     name="govsim-watch-coordinator").start()
 
 
 def default_workers() -> int:
@@ -235,13 +214,16 @@ def unguarded_script() -> str | None:
 
 
 class LocalPool(Backend):
-    """A pool of worker processes on this machine (`forkserver` where available)."""
+    """A pool of worker processes on this machine (`forkserver` where available). Workers
+    leave Ctrl-C to the coordinator, which stops them, and exit as soon as it is gone, even a
+    zombie (see `sim.pools`)."""
 
     name = "local pool"
 
     def __init__(self, workers: int | None = None):
+        from sim.pools import WatchedPool
+
         self.workers = workers or default_workers()
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         script = unguarded_script()
         if script is not None:
             raise InputError(script, None,
@@ -249,11 +231,8 @@ class LocalPool(Backend):
                              "processes import this script again before they run, so a sweep "
                              "at its top level would start again in each of them); or pass "
                              "serial=True to run in this process")
-        context = mp.get_context(method)
-        if method == "forkserver":
-            context.set_forkserver_preload(["sim.experiments.execute", "sim.model"])
-        self.executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                            initializer=_worker_init, initargs=(os.getpid(),))
+        self.executor = WatchedPool(self.workers, ignore_sigint=True,
+                                    preload=["sim.experiments.execute", "sim.model"])
 
     def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
                                                                      BaseException | None]]:

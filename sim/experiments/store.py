@@ -9,12 +9,17 @@
     DIR/runs.parquet, summary.*, differences.*, indices.*   written when the sweep ends
 
 Every file is written to a temporary name, flushed to disk and renamed into place, so a sweep
-killed at any moment leaves only whole records; a rerun skips them and runs the rest.
+killed at any moment leaves only whole records; a rerun skips them and runs the rest. Each record
+carries a checksum (`sha256:` of its canonical JSON without that field): a record altered by
+hand or damaged on disk, even one that is still valid JSON, is not trusted but run again. A
+damaged or missing `sweep.json` is rebuilt from the spec by the next `govsim sweep` (see
+`sim.experiments.sweep`), once the folder's plan or records show it is the same sweep.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -29,9 +34,11 @@ from sim.outputs import check_out, staged_folder
 
 FORMAT = 1
 MANIFEST = "sweep.json"
+PLAN = "plan.parquet"
 RUNS_DIR = "runs"
 TABLES_DIR = "tables"
 LOCK = ".lock"
+CHECKSUM = "checksum"
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -89,12 +96,21 @@ def dumps(data: Any) -> bytes:
     return json.dumps(data, indent=1, allow_nan=True, default=str).encode()
 
 
+def checksum(record: dict[str, Any]) -> str:
+    """The checksum of a record as read back from its file (every field but `checksum`)."""
+    body = {k: v for k, v in record.items() if k != CHECKSUM}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=True, default=str,
+                      ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 class SweepFolder:
     """One sweep's folder; `open()` creates or resumes it and holds an exclusive lock."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock: Any = None
+        self.rejected: list[str] = []  # record files the last `records()` did not trust
 
     # --------------------------------------------------------------------------- layout
     @property
@@ -112,12 +128,31 @@ class SweepFolder:
     def exists(self) -> bool:
         return self.manifest_path.is_file()
 
-    def manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> tuple[dict[str, Any] | None, str]:
+        """The manifest, or None and why not (missing, unreadable, truncated, not a sweep's)."""
         try:
-            return json.loads(self.manifest_path.read_text())
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None, "missing"
         except (OSError, ValueError) as err:
-            raise InputError(str(self.path), None, "a sweep results folder (with a readable "
-                             f"{MANIFEST})", str(err)) from None
+            return None, f"damaged ({type(err).__name__}: {err})"
+        needed = ("fingerprint", "code", "scenarios", "parameters", "design", "seed")
+        if not isinstance(data, dict) or any(k not in data for k in needed):
+            return None, "damaged (not a sweep manifest)"
+        return data, ""
+
+    def manifest(self) -> dict[str, Any]:
+        data, why = self.read_manifest()
+        if data is None:
+            raise InputError(str(self.manifest_path), None, "the manifest of a sweep; running "
+                             "the sweep's spec again with --out pointing here rebuilds it (the "
+                             f"spec is kept in {self.path / 'spec.yaml'})", why)
+        return data
+
+    def looks_like_sweep(self) -> bool:
+        """A sweep's folder, even one whose manifest is gone: it has a plan or run records."""
+        return self.exists() or self.manifest_path.exists() or (self.path / PLAN).is_file() \
+            or self.runs_dir.is_dir()
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_atomic(self.manifest_path, dumps(manifest))
@@ -126,7 +161,7 @@ class SweepFolder:
     def check_target(self) -> None:
         """The folder is new, empty, or an earlier sweep; anything else is refused."""
         check_out(self.path, None, what="sweep")
-        if self.path.is_dir() and not self.exists() and any(self.path.iterdir()):
+        if self.path.is_dir() and not self.looks_like_sweep() and any(self.path.iterdir()):
             raise InputError(str(self.path), "--out", f"a new folder or an earlier sweep (with "
                              f"{MANIFEST}) to resume", "a folder with other files")
 
@@ -179,24 +214,44 @@ class SweepFolder:
         return self.runs_dir / f"{run_id}.json"
 
     def write_record(self, record: dict[str, Any]) -> None:
-        write_atomic(self.record_path(record["run_id"]), dumps(record))
+        data = json.loads(dumps(record))  # exactly what a reader will see
+        data[CHECKSUM] = checksum(data)
+        write_atomic(self.record_path(record["run_id"]), dumps(data))
 
     def forget_record(self, run_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.record_path(run_id).unlink()
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every finished run's record (a damaged file is skipped: that run will run again)."""
+        """Every finished run's record whose checksum holds; a damaged, altered or unsigned file
+        is skipped (its name goes to `rejected`) and that run will run again."""
+        self.rejected = []
         if not self.runs_dir.is_dir():
             return
         for path in sorted(self.runs_dir.glob("*.json")):
             try:
-                record = json.loads(path.read_text())
+                record = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
+                self.rejected.append(path.name)
                 continue
-            if isinstance(record, dict) and record.get("run_id") == path.stem:
-                yield record
+            if not isinstance(record, dict) or record.get("run_id") != path.stem \
+                    or record.get(CHECKSUM) != checksum(record):
+                self.rejected.append(path.name)
+                continue
+            yield record
+
+    def record_ids(self) -> set[str]:
+        """The run ids the record files are named after, trusted or not."""
+        if not self.runs_dir.is_dir():
+            return set()
+        return {p.stem for p in self.runs_dir.glob("*.json")}
 
     def read_frame(self, name: str) -> pd.DataFrame | None:
+        """A table of the folder, or None if it is missing or damaged (truncated, not Parquet)."""
         path = self.path / name
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+            return None

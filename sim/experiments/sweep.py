@@ -24,7 +24,7 @@ from sim.experiments.design import ANALYSIS_KEY, stream_seed
 from sim.experiments.execute import Backend, make_backend
 from sim.experiments.plan import Plan, make_plan, resolve
 from sim.experiments.spec import LoadedSpec, load_spec, measures_function, parse_spec
-from sim.experiments.store import SweepFolder, dumps, write_frame
+from sim.experiments.store import MANIFEST, PLAN, SweepFolder, dumps, write_atomic, write_frame
 from sim.provenance import code_version
 
 RESULTS_ROOT = Path("results") / "sweeps"
@@ -89,25 +89,88 @@ def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "a scenario file it uses has changed"
 
 
-def _open(plan: Plan, folder: SweepFolder) -> dict[str, Any]:
-    """Create the folder, or check that the sweep in it is this one; returns the manifest."""
-    manifest = _manifest(plan)
-    if not folder.exists():
-        files = {"spec.yaml": plan.loaded.text.encode(),
-                 "points.json": dumps(plan.design.points)}
-        import io
+def _plan_files(plan: Plan) -> dict[str, bytes]:
+    """The files that say what the sweep is, beside its manifest."""
+    import io
 
+    files = {"spec.yaml": plan.loaded.text.encode(), "points.json": dumps(plan.design.points)}
+    buffer = io.BytesIO()
+    plan.table.to_parquet(buffer, index=False)
+    files[PLAN] = buffer.getvalue()
+    if plan.design.raw is not None:
         buffer = io.BytesIO()
-        plan.table.to_parquet(buffer, index=False)
-        files["plan.parquet"] = buffer.getvalue()
-        if plan.design.raw is not None:
-            buffer = io.BytesIO()
-            pd.DataFrame(plan.design.raw, columns=plan.design.names).to_parquet(buffer,
-                                                                                index=False)
-            files["design.parquet"] = buffer.getvalue()
-        folder.create(manifest, files)
+        pd.DataFrame(plan.design.raw, columns=plan.design.names).to_parquet(buffer, index=False)
+        files["design.parquet"] = buffer.getvalue()
+    return files
+
+
+PLAN_KEYS = ["run_id", "scenario", "point", "replication"]
+
+
+def _same_plan(stored: pd.DataFrame, plan: Plan) -> bool:
+    """A stored plan table lists the same runs, in the same order, as `plan`."""
+    if not set(PLAN_KEYS) <= set(stored.columns):
+        return False
+    a = stored[PLAN_KEYS].astype(str).reset_index(drop=True)
+    return a.equals(plan.table[PLAN_KEYS].astype(str).reset_index(drop=True))
+
+
+def _rebuild(plan: Plan, folder: SweepFolder, why: str, notices: list[str]) -> dict[str, Any]:
+    """A sweep folder whose manifest is missing or damaged gets it back from the spec, if the
+    folder is this spec's sweep: its plan lists the same runs or, without a readable plan,
+    every record it holds is one of this plan's runs. Otherwise nothing is touched."""
+    where = f"{folder.path} ({MANIFEST} {why})"
+    stored = folder.read_frame(PLAN)
+    ids = set(plan.table["run_id"])
+    if stored is not None and not _same_plan(stored, plan):
+        raise InputError(plan.loaded.file, None, f"the sweep in {where}, to rebuild its "
+                         f"manifest: its {PLAN} lists other runs than this spec; use another "
+                         f"--out folder, or delete {folder.path} to start over")
+    foreign = folder.record_ids() - ids
+    if stored is None and foreign:
+        raise InputError(plan.loaded.file, None, f"the sweep in {where}, to rebuild its "
+                         f"manifest: {len(foreign)} of its run records are not runs of this "
+                         f"spec; use another --out folder, or delete {folder.path} to start over")
+    for name, data in _plan_files(plan).items():
+        write_atomic(folder.path / name, data)
+    manifest = _manifest(plan)
+    manifest["rebuilt"] = {"at": manifest["created"], "why": f"{MANIFEST} {why}"}
+    folder.runs_dir.mkdir(exist_ok=True)
+    folder.write_manifest(manifest)
+    notices.append(f"{MANIFEST} in {folder.path} was {why}: rebuilt from {plan.loaded.file} "
+                   f"(the folder's {'plan' if stored is not None else 'run records'} match "
+                   "this spec); finished runs whose records check out are kept")
+    return manifest
+
+
+def _repair(plan: Plan, folder: SweepFolder) -> None:
+    """Plan files of this sweep that are missing or damaged are written again."""
+    files = _plan_files(plan)
+    stored = folder.read_frame(PLAN)
+    if stored is None or not _same_plan(stored, plan):
+        write_atomic(folder.path / PLAN, files[PLAN])
+    if "design.parquet" in files and folder.read_frame("design.parquet") is None:
+        write_atomic(folder.path / "design.parquet", files["design.parquet"])
+    try:
+        json.loads((folder.path / "points.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        write_atomic(folder.path / "points.json", files["points.json"])
+    if not (folder.path / "spec.yaml").is_file():
+        write_atomic(folder.path / "spec.yaml", files["spec.yaml"])
+
+
+def _open(plan: Plan, folder: SweepFolder, notices: list[str]) -> dict[str, Any]:
+    """Create the folder, or check that the sweep in it is this one (rebuilding a damaged
+    manifest); returns the manifest. An existing folder is locked before it is touched."""
+    manifest = _manifest(plan)
+    if not folder.looks_like_sweep():
+        folder.create(manifest, _plan_files(plan))
+        folder.lock()
         return manifest
-    old = folder.manifest()
+    folder.lock()
+    old, why = folder.read_manifest()
+    if old is None:
+        return _rebuild(plan, folder, why, notices)
     if old.get("fingerprint") != plan.fingerprint:
         raise InputError(plan.loaded.file, None, f"the sweep already in {folder.path}, to "
                          f"resume it ({_what_changed(old, manifest)} since it started); use "
@@ -117,7 +180,10 @@ def _open(plan: Plan, folder: SweepFolder) -> dict[str, Any]:
                          f"(the sweep started with different code: {old.get('code')}, now "
                          f"{manifest['code']}; mixing them would mix results); use another "
                          "--out folder, or delete it to start over")
+    _repair(plan, folder)
     manifest["created"] = old.get("created", manifest["created"])
+    if "rebuilt" in old:
+        manifest["rebuilt"] = old["rebuilt"]
     return manifest
 
 
@@ -221,19 +287,21 @@ def load_sweep(folder: str | Path) -> SweepResult:
     """A sweep's results folder as tables; a sweep still running or interrupted is read from its
     finished runs (`res.complete` is False and `runs.status` says which are pending)."""
     store = SweepFolder(folder)
-    if not store.exists():
+    if not store.looks_like_sweep():
         raise InputError(str(folder), None, "a sweep results folder (with sweep.json), made by "
                          "`govsim sweep SPEC`")
-    manifest = store.manifest()
-    plan_table = store.read_frame("plan.parquet")
+    manifest = store.manifest()  # a damaged one: the message says how to rebuild it
+    plan_table = store.read_frame(PLAN)
     if plan_table is None:
-        raise InputError(str(folder), "plan.parquet", "the plan of the sweep (the folder is "
-                         "damaged)")
-    if manifest.get("status") == "complete" and (store.path / "runs.parquet").is_file():
-        runs = pd.read_parquet(store.path / "runs.parquet")
-        read = store.read_frame
-        empty = pd.DataFrame()
-        return SweepResult(store.path, manifest, runs, read("summary.parquet"),
+        raise InputError(str(store.path / PLAN), None, "the plan of the sweep; running the "
+                         "sweep's spec again with --out pointing here writes it again",
+                         "missing or damaged")
+    read = store.read_frame
+    runs = read("runs.parquet") if manifest.get("status") == "complete" else None
+    summary = read("summary.parquet") if runs is not None else None
+    if runs is not None and summary is not None:  # else (running, interrupted, a damaged
+        empty = pd.DataFrame()                    # table): the tables are made from the records
+        return SweepResult(store.path, manifest, runs, summary,
                            read("differences.parquet") if len(manifest["scenarios"]) > 1
                            else empty, read("indices.parquet"), read("indices_s2.parquet"),
                            list(manifest.get("notes", [])))
@@ -291,16 +359,23 @@ def run_sweep(spec: str | Path | dict[str, Any] | LoadedSpec, out: str | Path | 
     folder = SweepFolder(out if out is not None else default_folder(loaded))
     folder.check_target()
     backend = make_backend(workers, scheduler, serial)  # a bad scheduler fails before writing
+    notices: list[str] = []
     try:
-        manifest = _open(plan, folder)
-        folder.lock()
+        manifest = _open(plan, folder, notices)
     except BaseException:
         backend.close(cancel=True)
+        folder.unlock()
         raise
     try:
         folder.clean_temporary()
         code = manifest["code"]
         records = _valid_records(folder, set(plan.table["run_id"]), code)
+        if folder.rejected:
+            notices.append(f"{len(folder.rejected)} run records in {folder.runs_dir} failed "
+                           f"their checksum (altered or damaged; first: {folder.rejected[0]}): "
+                           "those runs run again")
+        for notice in notices:  # said even with progress off: the folder was not as left
+            print(f"note: {notice}", file=sys.stderr)
         done = {k for k, r in records.items() if not (retry_failed and r["status"] == "failed")}
         tables = str(folder.tables_dir.absolute()) if loaded.spec.keep_tables else None
         if tables:
@@ -326,6 +401,7 @@ def run_sweep(spec: str | Path | dict[str, Any] | LoadedSpec, out: str | Path | 
                         updated=_now(), notes=result.notes)
         result.manifest = manifest
         result.lost = lost
+        result.notes = [*notices, *result.notes]
         _write_tables(folder, result)
         if lost:
             warnings.warn(f"sweep {loaded.name} is incomplete: {len(lost)} runs could not finish "

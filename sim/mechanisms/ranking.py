@@ -46,7 +46,7 @@ def note(rules, tally, day_month, cases, c):
     of the callback (`day_month` per day) and the unit that owns it."""
     if cases.channel[c] != HOTLINE or (rules.exclude_unreasonable and cases.unreasonable[c]):
         return
-    d = int(math.floor(cases.callback_h[c] / 24.0))
+    d = int(math.floor(cases.callback_h[c] / 24.0))  # noqa: RUF046 - numba: the type, fixed
     if d >= len(day_month):
         return
     month = day_month[d]
@@ -101,8 +101,8 @@ class Ranking:
             score = rates @ w
             order = np.argsort(-score, kind="stable")
             n = len(units)
-            n_adv = int(round(cfg.advanced_share * n))
-            n_gov = int(round(cfg.governance_share * n))
+            n_adv = round(cfg.advanced_share * n)
+            n_gov = round(cfg.governance_share * n)
             for rank, i in enumerate(order.tolist()):
                 unit = int(units[i])
                 if rank < n_adv:

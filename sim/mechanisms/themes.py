@@ -1,9 +1,19 @@
-"""未诉先办 每月一题: each month the city picks a theme from last month's complaints and runs
-source-governance projects on its hot spots; after a lag they remove part of the root cause.
+"""Source governance (未诉先办): 每月一题 and streets' own 主动治理, acting on the persistent sources
+of root causes (`sim.mechanisms.sources`).
 
-Plain Python, once a month and once a day: the model tells it the complaints (`note_reports`),
-asks it at each month's start to pick (`month_start`), and each day which streets its projects
-charge (`daily`); problems then read `removed` when they occur.
+每月一题: at each month's start the city picks the category with the most complaints last month
+(one chosen in the last `repeat_after_months` months waits; a category still on top comes back
+after that). A theme brings city-wide policy (a rule changed for the whole category:
+`policy_effectiveness` of its source removed in every street, its hours charged to the
+category's city-level lead department) and hot-spot projects (the streets densest in the
+category's complaints: `effectiveness` of the source removed there, hours charged to the
+streets). 主动治理 (2021 regulation, `street_governance`): every few months each street works on
+the category in which its complaints most exceed the city's rate for its residents.
+
+Each takes effect after its lag and costs staff hours while under way. Plain Python, once a
+month and once a day: the model tells it the complaints (`note_reports`), asks it at each
+month's start to pick (`month_start`), and each day which units its work charges (`daily`);
+problems then read `sources` when they occur.
 """
 
 from __future__ import annotations
@@ -14,7 +24,8 @@ import numpy as np
 
 from sim.cases import DRAW_HOT_SPOTS
 from sim.engine.draws import uniform
-from sim.scenario.schema import Scenario, ThemesConfig
+from sim.mechanisms.sources import Sources
+from sim.scenario.schema import Scenario, StreetGovernanceConfig, ThemesConfig
 
 #: Hours after midnight at which a project's day of work is charged to a street.
 CHARGE_HOUR = 9.0
@@ -24,40 +35,60 @@ CHARGE_HOUR = 9.0
 class Project:
     month: int
     category: int
-    streets: np.ndarray
+    streets: np.ndarray  # where it acts (all streets for a policy)
     starts_day: int
     effective_day: int
+    effectiveness: float
+    kind: str = "hot_spot"  # "hot_spot" (每月一题), "policy" (每月一题), "street" (主动治理)
+    units: np.ndarray | None = None  # who carries the hours (default: `streets`)
+    hours_per_day: float = 0.0  # per unit
 
 
 class Themes:
-    """The theme record, the projects, and what they removed, for streets of given sizes.
+    """The complaint record, the theme and street projects, and the sources they act on.
 
     `hot_spot_share` is the share of the city's streets that are simulated (1 at full scale):
     a project takes that share of `hot_spot_streets`, so a sample of streets sees as many
-    projects per street as the whole city does.
+    projects per street as the whole city does; a policy's hours are that share of its cost.
+    `policy_units` gives, per category, the unit charged with its policy work.
     """
 
     def __init__(self, street_population: np.ndarray, n_categories: int,
-                 hot_spot_share: float = 1.0, key: np.uint64 = np.uint64(0)):
+                 hot_spot_share: float = 1.0, key: np.uint64 | int = 0,
+                 sources: Sources | None = None, policy_units: np.ndarray | None = None):
         n_streets = len(street_population)
         self.population = street_population.astype(float)
         self.hot_spot_share = hot_spot_share
-        self.key = key
-        #: share of each (street, category)'s root-cause problems that governance removed
-        self.removed = np.zeros((n_streets, n_categories))
+        self.key = np.uint64(key)
+        self.sources = sources if sources is not None else Sources(
+            street_population, n_categories, 0.0, 0)
+        self.policy_units = policy_units
         self.reports = np.zeros((n_streets, n_categories))  # this month's complaints
+        #: each street's complaints since its last 主动治理 project
+        self.street_reports = np.zeros((n_streets, n_categories))
         self.chosen: list[int] = []
+        self.chosen_month: dict[int, int] = {}  # category -> month last chosen
         self.projects: list[Project] = []
         self.active: list[Project] = []  # within their lag: paying the cost
+        self.hot_spots: list[Project] = []  # 每月一题's hot-spot projects (inspection targets)
         self.config = ThemesConfig()
+        self.street_config = StreetGovernanceConfig()
+
+    @property
+    def removed(self) -> np.ndarray:
+        """Share of each (street, category) source removed so far."""
+        return 1.0 - self.sources.left
 
     def configure(self, spec: Scenario) -> None:
         """Read the scenario as it stands; projects already started run their course."""
         self.config = spec.themes
+        self.street_config = spec.street_governance
 
     def note_reports(self, streets: np.ndarray, categories: np.ndarray) -> None:
         if self.config.enabled:
             np.add.at(self.reports, (streets, categories), 1.0)
+        if self.street_config.enabled:
+            np.add.at(self.street_reports, (streets, categories), 1.0)
 
     def _streets_per_project(self, month: int, project: int) -> int:
         k = self.config.hot_spot_streets * self.hot_spot_share
@@ -66,53 +97,93 @@ class Themes:
             whole += uniform(self.key, month, DRAW_HOT_SPOTS, project) < k - whole
         return whole
 
-    def month_start(self, month: int, day: int) -> None:
-        """Pick the theme from last month's record and start its projects."""
+    def _start(self, project: Project, cost: float, lag: int) -> None:
+        project.hours_per_day = cost / max(1, lag)
+        self.projects.append(project)
+        self.active.append(project)
+
+    def choose(self, month: int) -> int | None:
+        """The theme of `month`: last month's most complained-of category among those free."""
         cfg = self.config
-        if not cfg.enabled or month == 0:
-            self.reports[:] = 0.0
-            return
         per_cat = self.reports.sum(axis=0)
-        if not cfg.repeat_themes:
-            per_cat[self.chosen] = -1.0
-        if per_cat.max() > 0 and cfg.problems_per_month > 0:
-            cat = int(np.argmax(per_cat))
-            self.chosen.append(cat)
-            density = self.reports[:, cat] / np.maximum(self.population, 1.0)
-            density = np.where(self.removed[:, cat] > 0, -1.0, density)  # not twice
-            hot = np.argsort(-density, kind="stable")
-            hot = hot[density[hot] > 0]
-            used = 0
-            for p in range(cfg.problems_per_month):
-                k = self._streets_per_project(month, p)
-                streets = hot[used:used + k]
-                used += k
-                if len(streets) == 0:
-                    continue
-                project = Project(month, cat, streets, day, day + cfg.lag_days)
-                self.projects.append(project)
-                self.active.append(project)
+        for cat, last in self.chosen_month.items():
+            if not cfg.repeat_themes or month - last < cfg.repeat_after_months:
+                per_cat[cat] = -1.0
+        if per_cat.max() <= 0:
+            return None
+        return int(np.argmax(per_cat))
+
+    def month_start(self, month: int, day: int) -> None:
+        """Pick the theme from last month's record and start its policy and projects; streets
+        due for 主动治理 start theirs."""
+        cfg = self.config
+        if cfg.enabled and month > 0:
+            cat = self.choose(month)
+            if cat is not None:
+                self._theme(month, day, cat)
         self.reports[:] = 0.0
+        sg = self.street_config
+        if sg.enabled and month > 0 and month % sg.every_months == 0:
+            self._street_projects(month, day)
+
+    def _theme(self, month: int, day: int, cat: int) -> None:
+        cfg = self.config
+        self.chosen.append(cat)
+        self.chosen_month[cat] = month
+        if cfg.policy_effectiveness > 0:
+            unit = (np.array([self.policy_units[cat]], np.int64) if self.policy_units is not None
+                    else np.zeros(0, np.int64))
+            self._start(Project(month, cat, np.arange(len(self.population)), day,
+                                day + cfg.lag_days, cfg.policy_effectiveness, "policy", unit),
+                        cfg.policy_cost_staff_hours * self.hot_spot_share, cfg.lag_days)
+        density = self.reports[:, cat] / np.maximum(self.population, 1.0)
+        hot = np.argsort(-density, kind="stable")
+        hot = hot[density[hot] > 0]
+        used = 0
+        for p in range(cfg.problems_per_month):
+            k = self._streets_per_project(month, p)
+            streets = hot[used:used + k]
+            used += k
+            if len(streets) == 0:
+                continue
+            project = Project(month, cat, streets, day, day + cfg.lag_days, cfg.effectiveness)
+            self._start(project, cfg.cost_staff_hours, cfg.lag_days)
+            self.hot_spots.append(project)
+
+    def _street_projects(self, month: int, day: int) -> None:
+        """Each street with complaints works on the category furthest above the city's rate."""
+        sg = self.street_config
+        r = self.street_reports
+        total = r.sum(axis=0)
+        heard = r.sum(axis=1) > 0
+        pop = self.population
+        expected = np.outer(pop, total / max(float(pop[heard].sum()), 1.0))
+        excess = np.where(heard[:, None], r - expected, -np.inf)
+        best = np.argmax(excess, axis=1)
+        for street in np.flatnonzero(heard & (excess.max(axis=1) > 0)).tolist():
+            self._start(Project(month, int(best[street]), np.array([street], np.int64), day,
+                                day + sg.lag_days, sg.effectiveness, "street"),
+                        sg.cost_staff_hours, sg.lag_days)
+        self.street_reports[:] = 0.0
 
     def daily(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Projects take effect after their lag, and cost staff hours while under way: the
-        streets to charge today and the hours of each (a street may appear more than once)."""
-        cfg = self.config
-        still, streets, hours = [], [], []
+        units to charge today and the hours of each (a unit may appear more than once)."""
+        still, units, hours = [], [], []
         for project in self.active:
             if day >= project.effective_day:
-                cells = (project.streets, project.category)
-                self.removed[cells] = 1.0 - (1.0 - self.removed[cells]) * (1.0 - cfg.effectiveness)
+                self.sources.reduce(project.streets, project.category, project.effectiveness)
                 continue
-            streets.append(project.streets)
-            hours.append(np.full(len(project.streets), cfg.cost_staff_hours
-                                 / max(1, cfg.lag_days)))
+            who = project.streets if project.units is None else project.units
+            units.append(who)
+            hours.append(np.full(len(who), project.hours_per_day))
             still.append(project)
         self.active = still
-        if not streets:
+        if not units:
             return np.zeros(0, np.int64), np.zeros(0)
-        return np.concatenate(streets).astype(np.int64), np.concatenate(hours)
+        return np.concatenate(units).astype(np.int64), np.concatenate(hours)
 
     def themed_streets(self, day: int) -> list[tuple[int, np.ndarray]]:
-        """(category, streets) of projects under way or done, for inspection targeting."""
-        return [(p.category, p.streets) for p in self.projects if p.starts_day <= day]
+        """(category, streets) of 每月一题 hot-spot projects under way or done, for inspection
+        targeting."""
+        return [(p.category, p.streets) for p in self.hot_spots if p.starts_day <= day]

@@ -151,6 +151,23 @@ class DemandConfig(Section):
                                             description="Heating season as (MM-DD, MM-DD).")
     growth_per_year: Growth = Field(0.0, description="Exponential growth of "
                                    "occurrence per year (0.05 = +5 %/year).")
+    source_cv: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5, description="Root causes are persistent sources (`sim.mechanisms.sources`): the "
+        "`root_cause_share` of each category's demand comes from sources whose intensity in "
+        "each street is a gamma multiplier of mean 1 (weighted by residents) and of this "
+        "coefficient of variation, drawn once per run from `seed` and read at the start of "
+        "the run. 0: every street alike; 1 (exponential): the tenth of streets with the "
+        "strongest source of a category produce about a third of its root-cause problems; "
+        "2: about three fifths. Assumed: complaint records are known to concentrate (Beijing "
+        "names the streets with the most complaints each month for governance), but no "
+        "published figure sizes it; a sweep over it is the honest use. The default, 0.5, "
+        "spreads sources without moving the presets' latency (staff follow residents, not "
+        "complaints: at 1 the hotline's mean latency rises by a quarter; docs/proactive.md).")
+    source_recovery_per_year: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.25, description="Rate per year (continuous) at which what source governance removed "
+        "comes back, new causes replacing those removed (new buildings, new disputes): 0.25 "
+        "brings half of a removal back in about 2.8 years; 0: removals are for good, and "
+        "repeated themes then drain root-cause demand year after year. Assumed.")
     shocks: list[Shock] = Field(default_factory=list, description="Shock windows.")
 
     @field_validator("hourly_profile", "weekly_profile")
@@ -344,7 +361,15 @@ class SatisfactionConfig(Section):
     resolved_on_time: Probability = Field(0.92, description="Satisfied if resolved within the "
                                           "time limit.")
     resolved_late: Probability = Field(0.6, description="Satisfied if resolved after it.")
-    unresolved: Probability = Field(0.15, description="Satisfied though unresolved.")
+    unresolved: Probability = Field(0.15, description="Chance a caller whose ticket was "
+                                    "answered (handled and called back) but not resolved still "
+                                    "says 'satisfied': what tells being answered from being "
+                                    "resolved. Moves satisfaction, not resolution. A timeline "
+                                    "may change it (`satisfaction.unresolved`). Assumed 0.15; "
+                                    "Beijing's published pairs imply it rose: with 0.92 for "
+                                    "a ticket resolved on time, January 2019 (resolution "
+                                    "53.09 %, satisfaction 64.61 %) implies about 0.34 and "
+                                    "October 2019 (74.36 %, 85.39 %) about 0.66.")
 
 
 class RankingConfig(Section):
@@ -388,21 +413,67 @@ class RankingConfig(Section):
 
 # ----------------------------------------------------------------------------- 4. proactive
 class ThemesConfig(Section):
-    """未诉先办 每月一题: a monthly theme and source-governance projects on its hot spots."""
+    """未诉先办 每月一题: a monthly theme from the complaint record, city-wide policy for it and
+    source-governance projects on its hot spots (`sim.mechanisms.themes`)."""
 
-    enabled: bool = Field(False, description="Pick a theme each month from last month's record.")
-    problems_per_month: int = Field(3, ge=0, le=1000, description="Root-cause projects per theme "
-                                    "(2–3 in Beijing), each on one hot-spot street.")
+    enabled: bool = Field(False, description="Pick a theme each month from last month's record: "
+                          "the category with the most complaints, among those not chosen in "
+                          "the last `repeat_after_months` months.")
+    problems_per_month: int = Field(3, ge=0, le=1000, description="Hot-spot projects per theme "
+                                    "(1 theme and 2–3 problems a month in Beijing: 27 problems "
+                                    "in 2021, seed 004), each on `hot_spot_streets` streets.")
     hot_spot_streets: int = Field(10, ge=1, le=MAX_STREETS,
-                                  description="Streets per project: the densest in "
-                                  "complaints of the theme category.")
-    lag_days: int = Field(60, ge=0, le=MAX_DAYS, description="Days before a project takes effect.")
-    effectiveness: Probability = Field(0.5, description="Share of the root-cause demand a "
-                                       "project removes where it applies.")
+                                  description="Streets per project: the densest in last "
+                                  "month's complaints of the theme category (per resident); "
+                                  "a street treated before is chosen again if it still is. "
+                                  "Assumed.")
+    lag_days: int = Field(60, ge=0, le=MAX_DAYS, description="Days before a project or policy "
+                          "takes effect. Assumed.")
+    effectiveness: Probability = Field(0.5, description="Share of the theme category's source "
+                                       "intensity a hot-spot project removes in its streets "
+                                       "(of what is left: two projects at 0.5 leave 0.25). "
+                                       "Assumed.")
     cost_staff_hours: Annotated[float, Field(ge=0.0, le=MAX_STAFF)] = Field(200.0,
                                              description="Staff hours per project per "
-                                          "street, charged to the street over the lag.")
-    repeat_themes: bool = Field(False, description="Allow a category to be chosen again.")
+                                          "street, charged to the street over the lag. "
+                                          "Assumed.")
+    policy_effectiveness: Probability = Field(0.1, description="City-wide policy (a rule "
+                                              "changed for the whole category; 400 policies "
+                                              "for 60+ problems by January 2025): share of the "
+                                              "theme category's source intensity removed in "
+                                              "every street after the lag. 0: no policy "
+                                              "work. Assumed.")
+    policy_cost_staff_hours: Annotated[float, Field(ge=0.0, le=MAX_STAFF)] = Field(
+        500.0, description="Staff hours of a theme's policy work, charged over the lag to "
+        "the city-level department that leads the category (the sampled share at scale below "
+        "1). Assumed.")
+    repeat_themes: bool = Field(True, description="A category may be chosen again while it "
+                                "still tops the record (after `repeat_after_months`); false: "
+                                "each category once, so themes run out after as many months "
+                                "as there are categories.")
+    repeat_after_months: int = Field(12, ge=1, le=MAX_DAYS, description="Months before a "
+                                     "chosen category may be chosen again: 12, one year's "
+                                     "themes all different (2021: 12 themes, seed 004), a "
+                                     "category still on top comes back the next year.")
+
+
+class StreetGovernanceConfig(Section):
+    """主动治理: streets' own proactive governance (北京市接诉即办工作条例, in force 2021-09-24):
+    every few months each street works on the category in which it has the most complaints
+    beyond the city's rate for its residents."""
+
+    enabled: bool = Field(False, description="Streets govern their own excess complaint "
+                          "categories at their own cost.")
+    every_months: int = Field(3, ge=1, le=120, description="Months between a street's "
+                              "projects. Assumed.")
+    effectiveness: Probability = Field(0.3, description="Share of the category's source "
+                                       "intensity in the street a project removes (of what "
+                                       "is left). Assumed.")
+    lag_days: int = Field(60, ge=0, le=MAX_DAYS, description="Days before it takes effect. "
+                          "Assumed.")
+    cost_staff_hours: Annotated[float, Field(ge=0.0, le=MAX_STAFF)] = Field(
+        100.0, description="Staff hours per project, charged to the street over the lag. "
+        "Assumed.")
 
 
 class InspectionConfig(Section):
@@ -465,6 +536,7 @@ class Scenario(Section):
     satisfaction: SatisfactionConfig = Field(default_factory=SatisfactionConfig)
     ranking: RankingConfig = Field(default_factory=RankingConfig)
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
+    street_governance: StreetGovernanceConfig = Field(default_factory=StreetGovernanceConfig)
     inspection: InspectionConfig = Field(default_factory=InspectionConfig)
     timeline: list[Change] = Field(default_factory=list, description="Dated changes applied "
                                    "during the run, in date order (a reform history: the "
