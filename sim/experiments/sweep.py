@@ -126,11 +126,12 @@ def _rebuild(plan: Plan, folder: SweepFolder, why: str, notices: list[str]) -> d
         raise InputError(plan.loaded.file, None, f"the sweep in {where}, to rebuild its "
                          f"manifest: its {PLAN} lists other runs than this spec; use another "
                          f"--out folder, or delete {folder.path} to start over")
-    foreign = folder.record_ids() - ids
-    if stored is None and foreign:
+    held = folder.record_ids()
+    if stored is None and (held - ids or not held & ids):
         raise InputError(plan.loaded.file, None, f"the sweep in {where}, to rebuild its "
-                         f"manifest: {len(foreign)} of its run records are not runs of this "
-                         f"spec; use another --out folder, or delete {folder.path} to start over")
+                         f"manifest: {len(held - ids)} of its {len(held)} run records are not "
+                         f"runs of this spec; use another --out folder, or delete {folder.path} "
+                         "to start over")
     for name, data in _plan_files(plan).items():
         write_atomic(folder.path / name, data)
     manifest = _manifest(plan)
