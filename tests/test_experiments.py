@@ -660,6 +660,10 @@ def test_folder_guards(tmp_path: Path, serial_sweep) -> None:
     (other / "notes.txt").write_text("mine")
     with pytest.raises(InputError, match="a folder with other files"):
         run_sweep(spec, other, serial=True, progress=False)
+    (other / "runs").mkdir()  # an empty runs/ does not make it a sweep to rebuild
+    with pytest.raises(InputError, match="a folder with other files"):
+        run_sweep(spec, other, serial=True, progress=False)
+    assert sorted(p.name for p in other.iterdir()) == ["notes.txt", "runs"]
     _, result = serial_sweep
     holder = SweepFolder(result.folder)
     holder.lock()

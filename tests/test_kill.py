@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import pytest
 
 import sim
 from sim.experiments import load_sweep, run_sweep
-from sim.outputs import _LEFTOVER
 from tests.conftest import SMALL_CITY
 from tests.experiments_helpers import write_spec
 from tests.test_experiments import same_results
@@ -88,9 +86,10 @@ def group(pgid: int) -> list[str]:
 
 
 def stale(root: Path) -> list[Path]:
-    """Staging or aside folders and temporary files anywhere under `root`."""
-    return [p for p in root.rglob(".*") if _LEFTOVER.match(p.name)
-            or re.match(r"\..+\.tmp$", p.name) or p.name.startswith(".govsim-probe-")]
+    """Hidden files or folders anywhere under `root`: staging or aside folders
+    (`.NAME.stage-PID-*`, `.NAME.old-PID-*`), temporary files (`.NAME.*.tmp`), write probes. Only
+    a sweep's lock file (`.lock`, kept by design) is allowed."""
+    return [p for p in root.rglob(".*") if p.name != ".lock"]
 
 
 def delays(rng: random.Random, duration: float) -> list[float]:

@@ -15,8 +15,6 @@ import io
 import math
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -689,24 +687,14 @@ def brief(results: Sequence[Result], out: str | Path, *, lang: str = "en",
           replications: Sequence[Sequence[pd.Series]] | None = None,
           surge: Sequence[Result] | None = None, surge_note: str = "") -> Path:
     """Write a briefing folder at `out`, all or nothing (an earlier folder there is replaced only
-    once the new one is complete)."""
+    once the new one is complete; a killed run's staging folder is removed by the next)."""
+    from sim.outputs import staged_folder, umask_mode
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out) as tmp:  # the old brief stays until the new one is complete
         write_brief(tmp, results, lang=lang, replications=replications, surge=surge,
                     surge_note=surge_note)
-        _finalise(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        for folder, _, _ in os.walk(tmp):
+            umask_mode(Path(folder))
     return out
-
-
-def _finalise(tmp: Path, out: Path) -> None:
-    from sim.outputs import replace_dir, umask_mode
-
-    for folder, _, _ in os.walk(tmp):
-        umask_mode(Path(folder))
-    replace_dir(tmp, out)
 

@@ -152,7 +152,7 @@ class SweepFolder:
     def looks_like_sweep(self) -> bool:
         """A sweep's folder, even one whose manifest is gone: it has a plan or run records."""
         return self.exists() or self.manifest_path.exists() or (self.path / PLAN).is_file() \
-            or self.runs_dir.is_dir()
+            or bool(self.record_ids())
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_atomic(self.manifest_path, dumps(manifest))

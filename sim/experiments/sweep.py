@@ -126,20 +126,22 @@ def _rebuild(plan: Plan, folder: SweepFolder, why: str, notices: list[str]) -> d
         raise InputError(plan.loaded.file, None, f"the sweep in {where}, to rebuild its "
                          f"manifest: its {PLAN} lists other runs than this spec; use another "
                          f"--out folder, or delete {folder.path} to start over")
-    foreign = folder.record_ids() - ids
-    if stored is None and foreign:
+    held = folder.record_ids()
+    if stored is None and (held - ids or not held & ids):
         raise InputError(plan.loaded.file, None, f"the sweep in {where}, to rebuild its "
-                         f"manifest: {len(foreign)} of its run records are not runs of this "
-                         f"spec; use another --out folder, or delete {folder.path} to start over")
+                         f"manifest: {len(held - ids)} of its {len(held)} run records are not "
+                         f"runs of this spec; use another --out folder, or delete {folder.path} "
+                         "to start over")
     for name, data in _plan_files(plan).items():
         write_atomic(folder.path / name, data)
     manifest = _manifest(plan)
     manifest["rebuilt"] = {"at": manifest["created"], "why": f"{MANIFEST} {why}"}
     folder.runs_dir.mkdir(exist_ok=True)
     folder.write_manifest(manifest)
+    basis = "plan matches" if stored is not None else "run records match"
     notices.append(f"{MANIFEST} in {folder.path} was {why}: rebuilt from {plan.loaded.file} "
-                   f"(the folder's {'plan' if stored is not None else 'run records'} match "
-                   "this spec); finished runs whose records check out are kept")
+                   f"(the folder's {basis} this spec); finished runs whose records check out "
+                   "are kept")
     return manifest
 
 
@@ -371,9 +373,11 @@ def run_sweep(spec: str | Path | dict[str, Any] | LoadedSpec, out: str | Path | 
         code = manifest["code"]
         records = _valid_records(folder, set(plan.table["run_id"]), code)
         if folder.rejected:
-            notices.append(f"{len(folder.rejected)} run records in {folder.runs_dir} failed "
-                           f"their checksum (altered or damaged; first: {folder.rejected[0]}): "
-                           "those runs run again")
+            n = len(folder.rejected)
+            notices.append(f"{n} run record{'s' if n > 1 else ''} in {folder.runs_dir} failed "
+                           f"{'their' if n > 1 else 'its'} checksum (altered or damaged; first: "
+                           f"{folder.rejected[0]}): {'those runs run' if n > 1 else 'it runs'} "
+                           "again")
         for notice in notices:  # said even with progress off: the folder was not as left
             print(f"note: {notice}", file=sys.stderr)
         done = {k for k, r in records.items() if not (retry_failed and r["status"] == "failed")}
