@@ -32,7 +32,7 @@ from sim.cases import (
 )
 from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
 from sim.outputs import staged_folder
-from sim.resolution import headline, resolution_curve
+from sim.resolution import WITHIN_DAYS, headline, resolution_curve
 from sim.scenario.schema import Scenario
 from sim.units import RANK_CLASSES, UNIT_TYPES
 
@@ -52,8 +52,12 @@ _PER_UNIT_TYPE = ("staff_hours", "utilisation", "overtime_hours", "mean_backlog"
 OUTCOME_COLUMNS: tuple[str, ...] = (
     "occurred", "reported", "found_proactively", "prevented", "never_reported", "resolved",
     "closed_unresolved", "still_open",
-    *(f"latency_occurrence_h_{q}" for q in _QUANTILES),
-    *(f"latency_report_h_{q}" for q in _QUANTILES),
+    # time to resolution over ALL problems (sim.resolution): from occurrence, from report
+    *(f"{b}resolved_within_{d}d_share" for b in ("", "reported_") for d in WITHIN_DAYS),
+    "half_resolved_h", "reported_half_resolved_h",
+    # latency of the resolved problems only
+    *(f"resolved_latency_occurrence_h_{q}" for q in _QUANTILES),
+    *(f"resolved_latency_report_h_{q}" for q in _QUANTILES),
     "resolved_share",  # resolved / occurred: of ALL problems, not only the closed cases
     "response_rate", "resolution_rate", "satisfaction_rate", "score",
     "handoffs_per_case", "bounces_per_case", "bounced_share", "whistled_share", "overdue_share",
