@@ -3,6 +3,7 @@
     >>> import sim
     >>> result = sim.run("hotline", seed=1, days=30, scale=0.02)   # doctest: +SKIP
     >>> result.summary                                              # doctest: +SKIP
+    >>> sim.compare(["fragmented", "hotline"], days=30, scale=0.02).table  # doctest: +SKIP
 
 The names below are imported on first use (PEP 562), so `import sim.cli` and `govsim --help`
 do not load the engine, numba and Mesa.
@@ -17,14 +18,16 @@ from sim.errors import InputError
 from sim.presets import PRESETS
 
 if TYPE_CHECKING:
-    from sim.api import run
+    from sim.api import compare, run
+    from sim.comparison import Comparison
     from sim.model import GovernanceModel
     from sim.results import Result
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import Scenario
 
-__all__ = ["PRESETS", "GovernanceModel", "InputError", "Result", "Scenario", "load_scenario",
-           "run"]
+__all__ = ["PRESETS", "Comparison", "GovernanceModel", "InputError", "Result", "Scenario",
+           "compare", "load_scenario", "run"]
 __getattr__, __dir__ = lazy(__name__, {
-    "run": "sim.api", "GovernanceModel": "sim.model", "Result": "sim.results",
+    "run": "sim.api", "compare": "sim.api", "Comparison": "sim.comparison",
+    "GovernanceModel": "sim.model", "Result": "sim.results",
     "load_scenario": "sim.scenario.loader", "Scenario": "sim.scenario.schema"})

@@ -1,18 +1,23 @@
-"""`run()`: one scenario, one seed, one result — the plain function every interface calls."""
+"""`run()`: one scenario, one seed, one result — the plain function every interface calls;
+`compare()`: several scenarios with one seed, side by side (what `govsim compare` does)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
 from sim.city.city import City
+from sim.errors import InputError
 from sim.model import GovernanceModel
 from sim.results import Result, collect
 from sim.scenario.loader import load_scenario, resolve_path, set_dotted, validate
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.comparison import Comparison
 
 
 def as_scenario(scenario: Scenario | str | Path | dict[str, Any],
@@ -28,20 +33,50 @@ def as_scenario(scenario: Scenario | str | Path | dict[str, Any],
     return load_scenario(scenario, overrides), str(resolve_path(scenario))
 
 
+#: Overrides that size or replicate a run rather than change the scenario: they do not rename it.
+RUN_SETTINGS = ("seed", "days", "scale")
+MAX_NAME = 100  # sim.scenario.schema: a scenario's name names result folders
+
+
+def variant_name(base: str, overrides: dict[str, Any] | None) -> str:
+    """The name of `base` changed by `overrides`: `hotline[ranking.enabled=False]`, the changes
+    in the order given (seed, days and scale, which do not change the scenario, left out; a
+    `name` override is the name). Cut to 100 characters, with "…", if longer."""
+    overrides = dict(overrides or {})
+    if "name" in overrides:
+        return str(overrides["name"])
+    changes = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+               for k, v in overrides.items() if k not in RUN_SETTINGS]
+    if not changes:
+        return base
+    name = f"{base}[{', '.join(changes)}]"
+    return name if len(name) <= MAX_NAME else name[:MAX_NAME - 2] + "…]"
+
+
 def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = None,
         days: int | None = None, scale: float | None = None, city: City | None = None,
-        overrides: dict[str, Any] | None = None, progress: bool | str = False,
+        overrides: dict[str, Any] | None = None, name: str | None = None,
+        progress: bool | str = False,
         on_day: Callable[[GovernanceModel], None] | None = None) -> Result:
     """Run one scenario and return its tables.
 
     `scenario` is a `Scenario`, a YAML path or a preset name (`"hotline"`); `seed`, `days` and
     `scale` override the file; `overrides` sets any field by dotted path
     (`{"whistle.report_window_minutes": 60}`). The same scenario and seed give the same numbers.
+
+    A run with `overrides` is a variant and is named after them, in `summary["scenario"]`,
+    `result.name` and `result.scenario.name`: `hotline[ranking.enabled=False]` (see
+    `variant_name`; seed, days and scale do not rename). `name=` names it yourself.
     """
     extra = dict(overrides or {})
     for key, value in (("seed", seed), ("days", days), ("scale", scale)):
         if value is not None:
             extra[key] = value
+    if name is None and overrides and any(k not in RUN_SETTINGS for k in overrides):
+        base, _ = as_scenario(scenario, {k: v for k, v in extra.items() if k in RUN_SETTINGS})
+        name = variant_name(base.name, overrides)
+    if name is not None:
+        extra["name"] = name
     spec, file = as_scenario(scenario, extra)
     model = GovernanceModel(spec, city=city, file=file)
     label = progress if isinstance(progress, str) else spec.name
@@ -54,3 +89,73 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
                 on_day(model)
     model.finish()
     return collect(model)
+
+
+def _compare_one(scenario: Any, overrides: dict[str, Any], name: str,
+                 progress: bool | str) -> Result:
+    return run(scenario, overrides=overrides, name=name, progress=progress)
+
+
+def compare(scenarios: Any = None, *, seed: int | None = None, days: int | None = None,
+            scale: float | None = None, overrides: dict[str, Any] | None = None,
+            workers: int = 1, progress: bool = False) -> Comparison:
+    """Run several scenarios with one seed (common random numbers), as `govsim compare` does,
+    and return a `Comparison` of their results.
+
+    `scenarios` is a list, each item a scenario as `run` takes it (a preset name, a path, a
+    `Scenario`, a dict) or a pair `(scenario, overrides)` for a variant; or a dict `{name: item}`
+    to name them yourself; default: the four presets. Unnamed items are named after their
+    scenario and own overrides (`hotline`, `hotline[ranking.enabled=False]`; a repeated name
+    gets -2, -3). `overrides`, `days` and `scale` apply to every run and do not rename them.
+    The seed is `seed`, else the first scenario's own. Every scenario is validated before any
+    run; `workers` > 1 runs that many at a time, each in a process of its own (same numbers).
+
+        >>> c = sim.compare(["fragmented", "hotline", ("hotline", {"ranking.enabled": False})],
+        ...                 days=30, scale=0.05)                              # doctest: +SKIP
+        >>> c.table       # tidy: one row per scenario and measure, with its unit  # doctest: +SKIP
+        >>> c.wide        # measures x scenarios, as comparison.csv               # doctest: +SKIP
+    """
+    from sim.cli import unique_names
+    from sim.comparison import Comparison
+    from sim.pools import as_finished
+    from sim.presets import PRESETS
+
+    if scenarios is None:
+        scenarios = list(PRESETS)
+    if isinstance(scenarios, Scenario | str | Path | tuple):
+        scenarios = [scenarios]
+    given = (list(scenarios.items()) if isinstance(scenarios, dict)
+             else [(None, item) for item in scenarios])
+    if not given:
+        raise InputError(None, "scenarios", "at least one scenario", scenarios)
+    common = dict(overrides or {})
+    for key, value in (("days", days), ("scale", scale)):
+        if value is not None:
+            common[key] = value
+    items = []
+    for key, item in given:
+        if isinstance(item, tuple):
+            if len(item) != 2 or not isinstance(item[1], dict):
+                raise InputError(None, "scenarios", "a scenario or a pair (scenario, overrides)",
+                                 item)
+            scenario, own = item
+        else:
+            scenario, own = item, {}
+        items.append((key, scenario, dict(own)))
+    if seed is None:
+        seed = as_scenario(items[0][1], {**common, **items[0][2]})[0].seed
+    jobs, names = [], []
+    for key, scenario, own in items:
+        merged = {**common, **own, "seed": seed}
+        as_scenario(scenario, merged)  # every one valid before any run
+        names.append(str(key) if key is not None else variant_name(
+            as_scenario(scenario, {k: v for k, v in merged.items() if k in RUN_SETTINGS})[0].name,
+            own))
+        jobs.append([scenario, merged])
+    names = unique_names(names)
+    for job, label in zip(jobs, names, strict=True):
+        job.extend([label, label if progress and workers <= 1 else False])
+    workers = max(1, min(workers, len(jobs)))
+    results: dict[int, Result] = dict(as_finished(_compare_one, jobs, workers))
+    return Comparison({label: results[i] for i, label in enumerate(names)}, seed=seed,
+                      overrides=common)

@@ -22,7 +22,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,12 +238,19 @@ def _slug(text: str) -> str:
     return slug or "scenario"
 
 
-def _unique_labels(items: list[Prepared]) -> None:
+def unique_names(names: list[str]) -> list[str]:
+    """`names` made unique: a repeated one gets -2, -3, ... (`govsim compare`, `sim.compare`)."""
     seen: dict[str, int] = {}
-    for item in items:
-        base = _slug(item.spec.name)
-        seen[base] = seen.get(base, 0) + 1
-        item.label = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
+
+
+def _unique_labels(items: list[Prepared]) -> None:
+    for item, label in zip(items, unique_names([_slug(i.spec.name) for i in items]), strict=True):
+        item.label = label
 
 
 # ----------------------------------------------------------------------------------- output
@@ -418,7 +424,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     err.print(f"running {spec.name}: {spec.days} days, scale {spec.scale:g}, seed {spec.seed}",
               style="dim", markup=False)
     started = time.perf_counter()
-    result = api.run(str(item.path), overrides=_overrides(args), progress=spec.name)
+    result = api.run(str(item.path), overrides=_overrides(args), name=spec.name,
+                     progress=spec.name)
     elapsed = time.perf_counter() - started
     created = missing_parents(out)
     try:
@@ -437,12 +444,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
-                 progress: str | bool) -> tuple[str, pd.Series, float]:
+                 progress: str | bool, name: str) -> tuple[str, pd.Series, float]:
     """One run of a comparison, saved in its folder (in a worker process, or here)."""
     from sim import api
 
     started = time.perf_counter()
-    result = api.run(path, overrides=overrides, progress=progress)
+    result = api.run(path, overrides=overrides, name=name, progress=progress)
     _umask_mode(result.save(folder, csv=csv))
     return Path(folder).name, result.measures, time.perf_counter() - started
 
@@ -450,21 +457,10 @@ def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
 def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Series, float]]:
     """The runs of a comparison as they finish: here, or `workers` at a time in processes of
     their own (each run is the same whichever process makes it: it depends on its seed)."""
-    if workers == 1:
-        for job in jobs:
-            yield _compare_one(*job)
-        return
-    from sim.pools import WatchedPool  # its workers exit if this process is killed
+    from sim.pools import as_finished  # its workers exit if this process is killed
 
-    with WatchedPool(workers) as pool:
-        futures = [pool.submit(_compare_one, *job) for job in jobs]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    for _, done in as_finished(_compare_one, jobs, workers):
+        yield done
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -484,7 +480,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     measures: dict[str, pd.Series] = {}
     with staged_folder(out) as tmp:
         jobs = [(str(item.path), _overrides(args, seed), str(tmp / item.label), args.csv,
-                 item.label if workers == 1 else False) for item in items]
+                 item.label if workers == 1 else False, item.spec.name) for item in items]
         for n, (label, row, seconds) in enumerate(_compare_runs(jobs, workers), 1):
             measures[label] = row
             err.print(f"[{n}/{len(items)}] {label} done in {seconds:.1f} s", style="dim",

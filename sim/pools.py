@@ -22,8 +22,8 @@ import multiprocessing as mp
 import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -75,3 +75,23 @@ class WatchedPool(ProcessPoolExecutor):
         if wait:  # every worker has exited: the pipe is no longer needed
             self._alive_writer.close()
             self._alive_reader.close()
+
+
+def as_finished(fn: Callable[..., Any], jobs: Sequence[Sequence[Any]],
+                workers: int) -> Iterator[tuple[int, Any]]:
+    """`fn(*job)` for each job, yielded as `(index of the job, value)` as each finishes: here,
+    one after another, when `workers` is 1; else `workers` at a time in a `WatchedPool` (`fn`
+    and the jobs must then pickle). Used by `govsim compare` and `sim.compare`."""
+    if workers <= 1:
+        for i, job in enumerate(jobs):
+            yield i, fn(*job)
+        return
+    with WatchedPool(workers) as pool:
+        futures = {pool.submit(fn, *job): i for i, job in enumerate(jobs)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

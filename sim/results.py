@@ -70,14 +70,44 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 TEXT_COLUMNS = ("overload",)  # which units are overloaded and how much; "" when none
 SUMMARY_COLUMNS: tuple[str, ...] = (*SUMMARY_INPUTS, *OUTCOME_COLUMNS, *TEXT_COLUMNS)
 
+#: Units of the summary's measures, by how a column's name ends (first match wins). Times are in
+#: hours everywhere and say so (`_h`, `_hours`); shares and rates are fractions of 1; counts are
+#: real-city ones (simulated x `Result.weight`).
+_UNIT_BY_SUFFIX = (
+    ("_backlog_growth_per_day", "cases per day"), ("_per_day", "per day"),
+    ("_h", "hours"), ("_hours", "hours"), ("_h_mean", "hours"), ("_h_median", "hours"),
+    ("_h_p90", "hours"), ("_h_p99", "hours"),
+    ("_share", "fraction"), ("_rate", "fraction"), ("_utilisation", "fraction"),
+    ("score", "fraction"), ("_per_case", "per case"), ("_overloaded_units", "units"),
+    ("overloaded_units", "units"), ("_backlog", "cases"), ("hotline_contacts", "contacts"),
+    ("accounting_ok", "true/false"), ("days", "days"), ("scale", "fraction"),
+)
+_COUNTS = ("occurred", "reported", "found_proactively", "prevented", "never_reported",
+           "resolved", "closed_unresolved", "still_open")
+
+
+def measure_unit(column: str) -> str:
+    """The unit of a summary column: "hours", "fraction", "problems" (real city), "cases",
+    "units", ... ("" for text and labels such as `scenario`, `regime`, `seed`)."""
+    if column in _COUNTS:
+        return "problems"
+    for suffix, unit in _UNIT_BY_SUFFIX:
+        if column.endswith(suffix):
+            return unit
+    return ""
+
 
 class AccountingError(RuntimeError):
     """A problem was lost or counted twice: a bug in the engine, never a user error."""
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
-    """Everything one run produced. `save(folder)` writes it; `Result.load(folder)` reads it."""
+    """Everything one run produced. `save(folder)` writes it; `Result.load(folder)` reads it.
+
+    `repr(result)` is one line (scenario, size, three headline measures); in a notebook the
+    result shows as a small HTML table of its key measures and the tables it holds.
+    """
 
     scenario: Scenario
     problems: pd.DataFrame
@@ -109,6 +139,40 @@ class Result:
         """Month-by-month measures (see `monthly`)."""
         return monthly(self.problems, self.scenario)
 
+    @property
+    def name(self) -> str:
+        """The scenario's name (with a variant's overrides, e.g. `hotline[ranking.enabled=False]`)."""
+        return str(self.summary["scenario"].iloc[0]) if len(self.summary) else self.scenario.name
+
+    def __repr__(self) -> str:
+        s = self.scenario
+        head = f"<Result {self.name} ({s.regime}): seed {s.seed}, {s.days} days, scale {s.scale:g}"
+        if self.summary.empty:
+            return head + ">"
+        m = self.measures
+        return (f"{head}; {_fmt(m.get('resolved_share'), 'fraction')} of problems resolved, "
+                f"half resolved by {_fmt(m.get('half_resolved_h'), 'hours')}, "
+                f"satisfaction {_fmt(m.get('satisfaction_rate'), 'fraction')}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        s = self.scenario
+        rows = "".join(
+            f"<tr><td style='text-align:left'>{escape(label)}</td>"
+            f"<td style='text-align:left'><code>{column}</code></td>"
+            f"<td>{escape(_fmt(self.measures.get(column), measure_unit(column)))}</td></tr>"
+            for label, column in KEY_MEASURES) if not self.summary.empty else ""
+        tables = ", ".join(f"<code>{name}</code> {len(getattr(self, name)):,} rows"
+                           for name in TABLES)
+        return (f"<div><b>Result</b> <code>{escape(self.name)}</code> ({escape(s.regime)}) — "
+                f"seed {s.seed}, {s.days} days, scale {s.scale:g}"
+                "<table><thead><tr><th style='text-align:left'>measure</th>"
+                "<th style='text-align:left'>column</th><th>value</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
+                f"<small>tables: {tables}. Times in hours; counts in real-city problems."
+                "</small></div>")
+
     def save(self, folder: str | Path, csv: bool = False) -> Path:
         """Write every table as Parquet (and, with `csv`, as CSV) plus the scenario, all or
         nothing."""
@@ -132,6 +196,36 @@ class Result:
         scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
         meta = json.loads((folder / "meta.json").read_text())
         return cls(scenario=scenario, meta=meta, **tables)
+
+
+#: What `Result`'s notebook display and `Comparison`'s show first: (label, summary column).
+KEY_MEASURES = (
+    ("problems that occurred", "occurred"),
+    ("resolved, of all problems", "resolved_share"),
+    ("resolved within 1 day", "resolved_within_1d_share"),
+    ("resolved within 7 days", "resolved_within_7d_share"),
+    ("half of all problems resolved by", "half_resolved_h"),
+    ("resolution rate (of closed cases)", "resolution_rate"),
+    ("satisfaction", "satisfaction_rate"),
+    ("units overloaded at the end", "overloaded_units"),
+)
+
+
+def _fmt(value: object, unit: str) -> str:
+    """A measure for people: fractions as %, hours as hours (and days), counts with commas."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—" if value is None else str(value)
+    if np.isnan(number):
+        return "not reached" if unit == "hours" else "—"
+    if unit == "fraction":
+        return f"{100 * number:.1f} %"
+    if unit == "hours":
+        return f"{number:,.1f} h ({number / 24:.2f} days)"
+    if unit in ("problems", "cases", "contacts"):
+        return f"{number:,.0f}"
+    return f"{number:,.4g}"
 
 
 def table_seed(seed: int) -> int | str:
@@ -309,6 +403,7 @@ def collect(model: GovernanceModel) -> Result:
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     daily = daily[daily["day"] >= spec.warmup_days].copy()
     daily["day"] -= spec.warmup_days
+    daily = daily_table(daily, problems, units_daily, spec)
     summary = summarise(model, problems, units_daily)
     meta = {"accounting": accounting,"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
             "population": city.population, "streets": city.n_streets,
@@ -324,6 +419,75 @@ def collect(model: GovernanceModel) -> Result:
                        for t in model.themes.projects if t.kind != "street"],
             "street_projects": sum(t.kind == "street" for t in model.themes.projects)}
     return Result(model.given, problems, units_daily, rankings, daily, summary, meta)
+
+
+#: Columns of `Result.daily` (see `daily_table`).
+DAILY_COLUMNS = ("day", "date", "occurred", "entered", "prevented", "mean_trust", "reported",
+                 "found_proactively", "resolved", "closed_unresolved", "closed", "backlog",
+                 "resolution_rate", "satisfaction_rate", "resolved_latency_occurrence_h_median",
+                 "cumulative_resolved_share", "weight")
+
+
+def daily_table(daily: pd.DataFrame, problems: pd.DataFrame, units_daily: pd.DataFrame,
+                scenario: Scenario) -> pd.DataFrame:
+    """The city day by day, one row per measured day.
+
+    Counts are of *simulated* problems, as in the problem table (multiply by `weight`, the real
+    problems each stands for, for real-city counts). `occurred`, `entered` and `prevented` are
+    the model's own counts by day of occurrence: `entered` is those of the day's problems that
+    are (then or later) reported or found, `prevented` those removed at the source. By day of
+    entry into the system: `reported` (by residents: street line, department line, 12345) and
+    `found_proactively` (patrols, inspections). By day of closure: `resolved`, `closed_unresolved`
+    and `closed` count cases closed that day. `backlog` is the cases open at the units at the end
+    of the day, summed over units (as `units_daily.backlog`; warm-up cases included).
+    `resolution_rate` and `satisfaction_rate` are over the cases closed that day (NaN on a day
+    without closures); `resolved_latency_occurrence_h_median` is the median time from
+    occurrence, in hours, of the problems resolved that day; `cumulative_resolved_share` is the
+    share of the problems that occurred up to that day that were resolved by its end.
+    `mean_trust` is the residents' mean trust in government at the end of the day; `date` the
+    calendar day (the scenario's `start_date` is day 0).
+    """
+    out = daily.reset_index(drop=True)
+    days = out["day"].to_numpy()
+    n = int(days.max()) + 1 if len(days) else 0
+    origin = pd.Timestamp(scenario.start_date)
+    out.insert(1, "date", origin + pd.to_timedelta(days, unit="D"))
+
+    def per_day(hours: np.ndarray) -> np.ndarray:
+        hours = hours[np.isfinite(hours)]
+        d = np.floor(hours / 24.0).astype(np.int64)
+        d = d[(d >= 0) & (d < n)]
+        return np.bincount(d, minlength=n)[days] if n else np.zeros(0, np.int64)
+
+    # on the categoricals' codes (the engine's own): no string per problem at 1:1
+    channel = problems["channel"].cat.codes.to_numpy()
+    entered = problems["entered_h"].to_numpy(float)
+    proactive = np.isin(channel, [PATROL, INSPECTION])
+    out["reported"] = per_day(np.where((channel > 0) & ~proactive, entered, np.nan))
+    out["found_proactively"] = per_day(np.where(proactive, entered, np.nan))
+    outcome = problems["outcome"].cat.codes.to_numpy()
+    closed_h = problems["closed_h"].to_numpy(float)
+    out["resolved"] = per_day(np.where(outcome == RESOLVED, closed_h, np.nan))
+    out["closed_unresolved"] = per_day(np.where(outcome == CLOSED_UNRESOLVED, closed_h, np.nan))
+    out["closed"] = out["resolved"] + out["closed_unresolved"]
+    backlog = units_daily.groupby("day")["backlog"].sum() if len(units_daily) else pd.Series()
+    out["backlog"] = backlog.reindex(days, fill_value=0).to_numpy()
+    closed_rows = np.isin(outcome, [RESOLVED, CLOSED_UNRESOLVED]) & np.isfinite(closed_h)
+    close_day = np.floor(closed_h[closed_rows] / 24.0).astype(np.int64)
+    by_day = pd.DataFrame({
+        "day": close_day, "resolved": outcome[closed_rows] == RESOLVED,
+        "satisfied": problems["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed_rows],
+        "latency": problems["latency_occurrence_h"].to_numpy(float)[closed_rows]})
+    g = by_day.groupby("day")
+    out["resolution_rate"] = g["resolved"].mean().reindex(days).to_numpy()
+    out["satisfaction_rate"] = g["satisfied"].mean().reindex(days).to_numpy()
+    out["resolved_latency_occurrence_h_median"] = g["latency"].median().reindex(days).to_numpy()
+    occurred = per_day(problems["occurred_h"].to_numpy(float))
+    cum_occurred = np.cumsum(occurred)
+    out["cumulative_resolved_share"] = np.cumsum(out["resolved"].to_numpy()) / np.where(
+        cum_occurred > 0, cum_occurred, np.nan)
+    out["weight"] = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
+    return out[list(DAILY_COLUMNS)]
 
 
 def _units_daily(model: GovernanceModel) -> pd.DataFrame:

@@ -69,5 +69,5 @@ def run_surge(results: Sequence[Result], surge: SurgePlan,
     for n, r in enumerate(results, 1):
         if progress:
             progress(f"surge [{n}/{len(results)}] {r.scenario.name}")
-        out.append(api.run(r.scenario, overrides=surge.overrides()))
+        out.append(api.run(r.scenario, overrides=surge.overrides(), name=r.scenario.name))
     return out
