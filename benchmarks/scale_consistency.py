@@ -10,7 +10,8 @@ sample of streets and their random numbers). Two checks, issue 12's:
 - precision at 0.1: every rate and share within 2 percentage points, every mean latency within
   10 % of 1:1 (means over seeds).
 
-Runs are kept in `--out` as they finish (a second call with the same `--out` reuses them).
+Runs are kept in `--out` as they finish (a second call with the same `--out` reuses those made
+by the same code, `sim.provenance.code_version`, for the same number of days).
 
     .venv/bin/python benchmarks/scale_consistency.py              # ~8 min on 2 cores
     .venv/bin/python benchmarks/scale_consistency.py --report     # the kept runs again
@@ -31,18 +32,21 @@ from scipy import stats
 
 PRESETS = ("fragmented", "whistle", "hotline", "proactive")
 SCALES = (0.01, 0.1, 1.0)
-SIGN_MEASURES = ("latency_occurrence_h_mean", "resolution_rate", "satisfaction_rate",
+SIGN_MEASURES = ("resolved_latency_occurrence_h_mean", "resolution_rate", "satisfaction_rate",
                  "street_staff_hours")
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "bounced_share",
          "whistled_share", "overdue_share")
-LATENCIES = ("latency_occurrence_h_mean", "latency_report_h_mean")
+LATENCIES = ("resolved_latency_occurrence_h_mean", "resolved_latency_report_h_mean")
 
 
 def one(preset: str, scale: float, seed: int, days: int) -> dict:
     import sim
 
+    from sim.provenance import code_version
+
     row = sim.run(preset, seed=seed, scale=scale, days=days).summary.iloc[0]
-    return {"preset": preset, "scale": scale, "seed": seed,
+    return {"preset": preset, "scale": scale, "seed": seed, "days": days,
+            "code": code_version(),
             **{k: float(row[k]) for k in (*SIGN_MEASURES, *RATES, *LATENCIES)}}
 
 
@@ -111,9 +115,15 @@ def main() -> None:
                         default=Path("results/benchmarks/scale_consistency.jsonl"))
     parser.add_argument("--report", action="store_true", help="only report the kept runs")
     args = parser.parse_args()
+    from sim.provenance import code_version
+
     done = []
-    if args.out.exists():
-        done = [json.loads(line) for line in args.out.read_text().splitlines() if line]
+    if args.out.exists():  # runs of other code or another length are not reused
+        kept = [json.loads(line) for line in args.out.read_text().splitlines() if line]
+        code = code_version()
+        done = [r for r in kept if r.get("code") == code and r.get("days") == args.days]
+        if len(done) < len(kept):
+            print(f"  {len(kept) - len(done)} kept runs of other code or days left out")
     have = {(r["preset"], r["scale"], r["seed"]) for r in done}
     todo = [(p, s, k) for s in SCALES for p in PRESETS for k in range(args.seeds)
             if (p, s, k) not in have]
