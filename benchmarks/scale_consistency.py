@@ -41,7 +41,6 @@ LATENCIES = ("resolved_latency_occurrence_h_mean", "resolved_latency_report_h_me
 
 def one(preset: str, scale: float, seed: int, days: int) -> dict:
     import sim
-
     from sim.provenance import code_version
 
     row = sim.run(preset, seed=seed, scale=scale, days=days).summary.iloc[0]
