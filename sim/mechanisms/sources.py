@@ -1,4 +1,4 @@
-"""Root causes as persistent sources (MODEL.md: "a persistent source in one place that keeps
+"""Root causes as persistent sources (docs/model.md: "a persistent source in one place that keeps
 producing the same category — the target of 未诉先办").
 
 Each (street, category) has a source intensity: a gamma multiplier of mean 1 over the city's
