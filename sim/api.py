@@ -115,8 +115,8 @@ def compare(scenarios: Any = None, *, seed: int | None = None, days: int | None 
         >>> c.table       # tidy: one row per scenario and measure, with its unit  # doctest: +SKIP
         >>> c.wide        # measures x scenarios, as comparison.csv               # doctest: +SKIP
     """
-    from sim.cli import unique_names
     from sim.comparison import Comparison
+    from sim.naming import unique_names
     from sim.pools import as_finished
     from sim.presets import PRESETS
 

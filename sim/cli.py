@@ -18,7 +18,6 @@ import argparse
 import importlib
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +29,7 @@ from rich.markup import escape
 
 from sim.errors import InputError, shorten
 from sim.inputs import parse_yaml
+from sim.naming import slug, unique_names
 from sim.outputs import check_out, missing_parents, remove_empty, staged_folder
 from sim.outputs import umask_mode as _umask_mode
 from sim.presets import PRESETS, presets_dir
@@ -233,19 +233,7 @@ def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
     return Prepared(arg, path, spec)
 
 
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-.")
-    return slug or "scenario"
-
-
-def unique_names(names: list[str]) -> list[str]:
-    """`names` made unique: a repeated one gets -2, -3, ... (`govsim compare`, `sim.compare`)."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return out
+_slug = slug
 
 
 def _unique_labels(items: list[Prepared]) -> None:

@@ -101,7 +101,8 @@ class Comparison:
     def save(self, folder: str | Path, csv: bool = False) -> Path:
         """Write each run into `folder/<name>` (as `Result.save`) and comparison.csv (measures
         x scenarios, as `govsim compare` writes it) plus comparison_tidy.csv (`table`)."""
-        from sim.cli import _slug, unique_names
+        from sim.naming import slug as _slug
+        from sim.naming import unique_names
         from sim.outputs import staged_folder
 
         folder = Path(folder)
