@@ -369,6 +369,18 @@ def test_city_map_of_a_generated_city_has_no_outlines(four) -> None:
     assert "real boundaries" not in texts(fig)
 
 
+def test_city_map_of_a_run_on_a_city_object_needs_that_city() -> None:
+    """Rebuilt from its scenario, such a run's city would be Beijing: an error, not a wrong map."""
+    import sim
+    from sim.city import synthetic_city
+
+    city = synthetic_city(n_districts=2, streets_per_district=3, population=60_000, seed=2)
+    run = sim.run("hotline", seed=0, days=5, scale=0.5, city=city)
+    with pytest.raises(InputError, match="pass city="):
+        charts.city_map(run)
+    assert charts.city_map(run, city=city).get_suptitle()
+
+
 def test_city_map_of_a_network_without_positions(four, tmp_path: Path) -> None:
     from sim.city import synthetic_city
     from sim.city.build import city_from_graph

@@ -614,3 +614,20 @@ def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError, match="valid UTF-8 JSON"):
         load_city(path)
+
+
+# ------------------------------------------------------------------ docs/city.md
+def test_the_examples_in_docs_city_md_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The builder and the hand-made file of docs/city.md work as printed."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "city.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)
+    ns: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "docs/city.md", "exec"), ns)  # noqa: S102 - our own documentation
+    city = ns["city"]
+    assert isinstance(city, City) and city.n_streets == 11 and city.street_names[0] == "Quay"
+    assert load_city(tmp_path / "hamlet.json").n_streets == 1

@@ -74,9 +74,18 @@ def _city_from_config(key: str) -> City:
 
 
 def city_of(result: Result) -> City:
-    """The run's city, rebuilt from its scenario (cached: Beijing takes about a second)."""
-    return _city_from_config(json.dumps(result.scenario.city.model_dump(mode="json"),
+    """The run's city, rebuilt from its scenario (cached: Beijing takes about a second).
+
+    A run given a `City` object (`sim.run(..., city=...)`) ignored its scenario's city: rebuilt
+    from the scenario, it would be another city, so that is an error asking for `city=`."""
+    city = _city_from_config(json.dumps(result.scenario.city.model_dump(mode="json"),
                                         sort_keys=True))
+    meta = result.meta
+    if (meta.get("city", city.name), meta.get("streets", city.n_streets)) != (city.name,
+                                                                              city.n_streets):
+        raise InputError(None, "city", f"the run's own city ({meta.get('city')}, "
+                         f"{meta.get('streets')} streets): pass city=", city.name)
+    return city
 
 
 def street_positions(city: City) -> np.ndarray:
