@@ -135,6 +135,42 @@ def test_outlines_are_the_districts_real_areas(beijing: City,
         assert area == pytest.approx(float(row["area_km2"]), rel=0.03), row["district_en"]
 
 
+#: A point (lon, lat, rounded) well inside each district: its seat or a landmark, and the
+#: Capital Airport, which is Chaoyang's exclave inside Shunyi.
+LANDMARKS = {
+    "110101": (116.411, 39.915),  # Wangfujing
+    "110102": (116.374, 39.907),  # Xidan
+    "110105": (116.460, 39.910),  # Guomao
+    "110106": (116.287, 39.858),
+    "110107": (116.223, 39.906),
+    "110108": (116.310, 39.980),  # Zhongguancun
+    "110109": (116.102, 39.941),
+    "110111": (116.139, 39.736),  # Liangxiang
+    "110112": (116.656, 39.910),
+    "110113": (116.654, 40.130),
+    "110114": (116.231, 40.221),
+    "110115": (116.341, 39.727),  # Huangcun
+    "110116": (116.632, 40.316),
+    "110117": (117.121, 40.141),
+    "110118": (116.843, 40.377),
+    "110119": (115.975, 40.456),
+}
+
+
+def test_outlines_are_where_the_districts_are() -> None:
+    """Each landmark falls in its own district's outline and in no other: the outlines are
+    geo-referenced and labelled right."""
+    from sim.city.beijing import lonlat_to_km, read_beijing_outlines
+    from sim.city.build import inside_outline
+
+    outlines = {code: [lonlat_to_km(r) for r in rings]
+                for code, rings in read_beijing_outlines().items()}
+    assert sorted(outlines) == sorted(LANDMARKS)
+    for code, (lon, lat) in [*LANDMARKS.items(), ("110105", (116.603, 40.080))]:
+        p = lonlat_to_km(np.array([[lon, lat]]))
+        assert [c for c, rings in outlines.items() if inside_outline(p, rings)[0]] == [code]
+
+
 def test_shipped_map_data_is_small() -> None:
     data = resources.files("sim").joinpath("data")
     size = sum(len(data.joinpath(n).read_bytes())
