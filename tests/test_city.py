@@ -171,6 +171,13 @@ def test_outlines_are_where_the_districts_are() -> None:
         assert [c for c, rings in outlines.items() if inside_outline(p, rings)[0]] == [code]
 
 
+def test_the_airport_unit_sits_in_chaoyangs_airport_exclave(beijing: City) -> None:
+    from sim.city.beijing import km_to_lonlat
+
+    lon, lat = km_to_lonlat(np.array([beijing.graph.nodes["street:首都机场街道"]["pos"]]))[0]
+    assert abs(lon - 116.60) < 0.03 and abs(lat - 40.08) < 0.03
+
+
 def test_shipped_map_data_is_small() -> None:
     data = resources.files("sim").joinpath("data")
     size = sum(len(data.joinpath(n).read_bytes())
@@ -384,9 +391,23 @@ def test_even_odd_rule_makes_holes() -> None:
     assert outline_area([outer, hole]) == pytest.approx(96.0)
 
 
+def test_build_city_keeps_pinned_units_where_they_are() -> None:
+    from dataclasses import replace
+
+    from sim.city.build import build_city
+
+    specs = _specs()
+    specs[0] = replace(specs[0], unit_points=(None, (9.5, 9.5), None))
+    city = build_city("toy", specs, np.random.default_rng(3))
+    assert city.graph.nodes["street:a2"]["pos"] == (9.5, 9.5)
+    assert city.graph.nodes["street:a1"]["pos"] != (9.5, 9.5)
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
+        ({"unit_points": (None, (20.0, 5.0), None)}, "districts[0].unit_points[1]"),  # outside
+        ({"unit_points": (None,)}, "districts[0].unit_points"),
         ({"unit_names": ("x", "y")}, "districts[0].unit_names"),
         ({"unit_codes": ("1",)}, "districts[0].unit_codes"),
         ({"outline": ()}, "districts.outline"),  # one district with, one without

@@ -35,6 +35,26 @@ _KM_PER_DEG_LAT = 110.95  # a meridian degree at 40 N (WGS 84)
 _KM_PER_DEG_LON = 111.32 * float(np.cos(np.radians(ORIGIN_LONLAT[1])))
 #: Order of units inside a district, as `DistrictSpec.unit_names` wants them.
 _KIND_ORDER = {"street": 0, "town": 1, "township": 2}
+#: The one unit whose place the outlines give: 首都机场街道 is Chaoyang's exclave, the Capital
+#: Airport inside Shunyi (the smaller part of Chaoyang's outline); it sits at that part's centroid.
+AIRPORT_UNIT, AIRPORT_DISTRICT = "110105020", "110105"
+
+
+def _ring_centroid(ring: np.ndarray) -> tuple[float, float]:
+    x, y = ring[:, 0], ring[:, 1]
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = cross.sum() / 2
+    return (float(((x + x1) * cross).sum() / (6 * a)), float(((y + y1) * cross).sum() / (6 * a)))
+
+
+def _pinned(code: str, rings_km: list[np.ndarray], units: list[dict[str, str]],
+            ) -> tuple[tuple[float, float] | None, ...]:
+    if code != AIRPORT_DISTRICT or len(rings_km) < 2:
+        return ()
+    exclave = min(rings_km, key=lambda r: abs(float(np.dot(r[:, 0], np.roll(r[:, 1], -1))
+                                                    - np.dot(r[:, 1], np.roll(r[:, 0], -1)))))
+    return tuple(_ring_centroid(exclave) if r["code"] == AIRPORT_UNIT else None for r in units)
 
 
 def lonlat_to_km(lonlat: np.ndarray) -> np.ndarray:
@@ -109,6 +129,7 @@ def read_beijing_districts() -> list[DistrictSpec]:
         if kinds != counts:
             raise InputError(f"sim/data/{STREETS_NAME}", f"district {code}",
                              f"streets/towns/townships {counts} as in {CSV_NAME}", kinds)
+        rings_km = [lonlat_to_km(ring) for ring in outlines[code]]
         specs.append(
             DistrictSpec(
                 name=name,
@@ -118,10 +139,11 @@ def read_beijing_districts() -> list[DistrictSpec]:
                 towns=counts[1],
                 townships=counts[2],
                 name_zh=row["district_zh"],
-                outline=tuple(tuple(map(tuple, lonlat_to_km(ring))) for ring in outlines[code]),
+                outline=tuple(tuple(map(tuple, ring)) for ring in rings_km),
                 code=code,
                 unit_names=tuple(r["label"] for r in mine),
                 unit_codes=tuple(r["code"] for r in mine),
+                unit_points=_pinned(code, rings_km, mine),
             )
         )
     return specs

@@ -53,6 +53,8 @@ class DistrictSpec:
     the district's real shape: given for every district, it replaces the discs and each unit is
     placed inside its own district. `unit_names` (and `unit_codes`) name the units, streets
     first, then towns, then townships; without them units are called `<district>-S01` ...
+    `unit_points` (same order; None for "place it") pins units whose place is known; a pinned
+    point must lie inside the outline.
     """
 
     name: str
@@ -67,6 +69,7 @@ class DistrictSpec:
     code: str = ""
     unit_names: tuple[str, ...] = ()
     unit_codes: tuple[str, ...] = ()
+    unit_points: tuple[tuple[float, float] | None, ...] = ()
 
     @property
     def n_units(self) -> int:
@@ -259,12 +262,14 @@ def _scatter_in_outline(
     core: np.ndarray,
     rng: np.random.Generator,
     n_candidates: int = 12,
+    pinned: Sequence[tuple[float, float] | None] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points inside a district's outline for its units, and the district's label point.
 
     As `_scatter_units` inside a disc: 街道 in the part of the district nearest to `core` (the
     side facing the city centre: an assumption, since township outlines are not shipped), 镇/乡
-    in the rest, each by best-candidate sampling from a seeded pool of interior points.
+    in the rest, each by best-candidate sampling from a seeded pool of interior points;
+    `pinned` points are kept as given and the others keep away from them.
     """
     pool = _interior_points(rings, max(64 * len(kinds), 2000), rng)
     weights = np.array([_AREA_WEIGHT[k] for k in kinds])
@@ -274,14 +279,21 @@ def _scatter_in_outline(
     cut = round(float(share) * len(pool))
     zones = {True: pool[order[:max(cut, 1)]], False: pool[order[min(cut, len(pool) - 1):]]}
     pts = np.zeros((len(kinds), 2))
+    fixed = [i for i, p in enumerate(pinned) if p is not None]
+    for i in fixed:
+        pts[i] = pinned[i]
+    done = list(fixed)
     for i, street in enumerate(is_street):
+        if i in fixed:
+            continue
         zone = zones[bool(street)]
         cand = zone[rng.integers(0, len(zone), size=n_candidates)]
-        if i == 0:
+        if not done:
             pts[i] = cand[0]
-            continue
-        d = np.linalg.norm(cand[:, None, :] - pts[None, :i, :], axis=2).min(axis=1)
-        pts[i] = cand[np.argmax(d)]
+        else:
+            d = np.linalg.norm(cand[:, None, :] - pts[None, done, :], axis=2).min(axis=1)
+            pts[i] = cand[np.argmax(d)]
+        done.append(i)
     return pts, label_point(rings, pool)
 
 
@@ -371,7 +383,7 @@ def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | 
             )
         if not d.area_km2 > 0:
             raise InputError(None, f"{where}.area_km2", "a positive area", d.area_km2)
-        for field in ("unit_names", "unit_codes"):
+        for field in ("unit_names", "unit_codes", "unit_points"):
             given = getattr(d, field)
             if given and len(given) != d.n_units:
                 raise InputError(None, f"{where}.{field}", f"{d.n_units} names (one per unit)",
@@ -381,6 +393,15 @@ def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | 
             if r.ndim != 2 or r.shape[1] != 2 or len(r) < 3 or not np.isfinite(r).all():
                 raise InputError(None, f"{where}.outline[{j}]", "a ring of >= 3 (x, y) points",
                                  np.shape(ring))
+        for j, p in enumerate(d.unit_points):
+            if p is None:
+                continue
+            ok = (len(d.outline) > 0 and len(p) == 2 and np.isfinite(p).all()
+                  and inside_outline(np.array([p], dtype=float),
+                                     [np.asarray(r, dtype=float) for r in d.outline])[0])
+            if not ok:
+                raise InputError(None, f"{where}.unit_points[{j}]",
+                                 "a point inside the district's outline", p)
     with_outline = [bool(d.outline) for d in districts]
     if any(with_outline) and not all(with_outline):
         raise InputError(None, "districts.outline", "an outline for every district or for none",
@@ -437,7 +458,7 @@ def build_city(
         if outlines[di]:
             own = np.concatenate(outlines[di]).mean(axis=0)
             pts, centers[di] = _scatter_in_outline(outlines[di], kinds, 0.5 * (own + city_core),
-                                                   rng)
+                                                   rng, pinned=d.unit_points)
             unit_pos_blocks.append(pts)
         else:
             unit_pos_blocks.append(_scatter_units(centers[di], radii[di], kinds, rng))
