@@ -163,7 +163,7 @@ def docs_screenshot(out: Path, days: int = 110, switch_day: int = 90) -> None:
                         force=True)
                     page.get_by_text("(from tomorrow)").wait_for()
                 step.click()
-                wait_for_day(page, f"{day} of")
+                wait_for_day(page, f"{day} (")
             page.wait_for_timeout(1500)
             partial = out.with_name(f".{out.name}.partial.png")
             page.screenshot(path=str(partial))

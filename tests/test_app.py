@@ -180,6 +180,17 @@ def test_pictures_draw_without_pyplot() -> None:
     assert plt.get_fignums() == before
 
 
+def test_the_beijing_map_draws_the_district_outlines() -> None:
+    from matplotlib.collections import PolyCollection
+
+    from sim.city import beijing_city
+
+    ax = MapCanvas(beijing_city()).fig.axes[0]
+    polys = [c for c in ax.collections if type(c) is PolyCollection]
+    assert len(polys) == 1 and len(polys[0].get_paths()) == 18  # 16 districts, an exclave, a hole
+    assert ax.get_aspect() == 1.0
+
+
 def test_a_reused_canvas_draws_what_a_new_one_draws() -> None:
     """The page updates one figure per picture in place; after a surge, a switch and more days
     each picture is byte for byte what a figure drawn afresh shows."""

@@ -330,6 +330,57 @@ def test_city_map(four, lang, measure, caplog) -> None:
     draw_cleanly(fig, caplog)
 
 
+def _scale_bar(ax) -> tuple[float, str]:
+    bar = next(line for line in ax.get_lines() if line.get_linewidth() == 2.5)
+    label = next(t.get_text() for t in ax.texts if "km" in t.get_text() or "公里" in t.get_text())
+    return float(np.ptp(bar.get_xdata())), label
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_city_map_draws_beijing_outlines_and_an_honest_scale_bar(four, lang, caplog) -> None:
+    """Beijing's 16 districts as outlines (18 rings: Chaoyang's airport exclave is a hole in
+    Shunyi); the scale bar is as long, in the map's km, as its label says."""
+    from matplotlib.collections import PolyCollection
+
+    from sim.city import beijing_city
+
+    fig = charts.city_map(four[0], city=beijing_city(), lang=lang)
+    ax = next(ax for ax in fig.axes if title(ax))
+    polys = [c for c in ax.collections if isinstance(c, PolyCollection)
+             and not isinstance(c, PathCollection)]
+    assert polys and len(polys[0].get_paths()) == 18
+    assert ax.get_aspect() == 1.0
+    length, label = _scale_bar(ax)
+    assert label in (f"{length:g} km", f"{length:g}公里")
+    assert length == 50  # Beijing is about 160 km across
+    x0, x1 = ax.get_xlim()
+    assert 150 < x1 - x0 < 200
+    note = "real boundaries" if lang == "en" else "真实边界"
+    assert note in texts(fig)
+    draw_cleanly(fig, caplog)
+
+
+def test_city_map_of_a_generated_city_has_no_outlines(four) -> None:
+    from matplotlib.collections import PolyCollection
+
+    fig = charts.city_map(four[0])
+    ax = next(ax for ax in fig.axes if title(ax))
+    assert not [c for c in ax.collections if type(c) is PolyCollection]
+    assert "real boundaries" not in texts(fig)
+
+
+def test_city_map_of_a_run_on_a_city_object_needs_that_city() -> None:
+    """Rebuilt from its scenario, such a run's city would be Beijing: an error, not a wrong map."""
+    import sim
+    from sim.city import synthetic_city
+
+    city = synthetic_city(n_districts=2, streets_per_district=3, population=60_000, seed=2)
+    run = sim.run("hotline", seed=0, days=5, scale=0.5, city=city)
+    with pytest.raises(InputError, match="pass city="):
+        charts.city_map(run)
+    assert charts.city_map(run, city=city).get_suptitle()
+
+
 def test_city_map_of_a_network_without_positions(four, tmp_path: Path) -> None:
     from sim.city import synthetic_city
     from sim.city.build import city_from_graph

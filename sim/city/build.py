@@ -7,8 +7,9 @@ k-nearest neighbours.
 `city_from_graph` derives every index array of `City` from the graph alone; builders and the file
 loader both go through it, so a saved-and-loaded city is indexed exactly like a freshly built one.
 
-Node ids (stable strings): "city", "district:<D>", "street:<D>-S01" (街道) / "-T01" (镇) /
-"-X01" (乡), "community:<unit>-C001", "dept:<D>:<type>", "dept:city:<type>".
+Node ids (stable strings): "city", "district:<D>", "street:<unit>", "community:<unit>-C001",
+"dept:<D>:<type>", "dept:city:<type>"; a unit is named by `DistrictSpec.unit_names` (Beijing: its
+real name, e.g. "street:东华门街道") or else "<D>-S01" (街道) / "<D>-T01" (镇) / "<D>-X01" (乡).
 
 Ordering of the index arrays: districts in graph order; streets grouped by district (in district
 order), graph order within a district; communities grouped by street; department units city level
@@ -47,7 +48,13 @@ class DistrictSpec:
     """What the builder needs to know about one district.
 
     `center` (km, x east / y north) pins the district on the map; if any district lacks one, all
-    districts are packed as touching discs instead.
+    districts are packed as touching discs instead. `outline` (rings of (x, y) km points; a
+    point is inside when an odd number of rings surround it, so a hole is one more ring) draws
+    the district's real shape: given for every district, it replaces the discs and each unit is
+    placed inside its own district. `unit_names` (and `unit_codes`) name the units, streets
+    first, then towns, then townships; without them units are called `<district>-S01` ...
+    `unit_points` (same order; None for "place it") pins units whose place is known; a pinned
+    point must lie inside the outline.
     """
 
     name: str
@@ -58,6 +65,11 @@ class DistrictSpec:
     townships: int = 0
     name_zh: str = ""
     center: tuple[float, float] | None = None
+    outline: tuple[tuple[tuple[float, float], ...], ...] = ()
+    code: str = ""
+    unit_names: tuple[str, ...] = ()
+    unit_codes: tuple[str, ...] = ()
+    unit_points: tuple[tuple[float, float] | None, ...] = ()
 
     @property
     def n_units(self) -> int:
@@ -188,6 +200,117 @@ def _scatter_units(
     return pts
 
 
+def inside_outline(points: np.ndarray, rings: Sequence[np.ndarray]) -> np.ndarray:
+    """Even-odd point-in-polygon: True where an odd number of `rings` surround the point.
+
+    Rings are (n, 2) arrays, closed or not; a hole or a second part is just another ring.
+    """
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    x, y = pts[:, 0:1], pts[:, 1:2]
+    inside = np.zeros(len(pts), dtype=bool)
+    for ring in rings:
+        r = np.asarray(ring, dtype=np.float64)
+        x1, y1 = r[:, 0], r[:, 1]
+        x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+        crosses = (y1 > y) != (y2 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xc = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= (np.sum(crosses & (x < xc), axis=1) % 2).astype(bool)
+    return inside
+
+
+def outline_area(rings: Sequence[np.ndarray]) -> float:
+    """Area of an outline (km²): exterior rings minus holes, by the even-odd rule's nesting."""
+    total = 0.0
+    for i, ring in enumerate(rings):
+        r = np.asarray(ring, dtype=np.float64)
+        a = 0.5 * abs(float(np.dot(r[:, 0], np.roll(r[:, 1], -1))
+                            - np.dot(r[:, 1], np.roll(r[:, 0], -1))))
+        others = [q for j, q in enumerate(rings) if j != i]
+        depth = int(np.sum([inside_outline(r[:1], [q])[0] for q in others]))
+        total += -a if depth % 2 else a
+    return total
+
+
+def _interior_points(rings: Sequence[np.ndarray], n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` points drawn uniformly inside an outline (rejection sampling in its bounding box)."""
+    allpts = np.concatenate([np.asarray(r, dtype=np.float64) for r in rings])
+    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+    out: list[np.ndarray] = []
+    got = 0
+    for _ in range(200):
+        cand = rng.uniform(lo, hi, size=(max(4 * (n - got), 64), 2))
+        cand = cand[inside_outline(cand, rings)]
+        out.append(cand)
+        got += len(cand)
+        if got >= n:
+            return np.concatenate(out)[:n]
+    raise InputError(None, "districts.outline", "an outline with some area inside it", "none")
+
+
+def label_point(rings: Sequence[np.ndarray], pool: np.ndarray) -> np.ndarray:
+    """The outline's area centroid if it lies inside, else the interior point nearest to it."""
+    c = pool.mean(axis=0)
+    if inside_outline(c[None, :], rings)[0]:
+        return c
+    return pool[np.argmin(np.linalg.norm(pool - c, axis=1))]
+
+
+def _scatter_in_outline(
+    rings: Sequence[np.ndarray],
+    kinds: Sequence[str],
+    core: np.ndarray,
+    rng: np.random.Generator,
+    n_candidates: int = 12,
+    pinned: Sequence[tuple[float, float] | None] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points inside a district's outline for its units, and the district's label point.
+
+    As `_scatter_units` inside a disc: 街道 in the part of the district nearest to `core` (the
+    side facing the city centre: an assumption, since township outlines are not shipped), 镇/乡
+    in the rest, each by best-candidate sampling from a seeded pool of interior points;
+    `pinned` points are kept as given and the others keep away from them.
+    """
+    pool = _interior_points(rings, max(64 * len(kinds), 2000), rng)
+    weights = np.array([_AREA_WEIGHT[k] for k in kinds])
+    is_street = np.array([k == "street" for k in kinds])
+    share = weights[is_street].sum() / weights.sum()
+    order = np.argsort(np.linalg.norm(pool - core, axis=1), kind="stable")
+    cut = round(float(share) * len(pool))
+    zones = {True: pool[order[:max(cut, 1)]], False: pool[order[min(cut, len(pool) - 1):]]}
+    pts = np.zeros((len(kinds), 2))
+    fixed = [i for i, p in enumerate(pinned) if p is not None]
+    for i in fixed:
+        pts[i] = pinned[i]
+    done = list(fixed)
+    for i, street in enumerate(is_street):
+        if i in fixed:
+            continue
+        zone = zones[bool(street)]
+        cand = zone[rng.integers(0, len(zone), size=n_candidates)]
+        if not done:
+            pts[i] = cand[0]
+        else:
+            d = np.linalg.norm(cand[:, None, :] - pts[None, done, :], axis=2).min(axis=1)
+            pts[i] = cand[np.argmax(d)]
+        done.append(i)
+    return pts, label_point(rings, pool)
+
+
+def _pull_inside(points: np.ndarray, anchors: np.ndarray, rings: Sequence[np.ndarray],
+                 ) -> np.ndarray:
+    """Move points outside the outline halfway to their anchor (inside), until all are inside."""
+    pts = points.copy()
+    for _ in range(12):
+        out = ~inside_outline(pts, rings)
+        if not out.any():
+            return pts
+        pts[out] = 0.5 * (pts[out] + anchors[out])
+    out = ~inside_outline(pts, rings)
+    pts[out] = anchors[out]
+    return pts
+
+
 def knn_adjacency(points: np.ndarray, k: int = 5) -> list[set[int]]:
     """Symmetric k-nearest-neighbour graph on points, then joined into one component.
 
@@ -260,6 +383,29 @@ def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | 
             )
         if not d.area_km2 > 0:
             raise InputError(None, f"{where}.area_km2", "a positive area", d.area_km2)
+        for field in ("unit_names", "unit_codes", "unit_points"):
+            given = getattr(d, field)
+            if given and len(given) != d.n_units:
+                raise InputError(None, f"{where}.{field}", f"{d.n_units} names (one per unit)",
+                                 len(given))
+        for j, ring in enumerate(d.outline):
+            r = np.asarray(ring, dtype=np.float64)
+            if r.ndim != 2 or r.shape[1] != 2 or len(r) < 3 or not np.isfinite(r).all():
+                raise InputError(None, f"{where}.outline[{j}]", "a ring of >= 3 (x, y) points",
+                                 np.shape(ring))
+        for j, p in enumerate(d.unit_points):
+            if p is None:
+                continue
+            ok = (len(d.outline) > 0 and len(p) == 2 and np.isfinite(p).all()
+                  and inside_outline(np.array([p], dtype=float),
+                                     [np.asarray(r, dtype=float) for r in d.outline])[0])
+            if not ok:
+                raise InputError(None, f"{where}.unit_points[{j}]",
+                                 "a point inside the district's outline", p)
+    with_outline = [bool(d.outline) for d in districts]
+    if any(with_outline) and not all(with_outline):
+        raise InputError(None, "districts.outline", "an outline for every district or for none",
+                         f"{sum(with_outline)} of {len(districts)}")
 
 
 def build_city(
@@ -274,11 +420,20 @@ def build_city(
 
     Unit populations are lognormal-weighted (街道 heavier), communities get ~3,000 (街道) or ~1,500
     (镇/乡) residents each unless `communities_per_unit` fixes their number. Every population
-    figure is an integer and sums exactly up the hierarchy.
+    figure is an integer and sums exactly up the hierarchy. Units sit inside the districts'
+    outlines when every spec has one (kept on the district nodes as `outline`), else inside
+    discs of the districts' areas. Same specs and same `rng` state -> the same city.
     """
     _check_specs(districts, communities_per_unit)
     radii = np.array([math.sqrt(d.area_km2 / math.pi) for d in districts])
-    if all(d.center is not None for d in districts):
+    outlines = [[np.asarray(r, dtype=np.float64) for r in d.outline] for d in districts]
+    if all(outlines):
+        centers = np.zeros((len(districts), 2))  # label points, set below from the outlines
+        # 街道 lean towards the city's centre: the population-weighted mean of the outlines.
+        means = np.array([np.concatenate(o).mean(axis=0) for o in outlines])
+        pop = np.array([d.population for d in districts], dtype=np.float64)
+        city_core = (means * pop[:, None]).sum(axis=0) / pop.sum()
+    elif all(d.center is not None for d in districts):
         centers = _separate_discs(np.array([d.center for d in districts], dtype=float), radii)
     else:
         centers = _pack_discs(radii, rng)
@@ -296,11 +451,23 @@ def build_city(
         for k in kinds:
             counter[k] += 1
             unit_name.append(f"{d.name}-{UNIT_LETTER[k]}{counter[k]:0{width}d}")
+        if d.unit_names:
+            unit_name[len(unit_name) - len(kinds):] = list(d.unit_names)
         unit_district += [di] * len(kinds)
         unit_kind += kinds
-        unit_pos_blocks.append(_scatter_units(centers[di], radii[di], kinds, rng))
+        if outlines[di]:
+            own = np.concatenate(outlines[di]).mean(axis=0)
+            pts, centers[di] = _scatter_in_outline(outlines[di], kinds, 0.5 * (own + city_core),
+                                                   rng, pinned=d.unit_points)
+            unit_pos_blocks.append(pts)
+        else:
+            unit_pos_blocks.append(_scatter_units(centers[di], radii[di], kinds, rng))
         w = np.array([_AREA_WEIGHT[k] for k in kinds])
         unit_area += (d.area_km2 * w / w.sum()).tolist()
+    if len(set(unit_name)) != len(unit_name):
+        seen: set[str] = set()
+        dup = sorted({n for n in unit_name if n in seen or seen.add(n)})
+        raise InputError(None, "districts.unit_names", "unit names unique in the city", dup)
     unit_pos = np.concatenate(unit_pos_blocks)
     u_dist = np.array(unit_district, dtype=np.int64)
     n_u = len(unit_name)
@@ -328,6 +495,10 @@ def build_city(
     rr = 0.8 * unit_r[comm_unit] * np.sqrt(rng.uniform(size=len(comm_unit)))
     th = rng.uniform(0, 2 * np.pi, size=len(comm_unit))
     comm_pos = unit_pos[comm_unit] + np.stack([rr * np.cos(th), rr * np.sin(th)], axis=1)
+    for di in range(len(districts)):  # communities stay inside their district's outline
+        if outlines[di]:
+            m = u_dist[comm_unit] == di
+            comm_pos[m] = _pull_inside(comm_pos[m], unit_pos[comm_unit[m]], outlines[di])
 
     adjacency = knn_adjacency(unit_pos, k_neighbours)
 
@@ -383,9 +554,15 @@ def _assemble_graph(
         }
         if d.name_zh:
             attrs["name_zh"] = d.name_zh
+        if d.code:
+            attrs["code"] = d.code
+        if d.outline:
+            attrs["outline"] = [[[round(float(x), 4), round(float(y), 4)] for x, y in ring]
+                                for ring in d.outline]
         g.add_node(d_ids[di], **attrs)
         g.add_edge(CITY_NODE, d_ids[di], relation="contains")
     s_ids = [f"street:{n}" for n in unit_name]
+    codes = [c for d in districts for c in (d.unit_codes or ("",) * d.n_units)]
     for u, sid in enumerate(s_ids):
         g.add_node(
             sid,
@@ -394,6 +571,7 @@ def _assemble_graph(
             unit_kind=unit_kind[u],
             population=int(unit_pop[u]),
             pos=_pos(unit_pos[u]),
+            **({"code": codes[u]} if codes[u] else {}),
         )
         g.add_edge(d_ids[int(unit_district[u])], sid, relation="contains")
     # Community numbering restarts in each unit: C001, C002, ...

@@ -51,12 +51,15 @@ def write_graph(graph: nx.DiGraph, path: str | Path) -> None:
         with path.open("w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
         return
-    # GraphML cannot hold tuples: `pos` becomes two float attributes x, y.
+    # GraphML cannot hold tuples: `pos` becomes two float attributes x, y, and a district's
+    # `outline` (rings of [x, y] points) a JSON string.
     g = graph.copy()
     for _, data in g.nodes(data=True):
         pos = data.pop("pos", None)
         if pos is not None:
             data["x"], data["y"] = float(pos[0]), float(pos[1])
+        if "outline" in data:
+            data["outline"] = json.dumps(data["outline"], separators=(",", ":"))
     nx.write_graphml(g, path)
 
 
@@ -120,6 +123,8 @@ def _read_json(path: Path) -> nx.DiGraph:
     for node, attrs in graph.nodes(data=True):
         if "pos" in attrs:
             attrs["pos"] = _pos(attrs["pos"], file, node)
+        if "outline" in attrs:
+            attrs["outline"] = _outline(attrs["outline"], file, node)
     return graph
 
 
@@ -135,6 +140,24 @@ def _pos(value: object, file: str, node: object) -> tuple[float, float]:
     if not ok:
         raise InputError(file, f"nodes[{node}].pos", "a pair of finite numbers [x, y]", value)
     return (float(value[0]), float(value[1]))  # type: ignore[index]
+
+
+def _outline(value: object, file: str, node: object) -> list[list[list[float]]]:
+    """A district's outline: a list of rings, each a list of >= 3 [x, y] points (km)."""
+    if isinstance(value, str):  # GraphML: the rings as a JSON string
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    expected = "a list of rings, each a list of at least 3 [x, y] points"
+    if not isinstance(value, list) or not value:
+        raise InputError(file, f"nodes[{node}].outline", expected, type(value).__name__)
+    out = []
+    for ring in value:
+        if not isinstance(ring, list) or len(ring) < 3:
+            raise InputError(file, f"nodes[{node}].outline", expected, ring)
+        out.append([list(_pos(p, file, node)) for p in ring])
+    return out
 
 
 def _graphml_ids(path: Path) -> tuple[list[object], list[tuple[object, object]]]:
@@ -177,6 +200,9 @@ def _read_graphml(path: Path) -> nx.DiGraph:
         if has != (True, True):
             raise InputError(file, f"nodes[{node}]", "both x and y (or neither)", sorted(attrs))
         attrs["pos"] = _pos([attrs.pop("x"), attrs.pop("y")], file, node)
+    for node, attrs in graph.nodes(data=True):
+        if "outline" in attrs:
+            attrs["outline"] = _outline(attrs["outline"], file, node)
     return graph
 
 

@@ -78,9 +78,10 @@ class CityConfig(Section):
 
     source: Literal["beijing", "synthetic", "file"] = Field(
         "beijing",
-        description="`beijing`: the 16 districts with 2020 census populations and their 343 "
-        "streets/towns/townships; `synthetic`: a generated city (see `synthetic`); `file`: a "
-        "network saved with `sim.city.save_city` (`path`, .json or .graphml).",
+        description="`beijing`: the 16 districts with 2020 census populations and real "
+        "outlines, and their 343 streets/towns/townships by their real names and codes; "
+        "`synthetic`: a generated city (see `synthetic`); `file`: a network saved with "
+        "`sim.city.save_city` (`path`, .json or .graphml; format in docs/city.md).",
     )
     path: str | None = Field(None, description="Network file when `source: file` (relative "
                              "paths are relative to the scenario file).")
