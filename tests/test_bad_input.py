@@ -4,7 +4,7 @@ Each case must end with exit status 2 and one line on stderr, `error: ...`, nami
 option) and the field, and saying what was expected; no traceback, no hang, and no file written.
 All cases run in one child process (`tests/corpus_driver.py`, one fresh folder per case) under a
 memory limit of 1 GB and a time limit, set with `resource.setrlimit` before it starts; the
-`slow` variant runs every seventh case as its own `python -m sim` process under the same limits.
+`slow` variant runs every fourteenth case as its own `python -m sim` process under the same limits.
 """
 
 from __future__ import annotations
@@ -405,13 +405,13 @@ def test_bad_input(batch: dict[str, dict], case: dict) -> None:
     _check(case, got["status"], got["stderr"], got["new_files"], got["escaped"])
 
 
-#: Every seventh case again as a process of its own (each pays the interpreter's start-up, about
-#: 4 s, so all 210 would take a quarter of an hour of CI).
-OWN_PROCESS = CASES[::7]
+#: Every fourteenth case again as a process of its own (each pays the interpreter's start-up,
+#: about 4 s, so all 210 would take a quarter of an hour of CI).
+OWN_PROCESS = CASES[::14]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", OWN_PROCESS, ids=IDS[::7])
+@pytest.mark.parametrize("case", OWN_PROCESS, ids=IDS[::14])
 def test_bad_input_own_process(tmp_path: Path, case: dict) -> None:
     """A sample of the cases as `python -m sim ...` of its own: the real exit status and
     stderr (the batch above runs them all in one child)."""
