@@ -212,35 +212,35 @@ def take_recorded(cases: Cases) -> np.ndarray:
 
 # --------------------------------------------------------------------------- kernels
 @kernel
-def chance(cases, c, purpose):
-    """A uniform on [0, 1) for case `c`, the next of its draws."""
+def next_draw(cases, c):
+    """The count of case `c`'s next draw, counted: each draw of a case has its own number."""
     n = cases.draws[c]
     cases.draws[c] = n + 1
-    return draws.uniform(cases.key, c, purpose, n)
+    return n
+
+
+@kernel
+def chance(cases, c, purpose):
+    """A uniform on [0, 1) for case `c`, the next of its draws."""
+    return draws.uniform(cases.key, c, purpose, next_draw(cases, c))
 
 
 @kernel
 def delay(cases, c, purpose, mean):
     """An exponential delay of mean `mean` hours for case `c`."""
-    n = cases.draws[c]
-    cases.draws[c] = n + 1
-    return draws.exponential(cases.key, c, purpose, n, mean)
+    return draws.exponential(cases.key, c, purpose, next_draw(cases, c), mean)
 
 
 @kernel
 def work(cases, c, purpose, mean, shape):
     """Staff hours of one handling of case `c` (see `draws.work`)."""
-    n = cases.draws[c]
-    cases.draws[c] = n + 1
-    return draws.work(cases.key, c, purpose, n, mean, shape)
+    return draws.work(cases.key, c, purpose, next_draw(cases, c), mean, shape)
 
 
 @kernel
 def count(cases, c, purpose, mean):
     """A small Poisson count for case `c`."""
-    n = cases.draws[c]
-    cases.draws[c] = n + 1
-    return draws.poisson(cases.key, c, purpose, n, mean)
+    return draws.poisson(cases.key, c, purpose, next_draw(cases, c), mean)
 
 
 @kernel

@@ -233,11 +233,8 @@ def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
     return Prepared(arg, path, spec)
 
 
-_slug = slug
-
-
 def _unique_labels(items: list[Prepared]) -> None:
-    for item, label in zip(items, unique_names([_slug(i.spec.name) for i in items]), strict=True):
+    for item, label in zip(items, unique_names([slug(i.spec.name) for i in items]), strict=True):
         item.label = label
 
 
@@ -406,7 +403,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     item = prepare(args.file, _overrides(args))
     spec = item.spec
-    out: Path = args.out or Path("results") / f"{_slug(spec.name)}-seed{spec.seed}"
+    out: Path = args.out or Path("results") / f"{slug(spec.name)}-seed{spec.seed}"
     _check_target(out, "summary.parquet")
     err = _console(stderr=True)
     err.print(f"running {spec.name}: {spec.days} days, scale {spec.scale:g}, seed {spec.seed}",

@@ -101,13 +101,12 @@ class Comparison:
     def save(self, folder: str | Path, csv: bool = False) -> Path:
         """Write each run into `folder/<name>` (as `Result.save`) and comparison.csv (measures
         x scenarios, as `govsim compare` writes it) plus comparison_tidy.csv (`table`)."""
-        from sim.naming import slug as _slug
-        from sim.naming import unique_names
+        from sim.naming import slug, unique_names
         from sim.outputs import staged_folder
 
         folder = Path(folder)
         with staged_folder(folder) as tmp:
-            labels = unique_names([_slug(n) for n in self.names])
+            labels = unique_names([slug(n) for n in self.names])
             for label, r in zip(labels, self.results.values(), strict=True):
                 r.save(tmp / label, csv=csv)
             raw = pd.concat([r.measures.rename(n) for n, r in self.results.items()], axis=1)
