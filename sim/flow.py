@@ -277,8 +277,11 @@ def conclude(w, c, finish, unit, on_paper):
     """The case's last handling by `unit` ends at `finish`: resolved or not, called back and
     tallied for the ranking, then recorded, unless the callback reopens it."""
     cases, tables = w.cases, w.tables
-    chance = ranking.resolve_chance(w.ranking, w.units.effort[unit])
-    outcome = callbacks.conclude(w.callbacks, w.clock, cases, c, finish, chance, on_paper)
+    effort = w.units.effort[unit]
+    chance = ranking.resolve_chance(w.ranking, effort)
+    courtesy = ranking.unresolved_satisfaction(w.ranking, effort)
+    outcome = callbacks.conclude(w.callbacks, w.clock, cases, c, finish, chance, courtesy,
+                                 on_paper)
     ranking.note(w.ranking, tables.tally, tables.day_month, cases, c)
     if outcome != callbacks.REOPENED:
         record(cases, c, finish, outcome, w.callbacks.response_limit_hours)

@@ -258,10 +258,10 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.PeriodIndex(months, name="month"))
     occurred_m = month_of(problems["occurred_h"])
     out["occurred"] = occurred_m.value_counts().reindex(out.index, fill_value=0) * k
-    outcome = problems["outcome"].astype(str)
+    outcome = problems["outcome"]
     prevented = occurred_m[outcome == "prevented"]
     out["prevented"] = prevented.value_counts().reindex(out.index, fill_value=0) * k
-    channel = problems["channel"].astype(str)
+    channel = problems["channel"]
     reported = problems[channel.isin(["street_line", "dept_line", "hotline"])
                         & problems["entered_h"].notna()]
     out["reported"] = month_of(reported["entered_h"]).value_counts().reindex(
@@ -276,12 +276,12 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
     closed = problems[outcome.isin(["resolved", "closed_unresolved"])]
     by_close = month_of(closed["closed_h"])
-    resolved = (closed["outcome"].astype(str) == "resolved").astype(float)
+    resolved = (closed["outcome"] == "resolved").astype(float)
     satisfied = closed["satisfied"].astype("Float64")
     out["closed"] = by_close.value_counts().reindex(out.index, fill_value=0) * k
     out["resolution_rate"] = resolved.groupby(by_close).mean().reindex(out.index)
     out["satisfaction_rate"] = satisfied.groupby(by_close).mean().astype(float).reindex(out.index)
-    tickets = closed[closed["channel"].astype(str) == "hotline"]
+    tickets = closed[closed["channel"] == "hotline"]
     by_cb = month_of(tickets["closed_h"])
     for name, column in (("ticket_resolution_rate", "callback_resolved"),
                          ("ticket_satisfaction_rate", "satisfied"),

@@ -15,10 +15,15 @@ import sim
 from sim.calibration import fit as calib
 from sim.calibration.targets import (
     RULES,
+    TOLERANCES,
     Target,
-    heating_seasons,
+    heating_change,
+    heating_tickets,
+    passes,
     published_targets,
+    scaled_error,
     simulated,
+    simulated_all,
     state_at,
 )
 from sim.cli import main
@@ -50,6 +55,7 @@ seeds: [0]
 report_scale: 0.001
 report_seeds: [0, 1]
 budget: 12
+method: nelder-mead
 parameters:
   - {path: demand.rate_per_10k_per_day, low: 1.0, high: 12.0}
 targets:
@@ -67,13 +73,28 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def test_published_figures_are_those_of_model_md():
-    figures = {(t.measure, t.period): t.value for t in published_targets()}
-    assert figures[("resolution_rate", "2019-01")] == 0.5309
-    assert figures[("satisfaction_rate", "2019-10")] == 0.8539
-    assert figures[("hotline_contacts", "2020")] == 11.04e6
-    assert figures[("heating_change", "2020-21")] == -0.13
+    figures = {(t.measure, t.period, t.area): t.value for t in published_targets()}
+    assert figures[("resolution_rate", "2019-01", "")] == 0.5309
+    assert figures[("satisfaction_rate", "2019-10", "")] == 0.8539
+    assert figures[("hotline_contacts", "2020", "")] == 11_039_400
+    assert figures[("heating_change", "2020-21", "")] == -0.1322
+    assert figures[("resolution_rate", "2022-09", "Chaoyang")] == 0.9478
+    assert len(figures) == len(published_targets())  # no figure twice
     assert all(t.source for t in published_targets())  # every number names its source
-    assert {t.measure for t in published_targets()} <= set(RULES)
+    measures = {t.measure for t in published_targets()}
+    assert measures <= set(RULES) and measures <= set(TOLERANCES)
+
+
+def test_tolerances_judge_pass_and_fail_in_the_measures_terms():
+    rate = Target("resolution_rate", "2024", 0.967, "year", "")
+    assert passes(rate, 0.99) and not passes(rate, 0.9999)  # 3 points
+    assert scaled_error(rate, 0.997) == pytest.approx(1.0)
+    volume = Target("hotline_contacts", "2020", 11e6, "year", "")
+    assert passes(volume, 11.6e6) and not passes(volume, 11.7e6)  # 6 %
+    bound = Target("theme_problems", "2021-01..2024-12", 60, "at least", "")
+    assert passes(bound, 400) and scaled_error(bound, 400) == 0.0  # a lower bound, met
+    assert not passes(bound, 40)
+    assert passes(rate, float("nan")) is None  # nothing comparable: neither
 
 
 def test_state_at_applies_changes_up_to_the_date():
@@ -129,19 +150,64 @@ def test_rules_read_the_run_the_published_way(timeline_run):
     assert 0.0 < value("response_rate", "2019") <= 1.0
     # a year the run does not cover is NaN, not a partial count
     assert np.isnan(value("hotline_contacts", "2021"))
+    # spans of months; requests are tickets, contacts add the consultations
+    per_request = 1 + r.scenario.hotline.consultations_per_request
+    assert value("hotline_contacts", "2019-01..2020-06") == pytest.approx(
+        m.loc["2019-01":"2020-06", "hotline_contacts"].sum())
+    assert value("hotline_requests", "2019-01..2020-06") * per_request == pytest.approx(
+        value("hotline_contacts", "2019-01..2020-06"))
+    p = r.problems
+    entered = pd.Timestamp(r.scenario.start_date) + pd.to_timedelta(p["entered_h"], unit="h")
+    tickets_2020 = entered[(p["channel"] == "hotline") & (entered.dt.year == 2020)]
+    peak = tickets_2020.dt.floor("D").value_counts().max() * r.weight * per_request
+    assert value("peak_day_contacts", "2020") == pytest.approx(peak)
+    change = value("hotline_requests_change", "2020")
+    assert change == pytest.approx(value("hotline_requests", "2020")
+                                   / value("hotline_requests", "2019") - 1)
 
 
-def test_heating_change_compares_the_seasons_around_the_first_heating_theme(timeline_run):
+def test_a_districts_figures_are_its_own(timeline_run):
+    """An area restricts a rule to one district's problems; an area the city does not have
+    gives no value rather than the city's."""
     r = timeline_run
-    themes = [t for t in r.meta["themes"] if t["category"] == "heating"]
-    assert themes, "heating, the winter's largest complaint, becomes a theme"
-    seasons = heating_seasons(r)
-    first = min(t["month"] for t in themes)  # e.g. 2019-12: the 2020-21 season is the first after
-    assert seasons is not None
-    assert int(seasons[1][:4]) in (int(first[:4]), int(first[:4]) + 1)
-    assert int(seasons[0][:4]) == int(seasons[1][:4]) - 1
+    district = str(r.problems["district"].iloc[0])
+    own = simulated(r, Target("hotline_requests", "2020", 1.0, "", "", area=district))
+    city = simulated(r, Target("hotline_requests", "2020", 1.0, "", ""))
+    assert 0 < own < city
+    rate = simulated(r, Target("resolution_rate", "2020-10", 1.0, "", "", area=district))
+    assert 0.0 <= rate <= 1.0
+    assert np.isnan(simulated(r, Target("hotline_requests", "2020", 1.0, "", "",
+                                        area="Beijing E-Town")))
+    assert simulated_all(r, [Target("hotline_requests", "2020", 1.0, "", "", area=district)]
+                         ) == [own]
+
+
+def test_heating_change_compares_the_published_seasons(timeline_run):
+    """2020-21 against 2019-20, from the season's opening to its close: the reported tickets
+    (the published basis) and, separately, the problems that occurred."""
+    r = timeline_run
     change = simulated(r, Target("heating_change", "2020-21", -0.13, "", ""))
-    assert np.isfinite(change) and -0.9 < change < 0.5
+    before, after = heating_tickets(r, "2019-20"), heating_tickets(r, "2020-21")
+    assert before > 0 and change == pytest.approx(after / before - 1)
+    p = r.problems
+    occurred = pd.Timestamp(r.scenario.start_date) + pd.to_timedelta(p["occurred_h"], unit="h")
+    heating = p["category"] == "heating"
+    counts = [((occurred >= f"{y}-11-15") & (occurred < f"{y + 1}-03-16") & heating).sum()
+              for y in (2019, 2020)]
+    assert heating_change(r, "2020-21", when="occurred_h") == pytest.approx(
+        counts[1] / counts[0] - 1)
+    assert np.isnan(heating_tickets(r, "2021-22"))  # not in the run
+
+
+def test_rate_steps_flag_moves_without_a_dated_event():
+    months = pd.period_range("2019-01", "2019-06", freq="M")
+    monthly = pd.DataFrame({"resolution_rate_published": [0.5, 0.52, 0.7, 0.71, 0.72, 0.9],
+                            "satisfaction_rate_published": 0.8}, index=months)
+    spec = load_scenario("hotline").model_copy(update={"timeline": [
+        sim.scenario.schema.Change(date=dt.date(2019, 3, 10), note="a reform", set={})]})
+    steps = calib.rate_steps(monthly, spec)
+    assert list(steps["month"]) == ["2019-03", "2019-06"]
+    assert list(steps["dated_event"]) == ["a reform", ""]
 
 
 def test_spec_errors_name_the_field(tiny: Path):
@@ -233,6 +299,36 @@ def test_evaluations_of_other_code_are_kept_aside_not_mixed(tiny: Path, tmp_path
     assert aside.read_text() == earlier
 
 
+def test_differential_evolution_improves_and_is_the_same_on_a_pool(tiny: Path):
+    """The global method starts from the scenario's values among Sobol points and lowers the
+    loss; run on two worker processes it makes exactly the same evaluations."""
+    from sim.experiments.execute import LocalPool
+
+    spec, path = calib.load_spec(tiny)
+    spec.method, spec.budget = "differential-evolution", 10
+    _, serial = calib.fit(spec, path, log=lambda _: None)
+    assert len(serial) == 10
+    assert serial["demand.rate_per_10k_per_day"].iloc[0] == pytest.approx(3.0)  # the file's
+    assert serial["loss"].min() < serial["loss"].iloc[0]
+    with LocalPool(2) as pool:
+        _, pooled = calib.fit(spec, path, log=lambda _: None, backend=pool)
+    pd.testing.assert_frame_equal(serial, pooled)
+
+
+def test_intervals_come_from_the_curvature_at_the_fit(tiny: Path):
+    """Two fitted targets, one parameter: a finite interval around the value; the sensitivity
+    of contacts to the demand level is positive."""
+    spec, path = calib.load_spec(tiny)
+    spec.targets = [calib.TargetChoice(measure="hotline_contacts", period="2019"),
+                    calib.TargetChoice(measure="hotline_requests", period="2019-01..2021-11")]
+    spec.targets[1] = calib.TargetChoice(measure="resolution_rate", period="2019-10")
+    sens, intervals = calib.sensitivities(spec, load_scenario(path), log=lambda _: None)
+    assert sens.loc["hotline_contacts 2019", "demand.rate_per_10k_per_day"] > 0
+    row = intervals.iloc[0]
+    assert np.isfinite(row["std_error"]) and row["std_error"] > 0
+    assert row["ci95_low"] <= row["value"] <= row["ci95_high"]
+
+
 def test_starting_simplex_steps_inward_by_the_spec_share():
     x0 = np.array([0.5, 0.95, 0.0])
     points = calib._simplex(x0, 0.1)
@@ -253,14 +349,15 @@ def test_write_back_sets_a_timeline_value(tiny: Path):
 def test_cli_report_writes_table_and_chart(tiny: Path, tmp_path: Path, capsys):
     before = (tmp_path / "tiny.yaml").read_text()
     out = tmp_path / "report"
-    assert main(["calibrate", str(tiny), "--report", "--out", str(out)]) == 0
+    assert main(["calibrate", str(tiny), "--report", "--serial", "--out", str(out)]) == 0
     table = pd.read_csv(out / "targets.csv")
     assert list(table["role"]) == ["fitted", "held out"]
     assert table["simulated"].notna().all()
+    assert set(table["result"]) <= {"pass", "fail"} and (out / "steps.csv").exists()
     assert table["ci95_low"].le(table["simulated"]).all()
     assert (out / "calibration.png").stat().st_size > 10_000 and (out / "calibration.svg").exists()
     text = capsys.readouterr().out
-    assert "Published vs simulated" in text and "6.96 M" in text
+    assert "Published vs simulated" in text and "6.96 M" in text and "fitted: " in text
     assert (tmp_path / "tiny.yaml").read_text() == before  # a report never edits the scenario
 
 

@@ -100,6 +100,25 @@ def test_ranking_pressure_adds_effort_and_overtime():
     assert len(unranked.rankings) == 0
 
 
+def test_ranking_courtesy_raises_satisfaction_though_unresolved():
+    """Under ranking pressure, `ranking.courtesy_gain` makes more callers left unresolved
+    satisfied (kept informed); without pressure (no ranking) it does nothing."""
+    def unresolved_satisfied(r):
+        p = r.problems
+        tickets = p[(p["channel"] == "hotline") & (p["outcome"] == "closed_unresolved")]
+        return tickets["satisfied"].astype(float).mean()
+
+    plain = small_run("hotline", days=120, ranking={"courtesy_gain": 0.0})
+    kind = small_run("hotline", days=120, ranking={"courtesy_gain": 1.0})
+    assert plain.rankings["effort_next_month"].max() > 1.0  # there is pressure
+    assert unresolved_satisfied(kind) > unresolved_satisfied(plain) + 0.02
+    assert unresolved_satisfied(plain) == pytest.approx(0.15, abs=0.03)
+    off = {"enabled": False}
+    assert (small_run("hotline", days=60, ranking={**off, "courtesy_gain": 1.0}).measures
+            ["satisfaction_rate"] == small_run("hotline", days=60, ranking=off).measures
+            ["satisfaction_rate"])
+
+
 def test_supervision_suppresses_buck_passing():
     ranked = small_run("hotline", days=60, whistle=OFF)
     unranked = small_run("hotline", days=60, whistle=OFF, ranking=OFF)

@@ -3,7 +3,10 @@ report how well the scenario meets them.
 
     govsim calibrate                        # fit, write the values into the scenario
     govsim calibrate --report               # published vs simulated table + chart
-    govsim calibrate --report --sensitivity # ... and which parameters move which target
+    govsim calibrate --report --sensitivity # ... which parameters move which target, and an
+                                            #     interval for each fitted parameter
+    govsim calibrate --workers 2            # evaluations on 2 local processes
+    govsim calibrate --scheduler tcp://host:8786   # ... or on a Dask cluster
 """
 
 from __future__ import annotations
@@ -31,16 +34,28 @@ def installed_preset(path: Path) -> bool:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate", help="fit the timeline scenario to published figures, or report the fit",
-        description="Fit the free parameters a calibration spec names (bounded Nelder-Mead on "
-                    "common random numbers) and write them into its scenario; with --report, "
-                    "run the scenario and compare every published figure with the simulated "
-                    "one. Default spec: beijing, the shipped scenarios/calibration/beijing.yaml.")
+        description="Fit the free parameters a calibration spec names (differential evolution "
+                    "on common random numbers, evaluations in parallel), write them into its "
+                    "scenario and report an interval for each; with --report, run the scenario "
+                    "and mark every published figure pass or fail against its tolerance. "
+                    "Default spec: beijing, the shipped scenarios/calibration/beijing.yaml.")
     p.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
                    help="calibration spec (YAML), or the name of a shipped one")
     p.add_argument("--report", action="store_true",
                    help="do not fit: report published vs simulated values")
     p.add_argument("--sensitivity", action="store_true",
-                   help="with --report: sensitivity of each target to each parameter")
+                   help="with --report: sensitivity of each target to each parameter, and an "
+                        "interval for each parameter (a fit always reports them)")
+    from sim.cli import whole_number
+
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole_number(1), metavar="N",
+                       help="local worker processes for the evaluations (default: every core)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the evaluations on the Dask cluster whose scheduler is at "
+                            "ADDRESS (tcp://host:8786)")
+    where.add_argument("--serial", action="store_true",
+                       help="run the evaluations in this process, one after another")
     p.add_argument("--budget", type=int, metavar="N", help="fit evaluations at most")
     p.add_argument("--dry-run", action="store_true",
                    help="fit, but do not write the values into the scenario")
@@ -50,7 +65,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from sim.calibration import fit as calib
     from sim.calibration.targets import RULES
@@ -73,39 +87,41 @@ def run(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         err.print(text, style="dim", markup=False)
 
-    with staged_folder(out) as tmp:
+    from sim.experiments.execute import make_backend
+
+    with make_backend(args.workers, args.scheduler, args.serial) as backend, \
+            staged_folder(out) as tmp:
+        log(f"evaluations: {backend.name}, {backend.workers} worker(s)")
         fitted = None
         if not args.report:
             # every evaluation is kept here as it finishes; a fit started again continues
             history_file = out.parent / f".{out.name}.fit-history.csv"
             try:
-                fitted, history = calib.fit(spec, scenario_path, log, history_file)
+                fitted, history = calib.fit(spec, scenario_path, log, history_file, backend)
             except KeyboardInterrupt:
                 log(f"fit interrupted: its evaluations are kept in {history_file}; the same "
                     "command continues from the best of them")
                 raise
             history.to_csv(tmp / "fit_history.csv", index=False)
             history_file.unlink(missing_ok=True)
-            values = calib.current_values(fitted, spec.parameters)
             if not args.dry_run:
                 calib.write_back(scenario_path, spec.parameters, fitted)
-            table = pd.DataFrame({"parameter": [p.label for p in spec.parameters],
-                                  "low": [p.low for p in spec.parameters],
-                                  "high": [p.high for p in spec.parameters],
-                                  "fitted": values})
-            table.to_csv(tmp / "parameters.csv", index=False)
-            _console().print(table.to_string(index=False), markup=False)
             log(f"best loss {history['loss'].min():.4f} after {len(history)} evaluations; "
                 + ("values not written (--dry-run)" if args.dry_run
                    else f"values written into {scenario_path}"))
         # the report reads the file, unless the fitted values were not written into it
-        result = calib.report(spec, scenario_path, sensitivity=args.sensitivity, log=log,
-                              scenario=fitted if args.dry_run else None)
+        result = calib.report(spec, scenario_path, sensitivity=args.sensitivity or not args.report,
+                              log=log, scenario=fitted if args.dry_run else None,
+                              backend=backend)
         table = result["table"]
         table.to_csv(tmp / "targets.csv", index=False)
         result["monthly"].to_csv(tmp / "monthly.csv")
+        result["steps"].to_csv(tmp / "steps.csv", index=False)
+        result["heating_occurred"].rename("occurred_change").to_csv(
+            tmp / "heating_occurred.csv", index_label="season")
         if "sensitivity" in result:
             result["sensitivity"].to_csv(tmp / "sensitivity.csv")
+            result["intervals"].to_csv(tmp / "parameters.csv", index=False)
         from sim.calibration.chart import calibration_figure
 
         fig = calibration_figure(table, result["monthly"],
@@ -115,45 +131,94 @@ def run(args: argparse.Namespace) -> int:
         fig.savefig(tmp / "calibration.png", dpi=150)
         fig.savefig(tmp / "calibration.svg")
     _print_table(table, result.get("sensitivity"), RULES)
-    _console().print(f"written to {out} (targets.csv, monthly.csv, calibration.png/.svg"
-                     + (", sensitivity.csv" if "sensitivity" in result else "") + ")",
-                     markup=False)
+    _print_checks(result)
+    _console().print(f"written to {out} (targets.csv, monthly.csv, steps.csv, "
+                     "heating_occurred.csv, calibration.png/.svg"
+                     + (", sensitivity.csv, parameters.csv" if "sensitivity" in result else "")
+                     + ")", markup=False)
     return 0
+
+
+#: Measures printed as counts, in millions or thousands.
+_COUNTS = ("hotline_contacts", "hotline_requests", "peak_day_contacts", "heating_tickets")
+_CHANGES = ("heating_change", "heating_first_day_change", "hotline_requests_change")
 
 
 def _fmt(measure: str, value: float) -> str:
     if math.isnan(value):
         return "—"
-    if measure == "hotline_contacts":
-        return f"{value / 1e6:.2f} M"
-    return f"{100 * value:+.1f} %" if measure == "heating_change" else f"{100 * value:.1f} %"
+    if measure in _COUNTS:
+        return f"{value / 1e6:.2f} M" if value >= 1e6 else f"{value / 1e3:.1f} k"
+    if measure == "theme_problems":
+        return f"{value:.0f}"
+    if measure == "dispatch_minutes":
+        return f"{value:.1f} min"
+    return f"{100 * value:+.1f} %" if measure in _CHANGES else f"{100 * value:.1f} %"
+
+
+def _fmt_error(measure: str, relative: bool, value: float) -> str:
+    if math.isnan(value):
+        return "—"
+    if measure == "dispatch_minutes":
+        return f"{value:+.1f} min"
+    return f"{100 * value:+.1f} %" if relative else f"{100 * value:+.1f} pt"
 
 
 def _print_table(table, sensitivity, rules) -> None:
     from rich import box
     from rich.table import Table
 
+    from sim.calibration.targets import TOLERANCES
     from sim.cli import _console
 
     t = Table(box=box.SIMPLE_HEAD, title="Published vs simulated")
-    for name in ("measure", "period", "published", "simulated", "95 % interval", "error",
-                 "role"):
-        t.add_column(name, justify="left" if name in ("measure", "role") else "right")
+    for name in ("measure", "period", "area", "published", "simulated", "95 % interval",
+                 "error", "tolerance", "result", "role"):
+        t.add_column(name, justify="left" if name in ("measure", "area", "role", "result")
+                     else "right")
     for row in table.itertuples():
         interval = (f"{_fmt(row.measure, row.ci95_low)} – {_fmt(row.measure, row.ci95_high)}"
                     if not math.isnan(row.ci95_low) else "—")
-        t.add_row(row.measure, row.period, _fmt(row.measure, row.published),
+        t.add_row(row.measure, row.period, row.area or "", _fmt(row.measure, row.published),
                   _fmt(row.measure, row.simulated), interval,
-                  "—" if math.isnan(row.relative_error) else f"{100 * row.relative_error:+.1f} %",
-                  row.role)
+                  _fmt_error(row.measure, TOLERANCES[row.measure].relative, row.error),
+                  row.tolerance, row.result, row.role)
     console = _console()
     console.print(t)
     if sensitivity is not None:
-        s = Table(box=box.SIMPLE_HEAD, title="Sensitivity: change of each target (share of its "
-                  "published value) when a parameter moves by 10 % of its range")
+        s = Table(box=box.SIMPLE_HEAD, title="Sensitivity: change of each target, in units of "
+                  "its tolerance, when a parameter moves by 10 % of its range")
         s.add_column("target")
         for col in sensitivity.columns:
             s.add_column(col, justify="right")
         for key, row in sensitivity.iterrows():
-            s.add_row(key, *["—" if math.isnan(v) else f"{v:+.3f}" for v in row])
+            s.add_row(key, *["—" if math.isnan(v) else f"{v:+.2f}" for v in row])
         console.print(s)
+
+
+def _print_checks(result) -> None:
+    from sim.cli import _console
+
+    console = _console()
+    table = result["table"]
+    for role in ("fitted", "held out"):
+        rows = table[table["role"] == role]
+        judged = rows[rows["result"] != "—"]
+        console.print(f"{role}: {int((judged['result'] == 'pass').sum())} of {len(judged)} "
+                      f"pass" + (f" ({len(rows) - len(judged)} not comparable)"
+                                 if len(rows) > len(judged) else ""), markup=False)
+    steps = result["steps"]
+    unexplained = steps[steps["dated_event"] == ""]
+    console.print(f"monthly rate moves above 8 points: {len(steps)}, "
+                  f"{len(unexplained)} without a dated event"
+                  + "".join(f"\n  {r.rate} {r.month}: {100 * r.move:+.1f} pt"
+                            for r in unexplained.itertuples()), markup=False)
+    for season, change in result["heating_occurred"].items():
+        console.print(f"heating problems occurring, {season} against the season before: "
+                      f"{100 * change:+.1f} %", markup=False)
+    if "intervals" in result:
+        console.print("parameters (95 % interval, Gauss-Newton at the values):", markup=False)
+        for r in result["intervals"].itertuples():
+            console.print(f"  {r.parameter}: {r.value:.4g} [{r.ci95_low:.4g}, "
+                          f"{r.ci95_high:.4g}]" + ("" if r.pinned else "  (not pinned down)"),
+                          markup=False)

@@ -3,9 +3,12 @@
 A calibration spec (YAML, e.g. `scenarios/calibration/beijing.yaml`) names the scenario, the
 free parameters with their bounds (a field of the scenario, or the value a timeline change sets
 `at` a date), and the targets, each fitted or held out. The fit minimises the sum of squared
-relative errors of the fitted targets with scipy's bounded Nelder–Mead, every evaluation on the
-same seeds (common random numbers, so the objective is a deterministic function of the
-parameters). The fitted values are written back into the scenario file, comments kept.
+errors of the fitted targets, each in units of its tolerance (`sim.calibration.targets`), with
+scipy's differential evolution (a global method; bounded Nelder–Mead to refine a point), every
+evaluation on the same seeds (common random numbers, so the objective is a deterministic
+function of the parameters) and spread over a local pool or a Dask cluster. Each fitted
+parameter gets an interval from the curvature of the objective at the fit (Gauss–Newton). The
+fitted values are written back into the scenario file, comments kept.
 """
 
 from __future__ import annotations
@@ -15,18 +18,25 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import sim
-from sim.calibration.targets import Target, published_targets, simulated, state_at
+from sim.calibration.targets import (
+    Target,
+    passes,
+    published_targets,
+    scaled_error,
+    simulated_all,
+    state_at,
+    tolerance,
+)
 from sim.errors import InputError
 from sim.inputs import load_yaml
 from sim.provenance import code_version
-from sim.results import Result
 from sim.scenario.loader import _expected, _field_path, load_scenario, set_dotted, validate
 
 
@@ -56,6 +66,7 @@ class TargetChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
     measure: str
     period: str
+    area: str = Field("", description="A district (English name); empty: the whole city.")
     fit: bool = Field(True, description="False: held out of the fit, reported as a prediction.")
     weight: float = Field(1.0, gt=0)
 
@@ -69,6 +80,13 @@ class CalibrationSpec(BaseModel):
     report_seeds: list[int] = Field([0, 1, 2], min_length=1, description="Replications of the "
                                     "report (mean and 95 % interval over them).")
     budget: int = Field(60, gt=0, description="Evaluations the fit may use at most.")
+    method: Literal["differential-evolution", "nelder-mead"] = Field(
+        "differential-evolution", description="differential-evolution: scipy's global method, "
+        "a population spread over the bounds (Sobol points, the scenario's values among "
+        "them); nelder-mead: bounded simplex, to refine a point that is already good.")
+    popsize: int = Field(3, ge=1, le=50, description="Differential evolution: population per "
+                         "parameter (scipy's `popsize`); each generation is popsize x "
+                         "parameters evaluations, run in parallel.")
     simplex: float = Field(0.25, gt=0, le=1, description="Size of the starting simplex, as a "
                            "share of each parameter's range: wide for a first fit, small to "
                            "refine a point that is already good.")
@@ -99,12 +117,12 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
                          None if isinstance(got, dict) else got) from None
     scenario_path = (path.parent / spec.scenario).resolve()
     base = load_scenario(scenario_path)  # the scenario must be valid
-    known = {(t.measure, t.period) for t in published_targets()}
+    known = {(t.measure, t.period, t.area) for t in published_targets()}
     for i, choice in enumerate(spec.targets):
-        if (choice.measure, choice.period) not in known:
+        if (choice.measure, choice.period, choice.area) not in known:
             raise InputError(str(path), f"targets[{i}]", "a published figure of "
-                             "sim/data/beijing_targets.csv (measure and period)",
-                             f"{choice.measure} {choice.period}")
+                             "sim/data/beijing_targets.csv (measure, period and area)",
+                             f"{choice.measure} {choice.period} {choice.area}".strip())
     dates = {c.date for c in base.timeline}
     for i, p in enumerate(spec.parameters):
         if p.at is not None and p.at not in dates:
@@ -119,8 +137,8 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
 
 
 def chosen_targets(spec: CalibrationSpec) -> list[tuple[Target, TargetChoice]]:
-    by_key = {(t.measure, t.period): t for t in published_targets()}
-    return [(by_key[(c.measure, c.period)], c) for c in spec.targets]
+    by_key = {(t.measure, t.period, t.area): t for t in published_targets()}
+    return [(by_key[(c.measure, c.period, c.area)], c) for c in spec.targets]
 
 
 # ------------------------------------------------------------------------------ evaluation
@@ -163,31 +181,75 @@ def current_values(base: sim.Scenario, parameters: list[Parameter]) -> list[floa
     return out
 
 
+def evaluate_task(task: dict[str, Any]) -> list[float]:
+    """What a worker does with one evaluation: run the scenario on one seed and return each
+    target's simulated value (module level, so a pool or a Dask cluster can run it)."""
+    result = sim.run(validate(task["scenario"]), seed=task["seed"], scale=task["scale"])
+    return simulated_all(result, [Target(**t) for t in task["targets"]])
+
+
+def evaluate_many(scenarios: list[sim.Scenario], targets: list[Target], seeds: list[int],
+                  scale: float, backend: Any = None) -> list[pd.DataFrame]:
+    """Simulated value of each target for each scenario, one column per seed; every
+    (scenario, seed) is one task for the `backend` (a `sim.experiments.execute.Backend`;
+    None: in this process)."""
+    from dataclasses import asdict
+
+    from sim.experiments.execute import Backend
+
+    backend = backend or Backend()
+    tasks = [{"run_id": f"{i}-{seed}", "i": i, "seed": seed, "scale": scale,
+              "scenario": s.model_dump(mode="json"),
+              "targets": [asdict(t) for t in targets]}
+             for i, s in enumerate(scenarios) for seed in seeds]
+    out = [pd.DataFrame(index=[t.key for t in targets], columns=seeds, dtype=float)
+           for _ in scenarios]
+    for task, values, error in backend.run(tasks, fn=evaluate_task):
+        if error is not None:
+            raise RuntimeError(f"a calibration run was lost (seed {task['seed']}): "
+                               f"{error}") from error
+        out[task["i"]][task["seed"]] = values
+    return out
+
+
 def evaluate(scenario: sim.Scenario, targets: list[Target], seeds: list[int], scale: float,
-             ) -> pd.DataFrame:
+             backend: Any = None) -> pd.DataFrame:
     """Simulated value of each target, one column per seed."""
-    columns = {}
-    for seed in seeds:
-        result = sim.run(scenario, seed=seed, scale=scale)
-        monthly = result.monthly()
-        columns[seed] = [simulated(result, t, monthly) for t in targets]
-    return pd.DataFrame(columns, index=[t.key for t in targets])
+    return evaluate_many([scenario], targets, seeds, scale, backend)[0]
+
+
+def scaled_errors(values: pd.Series, targets: list[Target]) -> np.ndarray:
+    """Each target's error in units of its tolerance (|e| <= 1: within it)."""
+    return np.array([scaled_error(t, float(v)) for v, t in zip(values, targets, strict=True)])
 
 
 def relative_errors(values: pd.Series, targets: list[Target]) -> np.ndarray:
     return np.array([(v - t.value) / abs(t.value) for v, t in zip(values, targets, strict=True)])
 
 
+#: Scaled error counted for a target the run gives no value for.
+MISSING_ERROR = 10.0
+
+
+def loss_of(values: pd.Series, targets: list[Target], weights: np.ndarray) -> float:
+    err = np.nan_to_num(scaled_errors(values, targets), nan=MISSING_ERROR)
+    return float(np.sum(weights * err ** 2))
+
+
 # ------------------------------------------------------------------------------------ the fit
 def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] = print,
-        history_file: Path | None = None) -> tuple[sim.Scenario, pd.DataFrame]:
-    """Minimise the weighted squared relative errors of the fitted targets.
+        history_file: Path | None = None, backend: Any = None,
+        ) -> tuple[sim.Scenario, pd.DataFrame]:
+    """Minimise the weighted squared errors of the fitted targets, each in units of its
+    tolerance.
 
     Returns the fitted scenario and the history of evaluations (parameters, objective). With a
     `history_file`, each evaluation is appended to it as it finishes, so an interrupted fit
-    loses nothing; a fit started again with the file in place continues from its best point.
+    loses nothing; a fit started again with the file in place continues from its best points.
+    Evaluations run on `backend` (a local pool, a Dask cluster; None: in this process).
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import differential_evolution, minimize
+    from scipy.stats import qmc
 
     base = load_scenario(scenario_path)
     pairs = chosen_targets(spec)
@@ -198,7 +260,7 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     span = np.array([p.high for p in spec.parameters]) - lows
     labels = [p.label for p in spec.parameters]
     start = np.array(current_values(base, spec.parameters))
-    code = code_version(("sim.calibration.fit",))  # the objective's own code counts too
+    code = code_version(("sim.calibration.fit", "sim.calibration.targets"))
     history: list[dict[str, Any]] = []
     if history_file is not None and history_file.exists():
         earlier = pd.read_csv(history_file, dtype={"code": str})
@@ -217,32 +279,65 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     done_before = len(history)
     started = time.perf_counter()
 
-    def objective(x: np.ndarray) -> float:
-        values = list(lows + np.clip(x, 0.0, 1.0) * span)
-        scenario = apply_values(base, spec.parameters, values)
-        sims = evaluate(scenario, targets, spec.seeds, spec.scale).mean(axis=1)
-        err = relative_errors(sims, targets)
-        loss = float(np.sum(weights * np.nan_to_num(err, nan=1.0) ** 2))
-        row: dict[str, Any] = {p.label: v for p, v in zip(spec.parameters, values, strict=True)}
-        row["loss"] = loss
-        row["code"] = code
-        history.append(row)
-        if history_file is not None:
-            pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
-                                       header=not history_file.exists())
-        best = min(h["loss"] for h in history)
-        log(f"[{len(history) - done_before}/{spec.budget}] loss {loss:.4f} (best {best:.4f}), "
-            + ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("loss", "code"))
-            + f"; {time.perf_counter() - started:.0f} s")
-        return loss
+    def losses(xs: list[np.ndarray]) -> list[float]:
+        """Evaluate points (scaled to [0, 1]) together, log and keep each."""
+        values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
+        scenarios = [apply_values(base, spec.parameters, v) for v in values]
+        tables = evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend)
+        out = []
+        for v, table in zip(values, tables, strict=True):
+            loss = loss_of(table.mean(axis=1), targets, weights)
+            row: dict[str, Any] = dict(zip(labels, v, strict=True))
+            row["loss"] = loss
+            row["code"] = code
+            history.append(row)
+            if history_file is not None:
+                pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
+                                           header=not history_file.exists())
+            best = min(h["loss"] for h in history)
+            log(f"[{len(history) - done_before}/{spec.budget}] loss {loss:.3f} (best "
+                f"{best:.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(labels, v,
+                                                                          strict=True))
+                + f"; {time.perf_counter() - started:.0f} s")
+            out.append(loss)
+        return out
 
-    minimize(objective, x0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(x0),
-             options={"maxfev": spec.budget, "xatol": 0.01, "fatol": 1e-4,
-                      "initial_simplex": _simplex(x0, spec.simplex)})
+    n = len(x0)
+    if spec.method == "nelder-mead":
+        minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
+                 bounds=[(0.0, 1.0)] * n,
+                 options={"maxfev": spec.budget, "xatol": 0.01, "fatol": 1e-4,
+                          "initial_simplex": _simplex(x0, spec.simplex)})
+    else:
+        size = max(5, spec.popsize * n)
+        generations = max(0, spec.budget // size - 1)
+        init = _population(history, labels, lows, span, x0, size, qmc)
+        differential_evolution(
+            lambda x: losses([x])[0], [(0.0, 1.0)] * n, init=init, maxiter=generations,
+            popsize=spec.popsize, polish=False, tol=0.0, seed=0, updating="deferred",
+            workers=lambda _f, xs: losses(list(xs)))
     table = pd.DataFrame(history)
     best = table.loc[table["loss"].idxmin()]
     values = [float(best[p.label]) for p in spec.parameters]
     return apply_values(base, spec.parameters, values), table
+
+
+def _population(history: list[dict[str, Any]], labels: list[str], lows: np.ndarray,
+                span: np.ndarray, x0: np.ndarray, size: int, qmc: Any) -> np.ndarray:
+    """Differential evolution's first generation: the best earlier evaluations (a continued
+    fit), then the scenario's own values, then scrambled Sobol points over the bounds."""
+    points = []
+    if history:
+        earlier = pd.DataFrame(history).sort_values("loss")
+        points = [np.clip((r - lows) / span, 0.0, 1.0)
+                  for r in earlier[labels].to_numpy(float)[:size]]
+    if len(points) < size:
+        points.append(x0)
+    if len(points) < size:
+        sobol = qmc.Sobol(len(x0), scramble=True, seed=0).random_base2(
+            max(0, math.ceil(math.log2(size))))
+        points.extend(sobol[: size - len(points)])
+    return np.array(points[:size])
 
 
 def _unused(path: Path) -> Path:
@@ -312,43 +407,115 @@ def _round(value: float) -> float:
 
 
 # ----------------------------------------------------------------------------------- report
+#: A month-on-month move of a published-basis rate larger than this needs a dated event.
+STEP_LIMIT = 0.08
+
+
+def report_task(task: dict[str, Any]) -> dict[str, Any]:
+    """One report run: each target's value, the monthly table on the published basis, and
+    the heating problems that occurred (not only those reported) in each target season."""
+    from sim.calibration.targets import Run, heating_change, simulated
+
+    scenario = validate(task["scenario"])
+    result = sim.run(scenario, seed=task["seed"], scale=task["scale"])
+    run = Run(result)
+    targets = [Target(**t) for t in task["targets"]]
+    seasons = sorted({t.period for t in targets if t.measure.startswith("heating")})
+    return {"values": [simulated(run, t) for t in targets],
+            "monthly": published_basis(run.monthly(), scenario),
+            "heating_occurred": {s: heating_change(run, s, when="occurred_h") for s in seasons}}
+
+
 def report(spec: CalibrationSpec, scenario_path: Path, sensitivity: bool = False,
            log: Callable[[str], None] = print, scenario: sim.Scenario | None = None,
-           ) -> dict[str, Any]:
-    """Targets beside simulated values (mean and 95 % interval over the report's seeds), the
-    monthly series for the chart and, optionally, the sensitivity of each target to each
-    parameter."""
+           backend: Any = None) -> dict[str, Any]:
+    """Targets beside simulated values (mean and 95 % interval over the report's seeds), each
+    marked pass or fail against its tolerance; the monthly series for the chart; steps in the
+    monthly rates and whether a dated event explains them; heating problems occurring in each
+    heating season compared; and, optionally, the sensitivity of each target to each parameter
+    with each fitted parameter's interval."""
+    from dataclasses import asdict
+
     from scipy import stats
 
+    from sim.experiments.execute import Backend
+
+    backend = backend or Backend()
     base = scenario if scenario is not None else load_scenario(scenario_path)
     pairs = chosen_targets(spec)
     targets = [t for t, _ in pairs]
-    runs: list[Result] = []
-    columns = {}
-    for seed in spec.report_seeds:
-        log(f"report run, seed {seed} (scale {spec.report_scale:g})")
-        result = sim.run(base, seed=seed, scale=spec.report_scale)
-        monthly = result.monthly()
-        columns[seed] = [simulated(result, t, monthly) for t in targets]
-        runs.append(result)
-    values = pd.DataFrame(columns, index=[t.key for t in targets])
+    tasks = [{"run_id": f"report-{seed}", "seed": seed, "scale": spec.report_scale,
+              "scenario": base.model_dump(mode="json"), "targets": [asdict(t) for t in targets]}
+             for seed in spec.report_seeds]
+    log(f"report runs: seeds {', '.join(map(str, spec.report_seeds))} at scale "
+        f"{spec.report_scale:g} ({backend.name}, {backend.workers} worker(s))")
+    runs: dict[int, dict[str, Any]] = {}
+    for task, out, error in backend.run(tasks, fn=report_task):
+        if error is not None:
+            raise RuntimeError(f"a report run was lost (seed {task['seed']}): {error}") \
+                from error
+        runs[task["seed"]] = out
+    seeds = list(spec.report_seeds)
+    values = pd.DataFrame({s: runs[s]["values"] for s in seeds},
+                          index=[t.key for t in targets])
     n = values.shape[1]
     mean = values.mean(axis=1)
     half = (values.std(axis=1, ddof=1) * stats.t.ppf(0.975, n - 1) / math.sqrt(n)
             if n > 1 else mean * np.nan)
+    from sim.calibration.targets import INPUTS
+
+    def role(t: Target, c: TargetChoice) -> str:
+        return "input" if t.measure in INPUTS else "fitted" if c.fit else "held out"
+
     table = pd.DataFrame({
         "measure": [t.measure for t in targets], "period": [t.period for t in targets],
+        "area": [t.area for t in targets],
         "published": [t.value for t in targets], "simulated": mean.to_numpy(),
         "ci95_low": (mean - half).to_numpy(), "ci95_high": (mean + half).to_numpy(),
-        "relative_error": relative_errors(mean, targets),
-        "role": ["fitted" if c.fit else "held out" for _, c in pairs],
+        "error": [tolerance(t).error(float(v), t.value) for v, t in zip(mean, targets,
+                                                                         strict=True)],
+        "tolerance": [tolerance(t).describe() + (" (at least)" if t.kind == "at least" else "")
+                      for t in targets],
+        "result": [_verdict(passes(t, float(v))) for v, t in zip(mean, targets, strict=True)],
+        "role": [role(t, c) for t, c in pairs],
         "source": [t.source for t in targets]})
-    monthly = pd.concat([published_basis(r.monthly(), base).assign(seed=s)
-                         for r, s in zip(runs, spec.report_seeds, strict=True)])
-    out: dict[str, Any] = {"table": table, "monthly": monthly, "scenario": base}
+    monthly = pd.concat([runs[s]["monthly"].assign(seed=s) for s in seeds])
+    occurred = pd.DataFrame({s: runs[s]["heating_occurred"] for s in seeds})
+    out: dict[str, Any] = {"table": table, "monthly": monthly, "scenario": base,
+                           "steps": rate_steps(monthly, base),
+                           "heating_occurred": occurred.mean(axis=1)}
     if sensitivity:
-        out["sensitivity"] = sensitivities(spec, base, targets, log)
+        sens, intervals = sensitivities(spec, base, log, backend=backend)
+        out["sensitivity"], out["intervals"] = sens, intervals
     return out
+
+
+def _verdict(ok: bool | None) -> str:
+    return "—" if ok is None else "pass" if ok else "fail"
+
+
+def rate_steps(monthly: pd.DataFrame, scenario: sim.Scenario,
+               limit: float = STEP_LIMIT) -> pd.DataFrame:
+    """Month-on-month moves of the published-basis resolution and satisfaction rates (mean
+    over seeds) larger than `limit`, each with the dated event that explains it (a timeline
+    change in that month or the month before), if any."""
+    rates = monthly.groupby(level=0)[["resolution_rate_published",
+                                      "satisfaction_rate_published"]].mean()
+    events = {}
+    for change in scenario.timeline:
+        month = pd.Period(change.date, "M")
+        events.setdefault(month, []).append(change.note or str(change.date))
+    rows = []
+    for column in rates.columns:
+        series = rates[column].dropna()
+        moves = series.diff()
+        for month, move in moves.items():
+            if not abs(move) > limit:  # NaN (the first month) too
+                continue
+            notes = events.get(month, []) + events.get(month - 1, [])
+            rows.append({"rate": column.removesuffix("_published"), "month": str(month),
+                         "move": float(move), "dated_event": "; ".join(notes)})
+    return pd.DataFrame(rows, columns=["rate", "month", "move", "dated_event"])
 
 
 def published_basis(monthly: pd.DataFrame, scenario: sim.Scenario) -> pd.DataFrame:
@@ -364,23 +531,60 @@ def published_basis(monthly: pd.DataFrame, scenario: sim.Scenario) -> pd.DataFra
     return out
 
 
-def sensitivities(spec: CalibrationSpec, base: sim.Scenario, targets: list[Target],
-                  log: Callable[[str], None] = print, step: float = 0.1) -> pd.DataFrame:
-    """Change of each target (in units of its published value) when one parameter moves by
-    `step` of its range, centred differences on the fit's seeds (one at a time)."""
+def sensitivities(spec: CalibrationSpec, base: sim.Scenario,
+                  log: Callable[[str], None] = print, step: float = 0.1,
+                  backend: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sensitivity of each target to each parameter, and an interval for each parameter.
+
+    Sensitivity: the change of each target, in units of its tolerance, when one parameter
+    moves by `step` of its range (centred differences on the fit's seeds, one at a time; all
+    2 x parameters runs at once on the backend). Intervals: the Gauss–Newton approximation of
+    nonlinear least squares at the scenario's values, covariance s^2 (J'WJ)^-1 with J the
+    Jacobian of the fitted targets' scaled errors, W their weights and s^2 = sum(W e^2) /
+    (targets - parameters) the residual variance; 95 % = value +- 1.96 standard errors
+    (clipped to the bounds). A parameter no fitted target moves has no finite interval."""
+    pairs = chosen_targets(spec)
+    targets = [t for t, _ in pairs]
+    fitted = np.array([c.fit for _, c in pairs])
+    weights = np.array([c.weight for _, c in pairs])
     values = current_values(base, spec.parameters)
-    rows = {}
+    points, widths = [], []
     for i, p in enumerate(spec.parameters):
         delta = step * (p.high - p.low)
         ups, downs = list(values), list(values)
         ups[i] = min(p.high, values[i] + delta)
         downs[i] = max(p.low, values[i] - delta)
-        log(f"sensitivity to {p.label}")
-        hi = evaluate(apply_values(base, spec.parameters, ups), targets, spec.seeds, spec.scale)
-        lo = evaluate(apply_values(base, spec.parameters, downs), targets, spec.seeds,
-                      spec.scale)
-        width = (ups[i] - downs[i]) / (p.high - p.low) / step  # 1 unless clipped at a bound
-        change = (hi.mean(axis=1) - lo.mean(axis=1)) / 2.0 / max(width, 1e-9)
-        rows[p.label] = change.to_numpy() / np.array([abs(t.value) for t in targets])
-    return pd.DataFrame(rows, index=[t.key for t in targets])
-
+        points += [ups, downs]
+        widths.append(ups[i] - downs[i])
+    log(f"sensitivity: {len(points)} points x {len(spec.seeds)} seed(s) at scale "
+        f"{spec.scale:g}")
+    scenarios = [base] + [apply_values(base, spec.parameters, v) for v in points]
+    tables = evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend)
+    at = scaled_errors(tables[0].mean(axis=1), targets)
+    jac = np.zeros((len(targets), len(spec.parameters)))  # scaled error per parameter unit
+    for i in range(len(spec.parameters)):
+        hi = scaled_errors(tables[1 + 2 * i].mean(axis=1), targets)
+        lo = scaled_errors(tables[2 + 2 * i].mean(axis=1), targets)
+        jac[:, i] = (hi - lo) / widths[i] if widths[i] > 0 else np.nan
+    spans = np.array([p.high - p.low for p in spec.parameters])
+    sens = pd.DataFrame(jac * spans * step, index=[t.key for t in targets],
+                        columns=[p.label for p in spec.parameters])
+    ok = fitted & np.isfinite(at) & np.isfinite(jac).all(axis=1)
+    j, e, w = jac[ok], at[ok], weights[ok]
+    dof = len(e) - len(spec.parameters)
+    s2 = float(np.sum(w * e ** 2) / dof) if dof > 0 else np.nan
+    normal = j.T @ (w[:, None] * j)
+    if np.isfinite(s2) and np.linalg.matrix_rank(normal) == len(spec.parameters):
+        se = np.sqrt(np.clip(np.diag(s2 * np.linalg.inv(normal)), 0.0, None))
+    else:
+        se = np.full(len(spec.parameters), np.nan)
+    lows = np.array([p.low for p in spec.parameters])
+    highs = np.array([p.high for p in spec.parameters])
+    vals = np.array(values)
+    intervals = pd.DataFrame({
+        "parameter": [p.label for p in spec.parameters], "low": lows, "high": highs,
+        "value": vals, "std_error": se,
+        "ci95_low": np.clip(vals - 1.96 * se, lows, highs),
+        "ci95_high": np.clip(vals + 1.96 * se, lows, highs),
+        "pinned": 1.96 * se < (highs - lows) / 2})  # the interval spans less than half the bounds
+    return sens, intervals

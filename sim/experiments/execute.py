@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from pathlib import Path
 from typing import Any, Self
@@ -142,15 +142,18 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 
 # -------------------------------------------------------------------------------- the backends
 class Backend:
-    """Runs tasks and yields `(task, record, None)` or, when a run was lost, `(task, None, err)`."""
+    """Runs tasks and yields `(task, record, None)` or, when a run was lost, `(task, None, err)`.
+
+    `fn` is what a worker does with a task (`run_task`: a sweep's run); any module-level
+    function of a task dict will do (the calibration's evaluations use their own)."""
 
     name = "serial"
     workers = 1
 
-    def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
-                                                                     BaseException | None]]:
+    def run(self, tasks: Iterable[dict[str, Any]], fn: Callable[[dict[str, Any]], Any] = run_task,
+            ) -> Iterator[tuple[dict, Any, BaseException | None]]:
         for task in tasks:
-            yield task, run_task(task), None
+            yield task, fn(task), None
 
     def close(self, cancel: bool = False) -> None:
         pass
@@ -234,8 +237,8 @@ class LocalPool(Backend):
         self.executor = WatchedPool(self.workers, ignore_sigint=True,
                                     preload=["sim.experiments.execute", "sim.model"])
 
-    def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
-                                                                     BaseException | None]]:
+    def run(self, tasks: Iterable[dict[str, Any]], fn: Callable[[dict[str, Any]], Any] = run_task,
+            ) -> Iterator[tuple[dict, Any, BaseException | None]]:
         pending: dict[Future, dict] = {}
         source = iter(tasks)
         window = 2 * self.workers
@@ -248,7 +251,7 @@ class LocalPool(Backend):
                 if task is None:
                     return None
                 try:
-                    pending[self.executor.submit(run_task, task)] = task
+                    pending[self.executor.submit(fn, task)] = task
                 except BrokenExecutor as err:  # a worker died since the last `wait`
                     return task, err
             return None
@@ -324,8 +327,8 @@ class DaskCluster(Backend):
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.pending: dict[str, Any] = {}
 
-    def run(self, tasks: Iterable[dict[str, Any]]) -> Iterator[tuple[dict, dict | None,
-                                                                     BaseException | None]]:
+    def run(self, tasks: Iterable[dict[str, Any]], fn: Callable[[dict[str, Any]], Any] = run_task,
+            ) -> Iterator[tuple[dict, Any, BaseException | None]]:
         from distributed import as_completed
 
         source = iter(tasks)
@@ -337,7 +340,7 @@ class DaskCluster(Backend):
             task = next(source, None)
             if task is None:
                 return False
-            future = self.client.submit(run_task, task, key=f"govsim-run-{task['run_id']}",
+            future = self.client.submit(fn, task, key=f"govsim-run-{task['run_id']}",
                                         pure=False, retries=0)
             by_key[future.key] = task
             self.pending[future.key] = future

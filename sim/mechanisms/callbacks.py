@@ -30,7 +30,8 @@ REOPENED = np.int64(-1)
 
 
 class CallbackRules(NamedTuple):
-    satisfied_unresolved: float  # chance a resident is satisfied, though unresolved
+    satisfied_unresolved: float  # chance a resident is satisfied, though unresolved (regular
+    # effort; the ranking's courtesy may raise it, `ranking.unresolved_satisfaction`)
     satisfied_on_time: float  # ... when resolved within the time limit
     satisfied_late: float  # ... when resolved after it
     delay_hours: float  # from closure to the callback
@@ -49,17 +50,17 @@ def rules(spec: Scenario) -> CallbackRules:
 
 
 @kernel
-def conclude(rules, clock, cases, c, finish, resolve_chance, on_paper):
+def conclude(rules, clock, cases, c, finish, resolve_chance, unresolved_satisfied, on_paper):
     """The case's last handling ends at `finish`; it is resolved with `resolve_chance` (never
-    when closed on paper or unreasonable), the resident gives a verdict, and a ticket is
-    called back. Returns the outcome, or REOPENED when the callback reopens the ticket (a
+    when closed on paper or unreasonable), the resident gives a verdict (satisfied though
+    unresolved with `unresolved_satisfied`), and a ticket is called back. Returns the outcome, or REOPENED when the callback reopens the ticket (a
     `REOPEN` event at the callback)."""
     if on_paper or cases.unreasonable[c]:
         resolved = False
     else:
         resolved = chance(cases, c, DRAW_RESOLVED) < resolve_chance
     if not resolved:
-        p = rules.satisfied_unresolved
+        p = unresolved_satisfied
     elif finish - cases.entered_h[c] <= cases.time_limit_h[c]:
         p = rules.satisfied_on_time
     else:

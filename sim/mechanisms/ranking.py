@@ -27,6 +27,8 @@ class RankingRules(NamedTuple):
     base_resolve: float  # chance a handling resolves a resolvable case at regular effort
     effort_max: float
     diligence_gain: float  # how much extra effort closes the gap to always resolving
+    base_unresolved: float  # chance a caller left unresolved is satisfied, at regular effort
+    courtesy_gain: float  # how much extra effort closes the gap to always satisfying them
     exclude_unreasonable: bool  # unreasonable requests are left out of the score
     response_limit_hours: float
 
@@ -38,6 +40,16 @@ def resolve_chance(rules, effort):
         return rules.base_resolve
     push = min(1.0, rules.diligence_gain * (effort - 1.0) / (rules.effort_max - 1.0))
     return 1.0 - (1.0 - rules.base_resolve) * (1.0 - push)
+
+
+@kernel
+def unresolved_satisfaction(rules, effort):
+    """Courtesy: extra effort also closes part of the gap to satisfying callers whose
+    problem was not resolved (they are kept informed, the reason is explained)."""
+    if effort <= 1.0 or rules.effort_max <= 1.0:
+        return rules.base_unresolved
+    push = min(1.0, rules.courtesy_gain * (effort - 1.0) / (rules.effort_max - 1.0))
+    return 1.0 - (1.0 - rules.base_unresolved) * (1.0 - push)
 
 
 @kernel
@@ -80,6 +92,8 @@ class Ranking:
         return RankingRules(
             base_resolve=spec.staffing.resolve_prob, effort_max=self.config.effort_max,
             diligence_gain=self.config.diligence_gain,
+            base_unresolved=spec.satisfaction.unresolved,
+            courtesy_gain=self.config.courtesy_gain,
             exclude_unreasonable=self.config.exclude_unreasonable,
             response_limit_hours=spec.hotline.response_limit_hours)
 

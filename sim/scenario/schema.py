@@ -393,6 +393,11 @@ class RankingConfig(Section):
                                       "units ranked 先进 or 进步.")
     diligence_gain: Factor = Field(0.5, description="How much extra effort raises the "
                                         "chance handling resolves a case (toward 1).")
+    courtesy_gain: Factor = Field(0.0, description="How much extra effort raises the chance "
+                                  "a caller left unresolved is still satisfied (kept informed, "
+                                  "the reason explained), toward 1: units scored 35 % on "
+                                  "satisfaction learn to answer as well as to resolve. 0: "
+                                  "effort moves resolution only. Fitted in the history.")
     supervision_bounce_factor: Probability = Field(0.2, description="Buck-passing left under "
                                                    "supervision (factor on bounce_prob).")
     exclude_unreasonable: bool = Field(False, description="Leave unreasonable requests out of "
