@@ -127,6 +127,7 @@ class GovernanceModel(mesa.Model):
         self.base_hours_log = np.zeros((self.n_units, self.total_days))
         self.base_hours = np.zeros(self.n_units)  # working hours at regular effort
         self.staff_growth = (0, 1.0)  # (day, level): staff growth compounds from there
+        self.productivity = (0, 1.0)  # (day, level): productivity growth, likewise
 
         self.cases = new_cases(self.key, self._expected_problems())
         self.clock = new_clock()
@@ -227,7 +228,7 @@ class GovernanceModel(mesa.Model):
         staff[self.centre_base:self.hotline_unit] = (
             c.district_population / 1e4 * st.district_centre_staff_per_10k * share)
         if spec.hotline.enabled:
-            staff[self.hotline_unit] = (c.population / 1e4 * spec.hotline.seats_per_10k
+            staff[self.hotline_unit] = (channels.hotline_seats(spec, c.population)
                                         * self.sample.share)
         return staff
 
@@ -237,10 +238,25 @@ class GovernanceModel(mesa.Model):
         d0, level = self.staff_growth
         return level * (1.0 + self.spec.staffing.growth_per_year) ** ((day - d0) / 365.0)
 
+    def _productivity_level(self, day: int) -> float:
+        """Handling productivity relative to the start from
+        `staffing.productivity_growth_per_year`, compounding like staff growth."""
+        d0, level = self.productivity
+        return level * (1.0 + self.spec.staffing.productivity_growth_per_year) ** (
+            (day - d0) / 365.0)
+
+    def _work_hours(self, day: int) -> np.ndarray:
+        """Mean staff hours of one handling per category on `day` (productivity growth)."""
+        return self.table.work_hours.astype(np.float64) / self._productivity_level(day)
+
     def _restaff(self, now: float) -> None:
-        """Set every desk's staff and hours from the scenario as it stands (and staff growth)."""
+        """Set every desk's staff and hours from the scenario as it stands (and staff growth;
+        a hotline whose operators are given keeps its head count)."""
         st = self.spec.staffing
-        staff = people(self._staff_levels() * self._staff_growth_level(int(now // 24.0)))
+        growth = np.full(self.n_units, self._staff_growth_level(int(now // 24.0)))
+        if self.spec.hotline.operators is not None:
+            growth[self.hotline_unit] = 1.0
+        staff = people(self._staff_levels() * growth)
         self.base_hours[:] = min(st.shift_hours, 24.0)
         self.base_hours[self.hotline_unit] = 24.0  # call-takers work round the clock
         self.desks.opens[:] = st.shift_start_hour
@@ -276,7 +292,7 @@ class GovernanceModel(mesa.Model):
         self._ranking_rules = self.ranking.configure(spec)
         self.themes.configure(spec)
         self.tables = Tables(
-            work_hours=table.work_hours.astype(np.float64),
+            work_hours=self._work_hours(int(now // 24.0)),
             street_visible=table.street_visible.copy(), enforcement=table.enforcement.copy(),
             tally=self.ranking.tally, day_month=self.ranking.day_month,
             whistle_counts=self.whistle_counts)
@@ -366,12 +382,15 @@ class GovernanceModel(mesa.Model):
             return
         for change in self.changes.get(d, ()):
             self.staff_growth = (d, self._staff_growth_level(d))  # growth so far, old rate
+            self.productivity = (d, self._productivity_level(d))
             self.spec = apply_change(self.spec, change)
             self._configure(24.0 * d)
         if d > 0 and self.day_month[d] != self.day_month[d - 1]:
             if self.spec.staffing.growth_per_year:
                 self._restaff(24.0 * d)  # staff grow month by month
                 self._rebuild_world()
+            if self.spec.staffing.productivity_growth_per_year:
+                self.tables.work_hours[:] = self._work_hours(d)  # the kernels read this array
             month = int(self.day_month[d])
             groups = [np.arange(self.city.n_streets),
                       np.arange(self.dept_base, self.centre_base)]

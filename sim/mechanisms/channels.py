@@ -33,14 +33,32 @@ class ChannelRules(NamedTuple):
     dept_line_hours: float  # a department's own line: mean delay before the unit has it
 
 
+def seat_hours(spec: Scenario) -> float:
+    """Mean seat time of one request with the consultations around it: from the calls a
+    call-taker answers in a shift, every contact alike (`hotline.calls_per_shift`), or from
+    the minutes per request and per consultation."""
+    hl = spec.hotline
+    if hl.calls_per_shift is not None:
+        per_contact = hl.operator_shift_hours / hl.calls_per_shift
+        return (1.0 + hl.consultations_per_request) * per_contact
+    return (hl.intake_minutes + hl.consultations_per_request * hl.consultation_minutes) / 60.0
+
+
 def rules(spec: Scenario) -> ChannelRules:
     hl = spec.hotline
     return ChannelRules(
         direct=hl.direct_dispatch, unclear_share=hl.unclear_share,
-        dispatch_hours=hl.dispatch_minutes / 60.0,
-        intake_hours=(hl.intake_minutes
-                      + hl.consultations_per_request * hl.consultation_minutes) / 60.0,
+        dispatch_hours=hl.dispatch_minutes / 60.0, intake_hours=seat_hours(spec),
         dept_line_hours=spec.reporting.dept_line_delay_hours)
+
+
+def hotline_seats(spec: Scenario, population: float) -> float:
+    """Seats staffed at any time, round the clock, for the whole city: the roster's
+    operators x shift / 24 (`hotline.operators`), or `seats_per_10k` of the residents."""
+    hl = spec.hotline
+    if hl.operators is not None:
+        return hl.operators * hl.operator_shift_hours / 24.0
+    return population / 1e4 * hl.seats_per_10k
 
 
 @kernel

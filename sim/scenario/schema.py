@@ -236,8 +236,17 @@ class StaffingConfig(Section):
                                     description="Coefficient of variation of work per "
                                  "handling (1 = exponential; 0 = deterministic; else gamma).")
     growth_per_year: Growth = Field(0.0, description="Growth of all case staff per "
-                                   "year (capacity added as volume rises), applied month by "
-                                   "month; a new rate compounds from the level reached.")
+                                   "year (head count added as volume rises), applied month by "
+                                   "month; a new rate compounds from the level reached. The "
+                                   "hotline grows with it unless its head count is given "
+                                   "(`hotline.operators`).")
+    productivity_growth_per_year: Growth = Field(
+        0.0, description="Growth per year of handling productivity (standard answers, better "
+        "dispatch, shared case records): the staff hours of a handling by a street office, its "
+        "enforcement team or a department (the category's `work_hours`, also in whistles and "
+        "border work) are divided by (1 + this) per year, applied month by month; a new rate "
+        "compounds from the level reached. Head count is `growth_per_year`; the hotline's seat "
+        "time is `hotline.calls_per_shift`. 0: every handling costs the same hours throughout.")
     triage_hours: Hours = Field(0.25, description="Staff hours to screen a case that is "
                                       "passed on rather than handled.")
 
@@ -334,11 +343,33 @@ class HotlineConfig(Section):
     seats_per_10k: PerTenK = Field(0.1, description="Call-taker seats staffed around the "
                                        "clock per 10,000 residents (0.1: about 220 at any "
                                        "time, some 700 call-takers on three shifts).")
-    intake_minutes: PositiveMinutes = Field(6.0, description="Mean seat time per request.")
+    operators: Annotated[float, Field(gt=0.0, le=MAX_STAFF)] | None = Field(
+        None, description="Call-takers on the roster, whole city (real people; the sampled "
+        "share below scale 1), each working one `operator_shift_hours` shift a day: operators "
+        "x shift / 24 seats are staffed at any time, round the clock. Replaces `seats_per_10k` "
+        "and does not grow with `staffing.growth_per_year` (a timeline gives its history). "
+        "1,710 in December 2024 (Bernama and beijing.gov.cn, 2024-12-18). null: seats from "
+        "`seats_per_10k`.")
+    operator_shift_hours: Annotated[float, Field(gt=0, le=24)] = Field(
+        8.0, description="Hours of a call-taker's shift, one a day (8: Bernama, 2024-12-18). "
+        "Read with `operators` and `calls_per_shift`.")
+    calls_per_shift: Annotated[float, Field(gt=0.0, le=10_000.0)] | None = Field(
+        None, description="Contacts (requests and consultations alike) one call-taker answers "
+        "in a shift: every contact then takes `operator_shift_hours` x 60 / this minutes of "
+        "seat time (90: 5.3 minutes), replacing `intake_minutes` and `consultation_minutes`, "
+        "so the line answers at most operators x calls_per_shift contacts a day. 80-100 in "
+        "2024 (Bernama, 2024-12-18). null: seat times from the two fields.")
+    intake_minutes: PositiveMinutes = Field(6.0, description="Mean seat time per request "
+                                            "(unless `calls_per_shift` is set).")
     consultations_per_request: MeanCount = Field(1.44, description="Consultations answered "
-                                                   "on the line per dispatched request (59:41).")
+                                                   "on the line per dispatched request (59:41): "
+                                                   "the contacts the line answers without "
+                                                   "dispatch. 59:41 in 2020 (annual report) and "
+                                                   "58.5:41.5 over 2019 to November 2021 (Beijing "
+                                                   "Youth Daily, December 2021).")
     consultation_minutes: PositiveMinutes = Field(4.0,
-                                                  description="Mean seat time per consultation.")
+                                                  description="Mean seat time per consultation "
+                                                  "(unless `calls_per_shift` is set).")
     dispatch_minutes: Minutes = Field(5.0, description="Mean dispatch delay.")
     direct_dispatch: bool = Field(True, description="直派街乡镇: clear cases go straight to the "
                                   "street, skipping the district relay.")
