@@ -55,7 +55,8 @@ STATIONS = ("enter", "at_street", "street_handle", "at_centre", "at_dept", "othe
 (DRAW_INTAKE, DRAW_DISPATCH, DRAW_UNCLEAR, DRAW_DEPT_LINE, DRAW_HANDOFFS, DRAW_HANDOFF_DELAY,
  DRAW_WORK, DRAW_TRIAGE, DRAW_RELAY, DRAW_BOUNCE, DRAW_PAPER_CLOSE, DRAW_BOUNCE_DELAY,
  DRAW_ON_TIME, DRAW_LATE_BY, DRAW_JOINT_WORK, DRAW_BORDER_WORK, DRAW_BORDER_WAIT,
- DRAW_RESOLVED, DRAW_SATISFIED, DRAW_REOPEN) = np.arange(32, 52, dtype=np.int64)
+ DRAW_RESOLVED, DRAW_SATISFIED, DRAW_REOPEN, DRAW_TERRITORIAL) = np.arange(32, 53,
+                                                                          dtype=np.int64)
 # ... and draws keyed by something other than a case (the key's "case" is then named).
 DRAW_HOT_SPOTS = np.int64(100)  # a theme project's number of streets, by month and project
 

@@ -62,8 +62,10 @@ class Demand:
         #: the communities simulated (those of the sampled streets, all at full scale): each
         #: at its full real rate, the others not at all
         self.communities = np.flatnonzero(simulated)
+        # the city-wide rate, times the district's factor (the city's data; 1 if none)
+        district = city.street_district[city.community_street[self.communities]]
         per_community = (city.community_population[self.communities] / 1e4
-                         * config.rate_per_10k_per_day)
+                         * config.rate_per_10k_per_day * city.demand_factor()[district])
         self.base = np.outer(per_community, table.share)  # (simulated communities, categories)
         if source_factor is not None:  # (street, category): persistent sources, ungoverned
             self.base *= source_factor[city.community_street[self.communities]]

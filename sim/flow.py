@@ -68,6 +68,7 @@ class Tables(NamedTuple):
 
     work_hours: np.ndarray  # float64 per category: mean staff hours of one handling
     street_visible: np.ndarray  # bool per category: the street can see it
+    street_first: np.ndarray  # float per category: 12345 sends it to the street (直派)
     enforcement: np.ndarray  # bool per category: an enforcement case
     tally: np.ndarray  # the ranking's tally of callbacks (month, unit, 4)
     day_month: np.ndarray  # int64 per day: its month
@@ -164,7 +165,7 @@ def hotline_receive(w, c, now):
     cases = w.cases
     hours = channels.intake_hours(w.channels, cases, c, w.office.work_shape)
     taken = handle(w.desks, w.workload, cases, c, w.units.hotline, now, hours)
-    channels.dispatch(w.channels, w.clock, cases, w.tables.street_visible, c, taken)
+    channels.dispatch(w.channels, w.clock, cases, w.tables.street_first, c, taken)
 
 
 @kernel
@@ -228,7 +229,7 @@ def other_side(w, c, now):
 def centre_receive(w, c, now):
     """The district command centre relays the case (区级中转)."""
     relay.forward(w.relay, w.clock, w.desks, w.workload, w.units, w.cases,
-                  w.tables.street_visible, c, now, w.office.work_shape)
+                  w.tables.street_first, c, now, w.office.work_shape)
 
 
 @kernel

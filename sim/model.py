@@ -141,7 +141,9 @@ class GovernanceModel(mesa.Model):
         self.trust_learning = Trust(spec.reporting.initial_trust, c.community_street,
                                     c.community_population, c.n_streets)
         self.trust = self.trust_learning.level  # one array, read and written by the cohorts
-        self.propensity = np.full(c.n_communities, spec.reporting.propensity)
+        # the scenario's propensity, times the district's factor (the city's data; 1 if none)
+        self.propensity = (spec.reporting.propensity
+                           * c.reporting_factor()[c.street_district[c.community_street]])
         self._simulated_communities = simulated
         self.demand: Demand | None = None
         self._configure(0.0)
@@ -293,7 +295,9 @@ class GovernanceModel(mesa.Model):
         self.themes.configure(spec)
         self.tables = Tables(
             work_hours=self._work_hours(int(now // 24.0)),
-            street_visible=table.street_visible.copy(), enforcement=table.enforcement.copy(),
+            street_visible=table.street_visible.copy(),
+            street_first=table.street_first.astype(np.float64),
+            enforcement=table.enforcement.copy(),
             tally=self.ranking.tally, day_month=self.ranking.day_month,
             whistle_counts=self.whistle_counts)
         self.rules = dict(

@@ -61,6 +61,7 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "resolved_share",  # resolved / occurred: of ALL problems, not only the closed cases
     "response_rate", "resolution_rate", "satisfaction_rate", "score",
     "handoffs_per_case", "bounces_per_case", "bounced_share", "whistled_share", "overdue_share",
+    "first_to_street_share",  # tickets whose first handling unit is a street office (or team)
     "hotline_contacts",
     *(f"{u}_{m}" for u in UNIT_TYPES for m in _PER_UNIT_TYPE),
     "overloaded_units",  # units with utilisation above 1 or a growing backlog at the end
@@ -138,6 +139,12 @@ class Result:
     def monthly(self) -> pd.DataFrame:
         """Month-by-month measures (see `monthly`)."""
         return monthly(self.problems, self.scenario)
+
+    def by_district(self) -> pd.DataFrame:
+        """Problems and requests per district, real-city units (see `district_table`)."""
+        return district_table(self.problems, self.weight,
+                              self.meta.get("district_population"),
+                              self.meta.get("district_simulated_share"))
 
     @property
     def name(self) -> str:
@@ -296,6 +303,58 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return out
 
 
+#: Channels of a resident's request (a ticket), as against a problem found by a patrol or an
+#: inspection.
+REQUEST_CHANNELS = tuple(CHANNELS.index(k) for k in ("street_line", "dept_line", "hotline"))
+
+
+def first_to_street_share(p: pd.DataFrame, dept_base: int) -> float:
+    """Of the residents' requests that reached a handling unit, the share whose first unit (the
+    one it was sent or dispatched to, scored for it: `owner_unit`) is a street office or its
+    enforcement team. A hotline request of unclear jurisdiction counts by the unit the district
+    centre passes it to; a request the street reports up counts as the street's."""
+    ch = p["channel"].cat.codes.to_numpy()
+    owner = p["owner_unit"].to_numpy()
+    sel = np.isin(ch, REQUEST_CHANNELS) & (owner >= 0)
+    return float((owner[sel] < dept_base).mean()) if sel.any() else float("nan")
+
+
+def district_table(p: pd.DataFrame, weight: float,
+                   population: dict[str, int] | None = None,
+                   simulated_share: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per district: problems occurred, residents' requests (tickets through the
+    street's or a department's line or 12345), problems found by patrols or inspections,
+    resolved, each district's share of the city's requests, requests per problem, and (given
+    the districts' populations) per 10,000 residents. Counts in real-city units: each
+    district's simulated counts over the share of its residents simulated
+    (`simulated_share`; without it, times the run's `weight`), so that a district sampled
+    a little above or below the run's scale is not over- or under-counted."""
+    ch = p["channel"].cat.codes.to_numpy()
+    entered = p["entered_h"].notna().to_numpy()
+    out = p["outcome"].cat.codes.to_numpy()
+    frame = pd.DataFrame({
+        "district": p["district"],
+        "occurred": 1.0,
+        "requests": (np.isin(ch, REQUEST_CHANNELS) & entered).astype(float),
+        "found_proactively": np.isin(ch, [PATROL, INSPECTION]).astype(float),
+        "resolved": (out == RESOLVED).astype(float),
+    })
+    t = frame.groupby("district", observed=False).sum()
+    if simulated_share:
+        share = pd.Series(simulated_share, dtype=float).reindex(t.index)
+        t = t.div(share.where(share > 0), axis=0)
+    else:
+        t = t * weight
+    total = t["requests"].sum()
+    t["request_share"] = t["requests"] / total if total else np.nan
+    t["requests_per_problem"] = t["requests"] / t["occurred"].where(t["occurred"] > 0)
+    if population:
+        pop = pd.Series(population, dtype=float).reindex(t.index)
+        t["population"] = pop
+        t["requests_per_10k"] = t["requests"] / (pop / 1e4)
+    return t.reset_index()
+
+
 def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
     if len(values) == 0:
         return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
@@ -407,6 +466,11 @@ def collect(model: GovernanceModel) -> Result:
     summary = summarise(model, problems, units_daily)
     meta = {"accounting": accounting,"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
             "population": city.population, "streets": city.n_streets,
+            "district_population": dict(zip(city.district_names,
+                                            city.district_population.tolist(), strict=True)),
+            "district_simulated_share": dict(zip(city.district_names,
+                                                 model.sample.district_share.tolist(),
+                                                 strict=True)),
             "simulated_share": model.sample.share,
             "simulated_streets": int(model.sample.streets.sum()),
             "whistle_reports": model.whistle_reports,
@@ -651,6 +715,7 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     row["bounced_share"] = mean_over_handled("bounces", lambda b: b > 0)
     row["whistled_share"] = mean_over_handled("whistled")
     row["overdue_share"] = mean_over_handled("overdue")
+    row["first_to_street_share"] = first_to_street_share(p, model.dept_base)
     row["hotline_contacts"] = (int((ch == HOTLINE).sum()) * k
                                * (1 + spec.hotline.consultations_per_request))
     over = overload_table(ud)

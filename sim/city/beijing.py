@@ -25,6 +25,7 @@ from sim.errors import InputError
 CSV_NAME = "beijing_districts.csv"
 STREETS_NAME = "beijing_streets.csv"
 OUTLINES_NAME = "beijing_districts.geojson"
+FACTORS_NAME = "beijing_district_factors.csv"
 _CSV_LABEL = f"sim/data/{CSV_NAME}"
 
 #: Tiananmen (lon, lat): the origin of the km coordinates, and the standard parallel of the local
@@ -92,6 +93,25 @@ def read_beijing_outlines() -> dict[str, list[np.ndarray]]:
     return out
 
 
+def read_beijing_factors() -> dict[str, tuple[float, float]]:
+    """District code -> (reporting propensity, demand rate) factors, from the packaged CSV
+    (how they were set: `beijing_districts_sources.md`)."""
+    label = f"sim/data/{FACTORS_NAME}"
+    out: dict[str, tuple[float, float]] = {}
+    for line, row in enumerate(csv.DictReader(io.StringIO(_data(FACTORS_NAME))), start=2):
+        values = []
+        for field in ("reporting_propensity", "demand_rate"):
+            try:
+                v = float(row[field])
+            except (KeyError, TypeError, ValueError):
+                v = float("nan")
+            if not (np.isfinite(v) and v > 0):
+                raise InputError(label, f"line {line}.{field}", "a number > 0", row.get(field))
+            values.append(v)
+        out[row["district_code"]] = (values[0], values[1])
+    return out
+
+
 def _int(row: dict[str, str], field: str, line: int) -> int:
     try:
         return int(row[field])
@@ -106,6 +126,7 @@ def read_beijing_districts() -> list[DistrictSpec]:
     for row in read_beijing_streets():
         units.setdefault(row["district_code"], []).append(row)
     outlines = read_beijing_outlines()
+    factors = read_beijing_factors()
     specs: list[DistrictSpec] = []
     for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         counts = [_int(row, f, line) for f in ("streets", "towns", "townships")]
@@ -144,6 +165,8 @@ def read_beijing_districts() -> list[DistrictSpec]:
                 unit_names=tuple(r["label"] for r in mine),
                 unit_codes=tuple(r["code"] for r in mine),
                 unit_points=_pinned(code, rings_km, mine),
+                reporting_propensity=factors.get(code, (1.0, 1.0))[0],
+                demand_rate=factors.get(code, (1.0, 1.0))[1],
             )
         )
     return specs

@@ -54,7 +54,9 @@ class DistrictSpec:
     placed inside its own district. `unit_names` (and `unit_codes`) name the units, streets
     first, then towns, then townships; without them units are called `<district>-S01` ...
     `unit_points` (same order; None for "place it") pins units whose place is known; a pinned
-    point must lie inside the outline.
+    point must lie inside the outline. `reporting_propensity` multiplies the chance that a
+    resident of the district reports a problem, `demand_rate` the rate at which problems occur
+    there, per resident (1: the city's common value).
     """
 
     name: str
@@ -70,6 +72,8 @@ class DistrictSpec:
     unit_names: tuple[str, ...] = ()
     unit_codes: tuple[str, ...] = ()
     unit_points: tuple[tuple[float, float] | None, ...] = ()
+    reporting_propensity: float = 1.0
+    demand_rate: float = 1.0
 
     @property
     def n_units(self) -> int:
@@ -359,6 +363,16 @@ def knn_adjacency(points: np.ndarray, k: int = 5) -> list[set[int]]:
 # --------------------------------------------------------------------------------------------
 
 
+#: District attributes that multiply a per-resident behaviour (1 when absent): the chance of
+#: reporting a problem, and the rate at which problems occur.
+DISTRICT_FACTORS = ("reporting_propensity", "demand_rate")
+
+
+def _is_factor(value: object) -> bool:
+    return (isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool) and bool(np.isfinite(value)) and value > 0)
+
+
 def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | None) -> None:
     if not districts:
         raise InputError(None, "districts", "at least one district", len(districts))
@@ -383,6 +397,10 @@ def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | 
             )
         if not d.area_km2 > 0:
             raise InputError(None, f"{where}.area_km2", "a positive area", d.area_km2)
+        for field in DISTRICT_FACTORS:
+            if not _is_factor(getattr(d, field)):
+                raise InputError(None, f"{where}.{field}", "a finite number > 0",
+                                 getattr(d, field))
         for field in ("unit_names", "unit_codes", "unit_points"):
             given = getattr(d, field)
             if given and len(given) != d.n_units:
@@ -556,6 +574,9 @@ def _assemble_graph(
             attrs["name_zh"] = d.name_zh
         if d.code:
             attrs["code"] = d.code
+        for field in DISTRICT_FACTORS:  # written only where they differ from the common 1
+            if getattr(d, field) != 1.0:
+                attrs[field] = float(getattr(d, field))
         if d.outline:
             attrs["outline"] = [[[round(float(x), 4), round(float(y), 4)] for x, y in ring]
                                 for ring in d.outline]
@@ -620,6 +641,13 @@ def _population(graph: nx.DiGraph, node: str, file: str | None) -> int:
             file, f"nodes[{node}].population", "a non-negative integer population", value
         )
     return int(value)
+
+
+def _factor(graph: nx.DiGraph, node: str, field: str, file: str | None) -> float:
+    value = graph.nodes[node].get(field, 1.0)
+    if not _is_factor(value):
+        raise InputError(file, f"nodes[{node}].{field}", "a finite number > 0", value)
+    return float(value)
 
 
 def _name(graph: nx.DiGraph, node: str, file: str | None) -> str:
@@ -702,6 +730,8 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
         )
     district_names = [_name(graph, d, file) for d in districts]
     district_pop = np.array([_population(graph, d, file) for d in districts], dtype=np.int64)
+    factors = {f: np.array([_factor(graph, d, f, file) for d in districts], dtype=np.float64)
+               for f in DISTRICT_FACTORS}
 
     # Streets, grouped by district.
     raw_streets = by_kind["street"]
@@ -836,6 +866,8 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
         graph=graph,
         district_names=district_names,
         district_population=district_pop,
+        district_reporting=factors["reporting_propensity"],
+        district_demand=factors["demand_rate"],
         street_names=[_name(graph, s, file) for s in streets],
         street_district=street_district,
         street_kind=street_kind,

@@ -59,6 +59,21 @@ class City:
     dept_district: np.ndarray  # int32 per department unit; -1 = city level
     dept_type: np.ndarray  # int16 per department unit, index into DEPARTMENT_TYPES
     dept_names: list[str] = field(default_factory=list)
+    #: per district, factors on residents' reporting propensity and on the occurrence rate of
+    #: problems (float64; None: 1 everywhere; the graph's district attributes
+    #: `reporting_propensity`, `demand_rate`)
+    district_reporting: np.ndarray | None = None
+    district_demand: np.ndarray | None = None
+
+    def reporting_factor(self) -> np.ndarray:
+        """The reporting-propensity factor of every district (1 where none is given)."""
+        return (np.ones(self.n_districts) if self.district_reporting is None
+                else self.district_reporting)
+
+    def demand_factor(self) -> np.ndarray:
+        """The demand-rate factor of every district (1 where none is given)."""
+        return (np.ones(self.n_districts) if self.district_demand is None
+                else self.district_demand)
 
     @property
     def n_districts(self) -> int:

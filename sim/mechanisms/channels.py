@@ -15,6 +15,7 @@ from sim.cases import (
     DRAW_DEPT_LINE,
     DRAW_DISPATCH,
     DRAW_INTAKE,
+    DRAW_TERRITORIAL,
     DRAW_UNCLEAR,
     chance,
     delay,
@@ -68,15 +69,26 @@ def intake_hours(rules, cases, c, shape):
 
 
 @kernel
-def dispatch(rules, clock, cases, visible, c, taken):
-    """12345 sends the ticket once taken: straight to the street where jurisdiction is clear
-    (直派: the street may resolve it, or can see it, `visible` per category), to the department
-    for department matters, to the district when unclear."""
+def to_street(cases, c, street_first):
+    """Whether a request goes to the street: within the street's powers, or by the category's
+    chance `street_first` (1 for what the street can see; else the share whose jurisdiction is
+    clearly territorial, 属地, `sim.scenario.categories.CategoryTable.street_first`)."""
+    if cases.power[c]:
+        return True
+    p = street_first[cases.category[c]]
+    return p >= 1.0 or (p > 0.0 and chance(cases, c, DRAW_TERRITORIAL) < p)
+
+
+@kernel
+def dispatch(rules, clock, cases, street_first, c, taken):
+    """12345 sends the ticket once taken: straight to the street where jurisdiction is clearly
+    the street's (直派街乡镇: within its powers, visible to it, or tied to a place in its
+    territory; `to_street`), to the department for the rest, to the district when unclear."""
     arrive = taken + delay(cases, c, DRAW_DISPATCH, rules.dispatch_hours)
     if not rules.direct or chance(cases, c, DRAW_UNCLEAR) < rules.unclear_share:
         cases.backstop[c] = True
         schedule(clock, arrive, AT_CENTRE, c)
-    elif cases.power[c] or visible[cases.category[c]]:
+    elif to_street(cases, c, street_first):
         schedule(clock, arrive, AT_STREET, c)
     else:
         schedule(clock, arrive, AT_DEPT, c)

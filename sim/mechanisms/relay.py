@@ -26,6 +26,7 @@ from sim.cases import (
 from sim.engine.clock import schedule
 from sim.engine.compile import kernel
 from sim.engine.desks import serve
+from sim.mechanisms.channels import to_street
 from sim.scenario.schema import Scenario
 from sim.units import centre_of, supervised
 
@@ -61,17 +62,17 @@ def report_up(rules, clock, desks, workload, units, cases, c, street, now, shape
 
 
 @kernel
-def forward(rules, clock, desks, workload, units, cases, visible, c, now, shape):
+def forward(rules, clock, desks, workload, units, cases, street_first, c, now, shape):
     """The district centre screens the case and relays it, after a delay, to the department
-    it needs next; a hotline request of unclear jurisdiction goes to the street if the street
-    may resolve it or can see it (`visible` per category)."""
+    it needs next; a hotline request of unclear jurisdiction goes where direct dispatch would
+    have sent it (`channels.to_street`, `street_first` per category)."""
     centre = centre_of(units, cases.street[c])
     finish = serve(desks, workload, centre, now, work(cases, c, DRAW_TRIAGE, rules.triage_hours,
                                                       shape))
     arrive = finish + delay(cases, c, DRAW_RELAY, rules.relay_hours)
     if cases.backstop[c]:
         cases.backstop[c] = False
-        if cases.power[c] or visible[cases.category[c]]:
+        if to_street(cases, c, street_first):
             schedule(clock, arrive, AT_STREET, c)
             return
     schedule(clock, arrive, AT_DEPT, c)

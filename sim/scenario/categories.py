@@ -42,12 +42,20 @@ class CategoryTable:
     time_limit: np.ndarray  # int8 index into TIME_LIMIT_CLASSES
     emergency_share: np.ndarray
     season: np.ndarray  # int8 index into SEASONS
+    territorial: np.ndarray  # share with a clear territorial (属地) jurisdiction: 直派 to the street
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def index(self, key: str) -> int:
         return self.keys.index(key)
+
+    @property
+    def street_first(self) -> np.ndarray:
+        """Per category, the chance that 12345 sends a request the street may not resolve
+        itself straight to the street (直派街乡镇): 1 where the street can see the problem,
+        else the category's `territorial` share."""
+        return np.where(self.street_visible, 1.0, self.territorial)
 
 
 def _read_rows() -> list[dict[str, str]]:
@@ -87,6 +95,7 @@ def load_categories(scenario: Scenario | None = None) -> CategoryTable:
         time_limit=np.array([TIME_LIMIT_CLASSES.index(r["time_limit"]) for r in rows], np.int8),
         emergency_share=col("emergency_share"),
         season=np.array([SEASONS.index(r["season"]) for r in rows], np.int8),
+        territorial=col("territorial"),
     )
     if scenario is not None:
         demand = scenario.demand

@@ -123,6 +123,7 @@ class CategoryOverride(Section):
     unreasonable_share: Probability | None = None
     root_cause_share: Probability | None = None
     emergency_share: Probability | None = None
+    territorial: Probability | None = None
 
 
 class DemandConfig(Section):
