@@ -117,7 +117,7 @@ class GovernanceModel(mesa.Model):
         policy_units = np.array([self.dept_base + c.dept_unit(-1, int(t)) for t in lead],
                                 np.int64)
         self.themes = Themes(c.street_population, len(self.table), self.sample.share, self.key,
-                             self.sources, policy_units)
+                             self.sources, policy_units, list(self.table.keys))
 
         #: staff (whole people) of every unit today; unit present (staffed) at some time
         self.staff = np.zeros(self.n_units)

@@ -259,47 +259,72 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     months = pd.period_range(origin, periods=max(1, (scenario.days + 30) // 28), freq="M")
     months = months[months.start_time < origin + pd.Timedelta(days=scenario.days)]
 
-    def month_of(hours: pd.Series) -> pd.Series:
-        return (origin + pd.to_timedelta(hours, unit="h")).dt.to_period("M")
+    index = pd.PeriodIndex(months, name="month")
+    first = index[0].ordinal if len(index) else 0
+    n = len(index)
 
-    out = pd.DataFrame(index=pd.PeriodIndex(months, name="month"))
-    occurred_m = month_of(problems["occurred_h"])
-    out["occurred"] = occurred_m.value_counts().reindex(out.index, fill_value=0) * k
+    def month_of(hours: pd.Series | np.ndarray) -> np.ndarray:
+        """Each time's month as a position in `index` (-1: unknown or outside the run),
+        converted once per distinct day, not per row."""
+        h = np.asarray(hours, dtype=float)
+        out = np.full(len(h), -1, np.int64)
+        known = np.isfinite(h)
+        if not known.any():
+            return out
+        day = np.floor(h[known] / 24.0).astype(np.int64)
+        low = int(day.min())
+        days = np.arange(low, int(day.max()) + 1)  # a lookup table, one entry per day
+        table = (origin + pd.to_timedelta(days, unit="D")).to_period("M").asi8 - first
+        table[(table < 0) | (table >= n)] = -1
+        out[known] = table[day - low]
+        return out
+
+    def count(pos: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        ok = pos >= 0
+        return np.bincount(pos[ok], None if weights is None else weights[ok], minlength=n)
+
+    def mean(pos: np.ndarray, values: pd.Series) -> np.ndarray:
+        """Mean of `values` (missing values left out) per month; NaN for a month without."""
+        v = values.to_numpy(float, na_value=np.nan)
+        ok = np.isfinite(v)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return count(pos[ok], v[ok]) / count(pos[ok])
+
+    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
+        return frame[name].to_numpy(float, na_value=np.nan)
+
+    out = pd.DataFrame(index=index)
+    occurred_m = month_of(col(problems, "occurred_h"))
+    out["occurred"] = count(occurred_m) * k
     outcome = problems["outcome"]
-    prevented = occurred_m[outcome == "prevented"]
-    out["prevented"] = prevented.value_counts().reindex(out.index, fill_value=0) * k
+    out["prevented"] = count(occurred_m[(outcome == "prevented").to_numpy(bool)]) * k
     channel = problems["channel"]
-    reported = problems[channel.isin(["street_line", "dept_line", "hotline"])
-                        & problems["entered_h"].notna()]
-    out["reported"] = month_of(reported["entered_h"]).value_counts().reindex(
-        out.index, fill_value=0) * k
-    tickets_in = month_of(problems.loc[channel == "hotline", "entered_h"].dropna())
+    entered = col(problems, "entered_h")
+    reported = (channel.isin(["street_line", "dept_line", "hotline"]).to_numpy(bool)
+                & np.isfinite(entered))
+    out["reported"] = count(month_of(entered[reported])) * k
     per_request = 1.0 + scenario.hotline.consultations_per_request
-    out["hotline_contacts"] = tickets_in.value_counts().reindex(
-        out.index, fill_value=0) * k * per_request
-    lines_in = month_of(problems.loc[channel == "dept_line", "entered_h"].dropna())
-    out["dept_line_contacts"] = lines_in.value_counts().reindex(
-        out.index, fill_value=0) * k * per_request
+    hotline = (channel == "hotline").to_numpy(bool)
+    out["hotline_contacts"] = count(month_of(entered[hotline])) * k * per_request
+    lines = (channel == "dept_line").to_numpy(bool)
+    out["dept_line_contacts"] = count(month_of(entered[lines])) * k * per_request
 
     closed = problems[outcome.isin(["resolved", "closed_unresolved"])]
-    by_close = month_of(closed["closed_h"])
+    by_close = month_of(col(closed, "closed_h"))
     resolved = (closed["outcome"] == "resolved").astype(float)
-    satisfied = closed["satisfied"].astype("Float64")
-    out["closed"] = by_close.value_counts().reindex(out.index, fill_value=0) * k
-    out["resolution_rate"] = resolved.groupby(by_close).mean().reindex(out.index)
-    out["satisfaction_rate"] = satisfied.groupby(by_close).mean().astype(float).reindex(out.index)
-    tickets = closed[closed["channel"] == "hotline"]
-    by_cb = month_of(tickets["closed_h"])
+    out["closed"] = count(by_close) * k
+    out["resolution_rate"] = mean(by_close, resolved)
+    out["satisfaction_rate"] = mean(by_close, closed["satisfied"].astype("Float64"))
+    tickets = closed[(closed["channel"] == "hotline").to_numpy(bool)]
+    by_cb = month_of(col(tickets, "closed_h"))
     for name, column in (("ticket_resolution_rate", "callback_resolved"),
                          ("ticket_satisfaction_rate", "satisfied"),
                          ("response_rate", "responded")):
-        values = tickets[column].astype("Float64")
-        out[name] = values.groupby(by_cb).mean().astype(float).reindex(out.index)
+        out[name] = mean(by_cb, tickets[column].astype("Float64"))
     reasonable = ~tickets["unreasonable"].to_numpy(bool)
     for name, column in (("scored_resolution_rate", "callback_resolved"),
                          ("scored_satisfaction_rate", "satisfied")):
-        values = tickets.loc[reasonable, column].astype("Float64")
-        out[name] = values.groupby(by_cb[reasonable]).mean().astype(float).reindex(out.index)
+        out[name] = mean(by_cb[reasonable], tickets.loc[reasonable, column].astype("Float64"))
     return out
 
 

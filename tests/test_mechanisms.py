@@ -517,3 +517,39 @@ def test_regimes_in_order_resolve_faster_than_fragmented():
             frag.measures["resolved_latency_occurrence_h_median"], preset
         assert r.measures["resolution_rate"] > frag.measures["resolution_rate"], preset
     assert np.isfinite(frag.measures["resolved_latency_occurrence_h_p99"])
+
+
+def test_a_city_theme_is_taken_up_once_whatever_the_record():
+    """`themes.city_theme` starts the category's city-wide policy at the next month's start,
+    even with 每月一题 off and nothing complained of; heating problems occurring then fall
+    once the policy takes effect, and no other category moves."""
+    from sim.scenario.schema import Scenario
+
+    t = themes_for(themes={"enabled": False})
+    t.category_keys = ["epidemic", "market", "heating", "utilities"]
+    t.configure(Scenario.model_validate({"themes": {"enabled": False,
+                                                    "city_theme": "heating"}}))
+    t.month_start(1, 31)
+    assert [(p.category, p.kind) for p in t.projects] == [(2, "policy")]
+    t.month_start(2, 59)  # once only
+    assert len(t.projects) == 1
+
+    with pytest.raises(ValueError, match="one of the categories"):
+        Scenario.model_validate({"themes": {"city_theme": "weather"}})
+
+    change = [{"date": "2019-02-01", "set": {"themes.city_theme": "heating",
+                                             "themes.policy_effectiveness": 0.6,
+                                             "themes.lag_days": 10}}]
+    base = small_run("fragmented", days=300, demand={"rate_per_10k_per_day": 10.0})
+    acted = small_run("fragmented", days=300, timeline=change,
+                      demand={"rate_per_10k_per_day": 10.0})
+
+    def late(r, category):  # problems occurring from day 60 (not prevented at the source)
+        p = r.problems
+        return int(((p["category"] == category) & (p["occurred_h"] >= 60 * 24)
+                    & (p["outcome"] != "prevented")).sum())
+
+    # only root causes come from sources: heating's 40 % of them, 60 % removed -> about -24 %
+    assert late(acted, "heating") / late(base, "heating") == pytest.approx(1 - 0.4 * 0.6,
+                                                                          abs=0.06)
+    assert late(acted, "market") == pytest.approx(late(base, "market"), rel=0.1)

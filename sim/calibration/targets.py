@@ -211,11 +211,13 @@ class Run:
         return h[sel]
 
     def heating(self, start: pd.Timestamp, end: pd.Timestamp, when: str = "entered_h") -> float:
-        """Heating problems reported (`entered_h`) or occurring (`occurred_h`) in [start, end),
-        real-city units."""
+        """Heating problems reported (`entered_h`) or occurring (`occurred_h`, less those
+        prevented at their source) in [start, end), real-city units."""
         heating = _is(self.problems["category"], ("heating",))
         if when == "entered_h":
             heating &= self.reported
+        else:  # a problem prevented at its source did not occur
+            heating &= ~_is(self.problems["outcome"], ("prevented",))
         h = self.problems[when].to_numpy(float, na_value=np.nan)
         sel = heating & (h >= self.hours(start)) & (h < self.hours(end))
         return float(sel.sum()) * self.k
@@ -343,14 +345,14 @@ def _first_day_change(run: Run, target: Target) -> float:
 
 
 def _theme_problems(run: Run, target: Target) -> float:
-    """每月一题's themes (one category a month) chosen in the period."""
+    """每月一题's problems taken up in the period: its hot-spot projects (a theme a month,
+    `themes.problems_per_month` problems each)."""
     start, end = span(target.period)
     if not _covered(run.result, start, end):
         return float("nan")
-    months = {t["month"] for t in run.result.meta.get("themes", [])
-              if t.get("kind", "policy") == "policy"
-              and start <= pd.Timestamp(f"{t['month']}-01") < end}
-    return float(len(months))
+    return float(sum(1 for t in run.result.meta.get("themes", [])
+                     if t.get("kind") == "hot_spot"
+                     and start <= pd.Timestamp(f"{t['month']}-01") < end))
 
 
 #: The six districts of Beijing's urban core (城六区).
@@ -413,6 +415,6 @@ RULES = {
     "heating_tickets": "heating requests reported in the heating season",
     "heating_first_day_change": "heating requests reported on the season's first day against "
                                 "the first day of the season before",
-    "theme_problems": "每月一题 themes (one category a month) chosen in the period",
+    "theme_problems": "每月一题 hot-spot projects (problems) begun in the period",
     "phone_share": "not modelled: the model has one 12345 channel, not phone and online",
 }

@@ -3,7 +3,8 @@ of root causes (`sim.mechanisms.sources`).
 
 每月一题: at each month's start the city picks the category with the most complaints last month
 (one chosen in the last `repeat_after_months` months waits; a category still on top comes back
-after that). A theme brings city-wide policy (a rule changed for the whole category:
+after that); a category the city sets itself (`themes.city_theme`, by a dated change) is taken
+up once at the next month's start instead. A theme brings city-wide policy (a rule changed for the whole category:
 `policy_effectiveness` of its source removed in every street, its hours charged to the
 category's city-level lead department) and hot-spot projects (the streets densest in the
 category's complaints: `effectiveness` of the source removed there, hours charged to the
@@ -55,7 +56,8 @@ class Themes:
 
     def __init__(self, street_population: np.ndarray, n_categories: int,
                  hot_spot_share: float = 1.0, key: np.uint64 | int = 0,
-                 sources: Sources | None = None, policy_units: np.ndarray | None = None):
+                 sources: Sources | None = None, policy_units: np.ndarray | None = None,
+                 category_keys: list[str] | None = None):
         n_streets = len(street_population)
         self.population = street_population.astype(float)
         self.hot_spot_share = hot_spot_share
@@ -73,6 +75,8 @@ class Themes:
         self.hot_spots: list[Project] = []  # 每月一题's hot-spot projects (inspection targets)
         self.config = ThemesConfig()
         self.street_config = StreetGovernanceConfig()
+        self.category_keys = category_keys or []
+        self.city_theme: int | None = None  # a theme the city set itself, due next month
 
     @property
     def removed(self) -> np.ndarray:
@@ -80,7 +84,11 @@ class Themes:
         return 1.0 - self.sources.left
 
     def configure(self, spec: Scenario) -> None:
-        """Read the scenario as it stands; projects already started run their course."""
+        """Read the scenario as it stands; projects already started run their course. A
+        `city_theme` newly set is due at the next month's start."""
+        wanted = spec.themes.city_theme
+        if wanted is not None and wanted != self.config.city_theme:
+            self.city_theme = self.category_keys.index(wanted)
         self.config = spec.themes
         self.street_config = spec.street_governance
 
@@ -117,7 +125,10 @@ class Themes:
         """Pick the theme from last month's record and start its policy and projects; streets
         due for 主动治理 start theirs."""
         cfg = self.config
-        if cfg.enabled and month > 0:
+        if self.city_theme is not None and month > 0:
+            self._theme(month, day, self.city_theme)
+            self.city_theme = None
+        elif cfg.enabled and month > 0:
             cat = self.choose(month)
             if cat is not None:
                 self._theme(month, day, cat)

@@ -63,6 +63,11 @@ def _read_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+def category_keys() -> list[str]:
+    """The categories' keys, in the table's order."""
+    return [r["key"] for r in _read_rows()]
+
+
 def load_categories(scenario: Scenario | None = None) -> CategoryTable:
     """The category table with the scenario's `demand.shares` and `demand.categories` applied."""
     rows = _read_rows()

@@ -493,6 +493,21 @@ class ThemesConfig(Section):
                                      "chosen category may be chosen again: 12, one year's "
                                      "themes all different (2021: 12 themes, seed 004), a "
                                      "category still on top comes back the next year.")
+    city_theme: str | None = Field(None, description="A category the city takes up itself at "
+                                   "the next month's start, whatever the record and whether "
+                                   "or not 每月一题 runs: its city-wide policy, and hot-spot "
+                                   "projects where last month's complaints show them. Set by a "
+                                   "dated change (the history: heating before the 2020-21 "
+                                   "season); taken up once each time it is set.")
+
+    @field_validator("city_theme")
+    @classmethod
+    def _known_category(cls, value: str | None) -> str | None:
+        from sim.scenario.categories import category_keys
+
+        if value is not None and value not in category_keys():
+            raise ValueError(f"one of the categories ({', '.join(category_keys())})")
+        return value
 
 
 class StreetGovernanceConfig(Section):
