@@ -211,9 +211,12 @@ class ChartPage:
 
 _CHARTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("01_latency", "How long residents wait", "居民要等多久",
-     ("Each curve is the share of resolved problems resolved within the time on the axis; the "
-     "further left, the faster. Markers: median and 90th percentile."),
-     "每条曲线表示在横轴时间内已解决问题的比例，越靠左越快。标记：中位数与第90百分位。"),
+     ("Each curve is the share of all problems that arose resolved within the time on the axis; "
+     "problems closed unresolved, never reported or still open count as not resolved, so a "
+     "curve ends below 100 %. The higher, the better. Markers: the time by which half are "
+     "resolved, where that is reached."),
+     ("每条曲线表示在横轴时间内得到解决的问题占全部发生问题的比例；办结未解决、从未被反映和仍在办理的问题"
+      "均算作未解决，因此曲线达不到100%。越高越好。标记：一半问题得到解决的时间（若已达到）。")),
     ("02_funnel", "What happens to the problems that occur", "发生的问题最终如何",
      ("From every problem that occurs to those reported or found, resolved, closed without "
      "being resolved, never reported or prevented."),
@@ -227,11 +230,13 @@ _CHARTS: tuple[tuple[str, str, str, str, str], ...] = (
      "published figures are overlaid."),
      "各模式的逐月比率；若模拟为北京改革时间线，叠加北京公布的数据。"),
     ("05_surge", "Under a surge", "需求激增时",
-     "Open cases and waiting times day by day through a demand shock (shaded).",
-     "需求冲击期间（阴影）逐日在办案件与等待时间。"),
+     ("Open cases day by day through a demand shock (shaded), and the share of each day's "
+      "problems, all that arose, resolved within 7 days."),
+     "需求冲击期间（阴影）逐日在办案件，以及每日发生的全部问题中七天内解决的比例。"),
     ("06_map", "Where residents wait longest", "哪里等待最久",
-     "Each street coloured by the median time from occurrence to resolution of its problems.",
-     "各街道按其问题从发生到解决的时间中位数着色。"),
+     ("Each street coloured by the share of all its problems resolved within 7 days of "
+      "occurring, unresolved ones counted as unresolved; darker: fewer resolved."),
+     "各街道按其全部问题中七天内解决的比例着色，未解决的算作未解决；颜色越深，解决得越少。"),
     ("07_rankings", "Monthly rankings of units", "单位月度排名",
      ("The four classes of the monthly 30/35/35 ranking, and each street office's class month "
      "by month."),
@@ -244,7 +249,7 @@ _MAKERS: dict[str, Callable[[Results, Results | None, str], Figure]] = {
     "03_workload": lambda r, s, lang: charts.workload(r, lang=lang),
     "04_rates": lambda r, s, lang: charts.rates(r, lang=lang),
     "05_surge": lambda r, s, lang: charts.surge(s if s is not None else r, lang=lang),
-    "06_map": lambda r, s, lang: charts.city_map(r, measure="latency", lang=lang),
+    "06_map": lambda r, s, lang: charts.city_map(r, measure="resolved_7d", lang=lang),
     "07_rankings": lambda r, s, lang: charts.rankings(r, lang=lang),
 }
 
@@ -505,6 +510,14 @@ class _TextPages:
             self.flush()
         return self._page()
 
+    def keep(self, height: float) -> None:
+        """Start a new page unless `height` inches fit on this one (a heading stays with what
+        follows it)."""
+        self._need(min(height, A4[1] - 2 * self.MARGIN))
+
+    def table_height(self, rows: list[list[str]], size: float = 7.5) -> float:
+        return size * 1.9 / 72 * (len(rows) + 1)
+
     def flush(self) -> None:
         if self.fig is not None:
             self.pdf.savefig(self.fig)
@@ -525,8 +538,7 @@ class _TextPages:
         self.y -= gap
 
     def table(self, header: list[str], rows: list[list[str]], size: float = 7.5) -> None:
-        row_h = size * 1.9 / 72
-        height = row_h * (len(rows) + 1)
+        height = self.table_height(rows, size)
         fig = self._need(min(height, A4[1] - 2 * self.MARGIN))
         width = A4[0] - 2 * self.MARGIN
         ax = fig.add_axes((self.MARGIN / A4[0], (self.y - height) / A4[1], width / A4[0],
@@ -569,6 +581,7 @@ def render_pdf(path: Path, c: Contents, lang: str) -> None:
         for n, f in enumerate(c.findings, 1):
             flow.text(f"{n}. {f}", 9.5, gap=0.04)
         flow.text(c.findings_note, 7.5, color=style.MUTED, gap=0.2)
+        flow.keep(12.5 * 1.45 / 72 + 0.08 + flow.table_height(c.rows))
         flow.text(t["figures"], 12.5, bold=True)
         flow.table([t["measure"], *c.columns], c.rows)
         flow.text(c.figures_note, 7.5, color=style.MUTED, gap=0.2)
