@@ -49,6 +49,13 @@ class SeriesStyle:
     def line(self) -> dict[str, Any]:
         return {"color": self.color, "linestyle": self.linestyle, "marker": self.marker}
 
+    def layer(self) -> dict[str, Any]:
+        """Width and drawing order of a curve: a solid line wide and underneath, a patterned one
+        narrower and on top, so that two runs with the same curve both show (the pattern
+        over a band of the other colour) instead of one hiding the other."""
+        solid = self.linestyle in ("solid", "-")
+        return {"linewidth": 3.0 if solid else 1.8, "zorder": 2.6 if solid else 3.0}
+
     def bar(self) -> dict[str, Any]:
         return {"facecolor": self.color, "edgecolor": "black", "hatch": self.hatch,
                 "linewidth": 0.6}
