@@ -36,7 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Grassroots governance reforms in {city}: what each regime changes",
         "subtitle": "Simulated comparison of {names}. {period}. Generated {date} by govsim {ver}.",
         "findings": "Key findings",
-        "findings.note": "Each finding compares the best and the worst run over {n} seed(s) "
+        "findings.note": "Each finding compares the best and the worst run over {n} {seed_word} "
                          "({seeds}); the charts draw seed {first}.",
         "warnings": "Read with care",
         "figures": "Key figures",
@@ -657,7 +657,8 @@ def contents(results: Sequence[Result], lang: str, pages: list[ChartPage],
                                        [r.result.meta for r in rs], n, lang),
         findings=[f.sentence(lang) for f in found],
         findings_note=t["findings.note"].format(n=n, seeds=", ".join(map(str, seeds)),
-                                                first=seeds[0]),
+                                                first=seeds[0],
+                                                seed_word="seed" if n == 1 else "seeds"),
         columns=columns, rows=rows, figures=figures,
         figures_note=t["figures.note"].format(over=over), found=findings_mod.table(found),
         note=method_note(rs, lang, surge_note, seeds))

@@ -41,16 +41,18 @@ TEXT = {
     "en": {
         "resolved_7d": "Share of all problems resolved within 7 days of occurring",
         "resolved_7d.unit": "%",
+        "resolved_7d.bar": "Resolved within 7 days, all problems (%)",
         "resolved_latency": "Median time from occurrence to resolution, resolved problems only",
         "resolved_latency.unit": "days",
+        "resolved_latency.bar": "Median wait, resolved problems only (days)",
         "backlog": "Open cases held by the street office, daily mean",
         "backlog.unit": "cases, real city",
         "complaints": "Problems reported per 10,000 residents a year",
         "complaints.unit": "reports per 10,000 residents a year",
         "title": "{what}: the slowest tenth of streets exceed {hi_worst} under {worst}, "
                  "{hi_best} under {best}",
-        "title.low": "{what}: the tenth of streets resolving fewest reach at most {lo_worst} "
-                     "under {worst}, {lo_best} under {best}",
+        "title.low": "{what}: at most {lo_worst} in the worst tenth of streets under {worst}, "
+                     "{lo_best} under {best}",
         "title1": "{what} ranges from {lo} to {hi} across streets",
         "km": "{v:g} km",
         "note": "One dot per street, town or township, sized by population; lines join "
@@ -67,8 +69,10 @@ TEXT = {
     "zh": {
         "resolved_7d": "七天内解决的问题占全部发生问题的比例",
         "resolved_7d.unit": "%",
+        "resolved_7d.bar": "七天内解决，全部问题 (%)",
         "resolved_latency": "从发生到解决的时间中位数（仅已解决的问题）",
         "resolved_latency.unit": "天",
+        "resolved_latency.bar": "等待时间中位数，仅已解决的问题 (天)",
         "backlog": "街道（乡镇）日均在办案件",
         "backlog.unit": "件，全市规模",
         "complaints": "每万居民每年反映的问题数",
@@ -258,7 +262,7 @@ def city_map(results: Results, *, measure: str = "resolved_7d", city: City | Non
         if mappable is not None:
             bar = fig.colorbar(mappable, ax=axes[:n].tolist(), shrink=0.8, extend="both",
                                aspect=30)
-            bar.set_label(f"{t[measure]} ({t[measure + '.unit']})")
+            bar.set_label(t.get(f"{measure}.bar") or f"{t[measure]} ({t[measure + '.unit']})")
         title = _title(rs, values, measure, lang)
         note = (t["note"] + t.get(f"note.{measure}", "")
                 + (t["note.outlines"] if outlined else ""))
