@@ -341,3 +341,10 @@ def test_the_time_charts_reading_guides_say_all_problems_count() -> None:
         en, zh = guides[stem]
         assert "all" in en and "median" not in en.lower(), stem
         assert "全部" in zh and "中位数" not in zh, stem
+
+
+def test_staff_hours_in_a_finding_name_their_unit_in_both_languages() -> None:
+    from sim.briefing.findings import fmt
+
+    assert fmt(4.04e6, "hours", "en", 365) == "4.04 M h"
+    assert fmt(4.04e6, "hours", "zh", 365) == "404万小时"

