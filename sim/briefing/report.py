@@ -79,7 +79,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-CITY_NAMES = {"zh": {"Beijing": "北京", "synthetic": "合成城市"}, "en": {}}
+CITY_NAMES = {"zh": style.CITY_NAMES_ZH, "en": {}}
 #: The presets' descriptions in Chinese (a custom scenario's own description is shown as written).
 REGIME_DESCRIPTIONS_ZH = {
     "fragmented": "多个渠道分散受理；街道看得见但管不了，多数问题上报后由区里延时转给部门；"

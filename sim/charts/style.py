@@ -301,6 +301,10 @@ def _joined(values: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(values)
 
 
+#: The packaged cities' names in Chinese footnotes (a network file's own name is kept).
+CITY_NAMES_ZH = {"Beijing": "北京", "synthetic": "合成城市"}
+
+
 def footnote_text(rs: list[Run], lang: str) -> str:
     """Scenario names, seeds, period, scale and city: enough to reproduce the chart."""
     specs = [r.result.scenario for r in rs]
@@ -315,8 +319,11 @@ def footnote_text(rs: list[Run], lang: str) -> str:
     for r in rs:
         meta = r.result.meta
         city = str(meta.get("city", r.result.scenario.city.source))
+        if lang == "zh":
+            city = CITY_NAMES_ZH.get(city, city)
         if meta.get("streets"):
-            city += f" ({meta['streets']} " + ("个街乡" if lang == "zh" else "streets") + ")"
+            city += (f"（{meta['streets']}个街乡）" if lang == "zh"
+                     else f" ({meta['streets']} streets)")
         if city not in cities:
             cities.append(city)
     return text("footnote", lang, version=_version(),
