@@ -121,6 +121,8 @@ def curves_by(problems: pd.DataFrame, groups: pd.Series | np.ndarray, horizon_h:
     `groups` holds each row's group. Every group's curve is over all its problems, the run
     ending at `horizon_h` for all of them, so a group's problems are censored as the whole
     run's are."""
-    keys = pd.Series(np.asarray(groups), index=problems.index)
+    keys = (groups if isinstance(groups, pd.Series)  # a categorical stays one: fast to group
+            else pd.Series(np.asarray(groups), index=problems.index))
+    needed = problems[["outcome", "occurred_h", "entered_h", "closed_h"]]  # the columns used
     return {key: resolution_curve(part, horizon_h, basis)
-            for key, part in problems.groupby(keys, sort=True, observed=True)}
+            for key, part in needed.groupby(keys, sort=True, observed=True)}

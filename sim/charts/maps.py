@@ -146,8 +146,8 @@ def street_values(result: Result, measure: str, city: City) -> np.ndarray:
     p = result.problems
     spec = result.scenario
     if measure == "resolved_7d":
-        curves = curves_by(p, p["street"].astype(str), 24.0 * spec.days)
-        v = pd.Series({street: 100 * curve.share_within(24.0 * WITHIN_DAYS)
+        curves = curves_by(p, p["street"], 24.0 * spec.days)
+        v = pd.Series({str(street): 100 * curve.share_within(24.0 * WITHIN_DAYS)
                        for street, curve in curves.items()}, dtype=float)
     elif measure == "resolved_latency":
         ok = p["latency_occurrence_h"].notna()
