@@ -102,7 +102,7 @@ def test_the_share_resolved_within_a_week_is_the_result_tables_measure() -> None
     today = m.view.figures["resolved_7d"]
     ax = CHARTS["resolved_7d"](m.view).axes[0]
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), seen)  # the chart draws them
-    assert "all problems" in ax.get_title() and "share" in ax.get_ylabel()
+    assert "all problems" in ax.get_title(loc="left") and "share" in ax.get_ylabel()
     run_days(m, m.total_days - m.day)
     m.finish()
     problems = collect(m).problems
