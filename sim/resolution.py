@@ -113,3 +113,16 @@ def headline(curve: ResolutionCurve, prefix: str = "") -> dict[str, float]:
            for d in WITHIN_DAYS}
     row[f"{prefix}half_resolved_h"] = curve.half_h
     return row
+
+
+def curves_by(problems: pd.DataFrame, groups: pd.Series | np.ndarray, horizon_h: float,
+              basis: str = "occurrence") -> dict[object, ResolutionCurve]:
+    """`resolution_curve` of each group of `problems` (a street, a day of occurrence, ...):
+    `groups` holds each row's group. Every group's curve is over all its problems, the run
+    ending at `horizon_h` for all of them, so a group's problems are censored as the whole
+    run's are."""
+    keys = (groups if isinstance(groups, pd.Series)  # a categorical stays one: fast to group
+            else pd.Series(np.asarray(groups), index=problems.index))
+    needed = problems[["outcome", "occurred_h", "entered_h", "closed_h"]]  # the columns used
+    return {key: resolution_curve(part, horizon_h, basis)
+            for key, part in needed.groupby(keys, sort=True, observed=True)}

@@ -89,6 +89,33 @@ def test_live_rates_and_latency_match_the_problem_records() -> None:
     assert checked >= 20
 
 
+def test_the_share_resolved_within_a_week_is_the_result_tables_measure() -> None:
+    """The live share of all problems resolved within 7 days, for the problems of the week
+    ending each day, is what `sim.resolution` computes from the finished run's problem table
+    for those problems (a share 0-1; the last 7 days not known yet, NaN)."""
+    from sim.resolution import resolution_curve
+    from sim.results import collect
+
+    m = CityModel("hotline", seed=4, **SMALL)
+    run_days(m, 30)
+    seen = m.view.series["resolved_7d"].copy()
+    today = m.view.figures["resolved_7d"]
+    ax = CHARTS["resolved_7d"](m.view).axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), seen)  # the chart draws them
+    assert "all problems" in ax.get_title(loc="left") and "share" in ax.get_ylabel()
+    run_days(m, m.total_days - m.day)
+    m.finish()
+    problems = collect(m).problems
+    horizon = 24.0 * m.spec.days
+    assert np.isnan(seen[30 - 7:]).all()  # problems not yet watched for a week
+    for d in range(30 - 7):
+        week = problems[problems["occurred_day"].between(d - 6, d)]
+        expected = resolution_curve(week, horizon).share_within(24.0 * 7)
+        assert seen[d] == pytest.approx(expected, abs=1e-12), d
+    assert today == seen[29 - 7]
+    assert 0.0 < today < 1.0  # some problems of the week are not resolved within it
+
+
 def test_a_switch_is_exactly_a_timeline_change() -> None:
     """Switching the whistle on at day 10 gives the same run as a scenario whose timeline does."""
     live = CityModel("fragmented", seed=2, **SMALL)

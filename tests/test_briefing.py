@@ -329,3 +329,22 @@ def test_interrupted_brief_leaves_nothing(tmp_path: Path, runs, monkeypatch) -> 
     out = tmp_path / "deep" / "brief"
     assert govsim("brief", "--from", str(compare), "--no-surge", "--out", str(out)) == 130
     assert not out.exists() and not (tmp_path / "deep").exists()
+
+
+def test_the_time_charts_reading_guides_say_all_problems_count() -> None:
+    """The latency, surge and map pages read over all problems that arose, in both languages:
+    no guide speaks of medians of the resolved ones."""
+    from sim.briefing.report import _CHARTS
+
+    guides = {stem: (en, zh) for stem, _h, _hz, en, zh in _CHARTS}
+    for stem in ("01_latency", "05_surge", "06_map"):
+        en, zh = guides[stem]
+        assert "all" in en and "median" not in en.lower(), stem
+        assert "全部" in zh and "中位数" not in zh, stem
+
+
+def test_staff_hours_in_a_finding_name_their_unit_in_both_languages() -> None:
+    from sim.briefing.findings import fmt
+
+    assert fmt(4.04e6, "hours", "en", 365) == "4.04 M h"
+    assert fmt(4.04e6, "hours", "zh", 365) == "404万小时"

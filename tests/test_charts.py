@@ -310,6 +310,27 @@ def test_surge_without_a_shock_says_so(four) -> None:
     assert "No demand shock" in charts.surge(four[:2]).get_suptitle()
 
 
+def test_surge_waits_are_each_days_share_of_all_problems_resolved_within_a_week(shocked) -> None:
+    """The bottom panel plots, in %, for each day, what `sim.resolution` computes from the
+    problem table for the problems that arose that day; the last 7 days are not drawn."""
+    from sim.resolution import resolution_curve
+
+    fig = charts.surge(shocked)
+    ax2 = fig.axes[1]
+    assert "%" in ax2.get_ylabel() and "all problems" in title(ax2)
+    for run, line in zip(shocked, ax2.lines, strict=True):
+        y = np.asarray(line.get_ydata(), float)
+        days = run.scenario.days
+        assert len(y) == days and np.isnan(y[days - 7:]).all() and np.isfinite(y[:days - 7]).all()
+        p = run.problems
+        for d in (0, 19, 22, 30, days - 8):
+            curve = resolution_curve(p[p["occurred_day"] == d], 24.0 * days)
+            assert y[d] == pytest.approx(100 * curve.share_within(24.0 * 7), abs=1e-9), d
+    # the surge leaves more of its problems unresolved within a week
+    hot = np.asarray(ax2.lines[1].get_ydata(), float)
+    assert np.nanmin(hot[20:27]) < np.nanmean(hot[5:15])
+
+
 def test_surge_measures(shocked) -> None:
     backlog = open_cases(shocked[1])
     assert len(backlog) == 50 and (backlog >= 0).all()
@@ -317,7 +338,7 @@ def test_surge_measures(shocked) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("measure", ["latency", "backlog", "complaints"])
+@pytest.mark.parametrize("measure", ["resolved_7d", "backlog", "complaints", "resolved_latency"])
 def test_city_map(four, lang, measure, caplog) -> None:
     fig = charts.city_map(four[:2], measure=measure, lang=lang)
     panels = [ax for ax in fig.axes if title(ax)]
@@ -328,6 +349,57 @@ def test_city_map(four, lang, measure, caplog) -> None:
     colorbar = [ax for ax in fig.axes if ax not in panels]
     assert colorbar and "(" in colorbar[0].get_ylabel()  # the unit
     draw_cleanly(fig, caplog)
+
+
+def _map_values(ax) -> np.ndarray:
+    """The values of the filled dots of a map panel, in street order (hollow: no data)."""
+    dots = [c for c in ax.collections if isinstance(c, PathCollection) and c.get_array() is not None]
+    return np.asarray(dots[0].get_array(), float)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_city_map_shows_each_streets_share_of_all_problems_resolved_within_a_week(
+        four, lang) -> None:
+    """Each dot's colour value is the street's share (%) of all its problems resolved within
+    7 days, as `sim.resolution` computes it from the problem table; pooled over the streets,
+    the same curve gives the summary's figure. The legend says %."""
+    from sim.charts.maps import city_of
+    from sim.resolution import resolution_curve
+
+    fig = charts.city_map(four[:2], lang=lang)
+    panels = [ax for ax in fig.axes if title(ax)]
+    colorbar = next(ax for ax in fig.axes if ax not in panels)
+    assert colorbar.get_ylabel().endswith("(%)")
+    assert ("all problems" in colorbar.get_ylabel()) if lang == "en" else (
+        "全部" in colorbar.get_ylabel())
+    for run, ax in zip(four[:2], panels, strict=True):
+        city = city_of(run)
+        p = run.problems
+        expected = []
+        for name in city.street_names:
+            mine = p[p["street"].astype(str) == name]
+            if len(mine):
+                curve = resolution_curve(mine, 24.0 * run.scenario.days)
+                expected.append(100 * curve.share_within(24.0 * 7))
+        np.testing.assert_allclose(_map_values(ax), expected, atol=1e-9)
+        assert all(0 <= v <= 100 for v in expected)
+    whole = resolution_curve(four[0].problems, 24.0 * four[0].scenario.days)
+    assert whole.share_within(24.0 * 7) == pytest.approx(
+        four[0].measures["resolved_within_7d_share"])
+
+
+def test_city_map_resolved_only_median_says_so(four) -> None:
+    fig = charts.city_map(four[:2], measure="resolved_latency")
+    panels = [ax for ax in fig.axes if title(ax)]
+    colorbar = next(ax for ax in fig.axes if ax not in panels)
+    assert "resolved problems only" in colorbar.get_ylabel()
+    assert "(days)" in colorbar.get_ylabel()
+    p = four[0].problems
+    ok = p["latency_occurrence_h"].notna()
+    medians = (p.loc[ok, "latency_occurrence_h"] / 24.0).groupby(
+        p.loc[ok, "street"].astype(str), observed=True).median()
+    got = _map_values(panels[0])
+    assert sorted(got) == pytest.approx(sorted(medians.to_numpy()))
 
 
 def _scale_bar(ax) -> tuple[float, str]:

@@ -1,4 +1,4 @@
-"""The page's pictures, drawn from a `View` alone: the street map and the three live charts.
+"""The page's pictures, drawn from a `View` alone: the street map and the live charts.
 
 Each picture is a canvas built once per model and updated in place each day (new data on the
 same artists), because building a matplotlib figure costs more than drawing it. Canvases use
@@ -100,10 +100,16 @@ class MapCanvas:
 
 
 #: The live charts: title, y label, and the series drawn (key, legend label, colour, dashes);
-#: colour None takes the regime's colour.
+#: colour None takes the regime's colour. `resolved_7d` counts every problem that arose (those never
+#: resolved as not resolved), plotted at the last day of the week the problems occurred in;
+#: `latency` is over resolved problems only and says so.
+SHARES = ("rates", "resolved_7d")
 CHART_SPECS: dict[str, tuple[str, str, tuple[tuple[str, str, str | None, object], ...]]] = {
     "backlog": ("Open cases, whole city", "cases, real city",
                 (("open", "", None, "solid"),)),
+    "resolved_7d": ("Of all problems that arose in a week, share resolved within 7 days",
+                    "share of problems",
+                    (("resolved_7d", "", None, "solid"),)),
     "latency": ("Days from occurrence to resolution, resolved problems only (past 7 days)",
                 "days",
                 (("latency_p90", "90th percentile", None, (0, (4, 2))),
@@ -140,10 +146,14 @@ class ChartCanvas:
                                    REGIME_STYLES[regime].color, linestyle=dash,
                                    linewidth=1.4)[0]
                       for key, label, colour, dash in series}
-        if kind == "rates":
+        if kind in SHARES:
             ax.set_ylim(0, 1.02)
             ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0%}")
+        if kind == "rates":
             ax.legend(fontsize=7, frameon=False, loc="lower left", ncols=3)
+        elif kind == "resolved_7d":
+            ax.set_xlabel("last day of the week the problems occurred (latest 7 days: not yet "
+                          "known)", fontsize=8)
         elif kind == "latency":
             ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
         else:  # whole cases: whole ticks, also while the axis is 0 to 1 (an empty chart)
@@ -156,7 +166,7 @@ class ChartCanvas:
         x = np.arange(len(view.series["open"]))
         for key, line in self.lines.items():
             line.set_data(x, view.series[key])
-        if self.kind != "rates":
+        if self.kind not in SHARES:
             top = max((_top(view.series[key]) for key in self.lines), default=1.0)
             self.ax.set_ylim(0, top)
         marks = (tuple(view.surges), tuple(day for day, _ in view.events))

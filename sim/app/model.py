@@ -53,6 +53,9 @@ _CITIES: dict[str, dict[str, Any]] = {
 #: weekly cycle); the map's latency pools a month, since a street sees few cases a day.
 RATE_WINDOW = 7
 MAP_WINDOW = 30
+#: The all-problem wait: the share of problems resolved within this many days of occurring
+#: (the summary's `resolved_within_7d_share`), over the problems of RATE_WINDOW days.
+WITHIN_DAYS = 7
 #: What the map can colour streets by, with the colour bar's label.
 MAP_MEASURES: dict[str, str] = {
     "backlog": "open cases per 10,000 residents",
@@ -135,7 +138,8 @@ class View:
     running: bool = True
 
 
-SERIES = ("occurred", "entered", "open", "latency_median", "latency_p90", "response_rate",
+SERIES = ("occurred", "entered", "open", "resolved_7d", "latency_median", "latency_p90",
+          "response_rate",
           "resolution_rate", "satisfaction_rate", "trust", "street_utilisation")
 
 
@@ -222,6 +226,10 @@ class Watch:
         self.resolved = np.zeros(n)
         self.satisfied = np.zeros(n)
         self.responded = np.zeros(n)
+        #: problems that arose (not prevented) by day of occurrence, and those of them resolved
+        #: within WITHIN_DAYS of occurring (known once their last handling starts)
+        self.arose = np.zeros(n)
+        self.quick = np.zeros(n)
         #: resolved cases by closing day: (street, hours from occurrence to resolution)
         self.latency: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         #: recorded cases still open: by closing day, (pid, street)
@@ -251,6 +259,9 @@ class Watch:
         self.responded += np.bincount(close_day, weights=quick, minlength=last + 1)
         streets = street_of[rows["community"][done]]
         latency = (rows["closed_h"] - rows["occurred_h"])[done]
+        fast = res & (latency <= 24.0 * WITHIN_DAYS)
+        occ_day = np.floor(rows["occurred_h"][done][fast] / 24.0).astype(np.int64)
+        self.quick += np.bincount(occ_day, minlength=last + 1)[:last + 1]
         for day in np.unique(close_day):
             sel = close_day == day
             self._add(self.latency, int(day), streets[sel & res], latency[sel & res])
@@ -284,6 +295,15 @@ class Watch:
         s["occurred"][i] = counts.occurred * k
         s["entered"][i] = counts.entered * k
         s["open"][i] = self.street_open.sum() * k
+        self.arose[d] = counts.occurred - counts.prevented
+        # the problems of the week ending WITHIN_DAYS days ago: each watched for WITHIN_DAYS,
+        # so the share resolved in that time is known (no problem is censored before it)
+        cohort = d - WITHIN_DAYS
+        if cohort >= 0:
+            week = slice(max(0, cohort - RATE_WINDOW + 1), cohort + 1)
+            arose = self.arose[week].sum()
+            if arose:
+                s["resolved_7d"][cohort] = self.quick[week].sum() / arose
         lo = max(0, d - RATE_WINDOW + 1)
         window = slice(lo, d + 1)
         n_closed = self.closed[window].sum()
@@ -347,6 +367,8 @@ class Watch:
             "occurred": today["occurred"],
             "entered": today["entered"],
             "open": today["open"],
+            "resolved_7d": (float(s["resolved_7d"][d - WITHIN_DAYS]) if d >= WITHIN_DAYS
+                            else float("nan")),
             "resolved_today": float(self.resolved[d]) * k if d >= 0 else float("nan"),
             "latency_median": today["latency_median"],
             "latency_p90": today["latency_p90"],

@@ -95,7 +95,7 @@ def fmt(v: float, unit: str, lang: str, days: int) -> str:
     if unit == "days":
         return _WORDS[lang]["not_reached"].format(days=days) if math.isnan(v) else \
             style.fmt_days(v, lang)
-    return style.fmt_count(v, lang) + ("" if lang == "zh" else " h")
+    return style.fmt_count(v, lang) + ("小时" if lang == "zh" else " h")  # staff hours
 
 
 @dataclass(frozen=True)

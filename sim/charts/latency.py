@@ -110,11 +110,14 @@ def latency(results: Results, *, basis: str = "occurrence", lang: str = "en") ->
                 half=(t["legend.half"].format(v=style.fmt_days(half, lang))
                       if np.isfinite(half) else t["legend.never"]))
             s = run.style
-            ax.plot(x, 100 * y, color=s.color, linestyle=s.linestyle, label=label, zorder=3)
-            if np.isfinite(half):
-                ax.plot([half / 24], [50], linestyle="none", marker=s.marker, markersize=7,
+            layer = s.layer()
+            ax.plot(x, 100 * y, color=s.color, linestyle=s.linestyle, label=label, **layer)
+            if np.isfinite(half):  # under a solid curve, a larger marker: both show
+                big = layer["linewidth"] > 2
+                ax.plot([half / 24], [50], linestyle="none", marker=s.marker,
+                        markersize=10 if big else 6.5,
                         markerfacecolor=s.color, markeredgecolor="black", markeredgewidth=0.8,
-                        zorder=4)
+                        zorder=4.0 if big else 4.5)
         ax.set_xscale("log")
         ax.set_xlim(1 / 24, max(longest, 1.0) * 1.05)
         ticks = [d for d in TICK_DAYS if ax.get_xlim()[0] <= d <= ax.get_xlim()[1]]

@@ -1,4 +1,14 @@
-"""Where it hurts: the city's streets on the jurisdiction network, coloured by a chosen measure."""
+"""Where it hurts: the city's streets on the jurisdiction network, coloured by a chosen measure.
+
+The default measure, `resolved_7d`, is each street's share of *all* the problems that arose there
+resolved within 7 days of occurring (`sim.resolution`, the summary's `resolved_within_7d_share`
+street by street): problems closed unresolved, never reported or still open count as not resolved.
+A share within a week rather than the time by which half are resolved, because a share is
+defined for every street with problems, on one 0-100 % scale, while "half resolved by" is "not
+reached" wherever fewer than half are resolved: those streets would have no colour, or a made-up
+one, exactly where residents wait longest. `resolved_latency`, the median over resolved
+problems only, says so in its label.
+"""
 
 from __future__ import annotations
 
@@ -18,45 +28,70 @@ from sim.charts import style
 from sim.charts.style import Results
 from sim.city.city import City
 from sim.errors import InputError
+from sim.resolution import curves_by
 from sim.results import Result
 
-MEASURES = ("latency", "backlog", "complaints")
+MEASURES = ("resolved_7d", "backlog", "complaints", "resolved_latency")
+#: Days within which the default measure counts a problem resolved (the headline's week).
+WITHIN_DAYS = 7
+#: Measures where more is better: their colour scale runs the other way (dark is worse).
+HIGHER_IS_BETTER = ("resolved_7d",)
 
 TEXT = {
     "en": {
-        "latency": "Median time from occurrence to resolution",
-        "latency.unit": "days",
+        "resolved_7d": "Share of all problems resolved within 7 days of occurring",
+        "resolved_7d.unit": "%",
+        "resolved_7d.bar": "Resolved within 7 days, all problems (%)",
+        "resolved_latency": "Median time from occurrence to resolution, resolved problems only",
+        "resolved_latency.unit": "days",
+        "resolved_latency.bar": "Median wait, resolved problems only (days)",
         "backlog": "Open cases held by the street office, daily mean",
         "backlog.unit": "cases, real city",
         "complaints": "Problems reported per 10,000 residents a year",
         "complaints.unit": "reports per 10,000 residents a year",
         "title": "{what}: the slowest tenth of streets exceed {hi_worst} under {worst}, "
                  "{hi_best} under {best}",
+        "title.low": "{what}: at most {lo_worst} in the worst tenth of streets under {worst}, "
+                     "{lo_best} under {best}",
         "title1": "{what} ranges from {lo} to {hi} across streets",
         "km": "{v:g} km",
         "note": "One dot per street, town or township, sized by population; lines join "
                 "neighbouring streets; labels: districts (the small central ones unlabelled). "
                 "Hollow: no data. Colour scale: 2nd to 98th percentile of all streets.",
+        "note.resolved_7d": " Every problem that arose in the street counts (prevented ones "
+                            "excepted): closed unresolved, never reported and still-open "
+                            "problems are not resolved (Kaplan-Meier, as the key figures).",
+        "note.resolved_latency": " The median leaves out every problem not resolved: a street "
+                                 "resolving few problems quickly looks fast.",
         "note.outlines": " Grey lines: the districts' real boundaries; a dot's place inside its "
                          "district is generated, not the unit's real location.",
     },
     "zh": {
-        "latency": "从发生到解决的时间中位数",
-        "latency.unit": "天",
+        "resolved_7d": "七天内解决的问题占全部发生问题的比例",
+        "resolved_7d.unit": "%",
+        "resolved_7d.bar": "七天内解决，全部问题 (%)",
+        "resolved_latency": "从发生到解决的时间中位数（仅已解决的问题）",
+        "resolved_latency.unit": "天",
+        "resolved_latency.bar": "等待时间中位数，仅已解决的问题 (天)",
         "backlog": "街道（乡镇）日均在办案件",
         "backlog.unit": "件，全市规模",
         "complaints": "每万居民每年反映的问题数",
         "complaints.unit": "件/万人·年",
         "title": "{what}：{worst}下最差的十分之一街道超过{hi_worst}，{best}下为{hi_best}",
+        "title.low": "{what}：{worst}下解决最少的十分之一街道不超过{lo_worst}，{best}下为{lo_best}",
         "title1": "{what}在各街道之间从{lo}到{hi}不等",
         "km": "{v:g}公里",
         "note": "每个点为一个街道（乡镇），大小表示人口；连线表示相邻；标注为区名（中心城区较小者未标注）。"
                 "空心：无数据。色标范围：全部街道的第2至第98百分位。",
+        "note.resolved_7d": "街道内发生的每个问题都计入（被预防的除外）：办结未解决、从未被反映和仍在办理的问题"
+                            "均算作未解决（Kaplan-Meier 估计，与关键数据相同）。",
+        "note.resolved_latency": "中位数不计未解决的问题：解决得少但快的街道看起来很快。",
         "note.outlines": "灰线为各区真实边界；点在区内的位置为生成的示意位置，并非该街道（乡镇）的实际位置。",
     },
 }
 _FORMAT: dict[str, Callable[[float], str]] = {
-    "latency": lambda v: f"{v:.1f}",
+    "resolved_7d": lambda v: f"{v:.0f}",
+    "resolved_latency": lambda v: f"{v:.1f}",
     "backlog": lambda v: f"{v:,.0f}",
     "complaints": lambda v: f"{v:,.0f}",
 }
@@ -103,11 +138,18 @@ def street_positions(city: City) -> np.ndarray:
 
 
 def street_values(result: Result, measure: str, city: City) -> np.ndarray:
-    """The measure per street of `city` (NaN where there is no data)."""
+    """The measure per street of `city` (NaN where there is no data), in the unit its legend
+    names: `resolved_7d` in % of the street's problems (its Kaplan-Meier curve at 7 days, NaN
+    in a run shorter than that), `resolved_latency` in days, `backlog` in cases,
+    `complaints` in reports per 10,000 residents a year."""
     names = pd.Index(city.street_names)
     p = result.problems
     spec = result.scenario
-    if measure == "latency":
+    if measure == "resolved_7d":
+        curves = curves_by(p, p["street"], 24.0 * spec.days)
+        v = pd.Series({str(street): 100 * curve.share_within(24.0 * WITHIN_DAYS)
+                       for street, curve in curves.items()}, dtype=float)
+    elif measure == "resolved_latency":
         ok = p["latency_occurrence_h"].notna()
         v = (p.loc[ok, "latency_occurrence_h"] / 24.0).groupby(
             p.loc[ok, "street"].astype(str)).median()
@@ -159,12 +201,14 @@ def _scale_bar(ax, lang: str, unit: str) -> None:
                 textcoords="offset points", ha="center", va="bottom", fontsize=7.5)
 
 
-def city_map(results: Results, *, measure: str = "latency", city: City | None = None,
+def city_map(results: Results, *, measure: str = "resolved_7d", city: City | None = None,
              lang: str = "en") -> Figure:
-    """One panel per run: every street on the network, coloured by `measure` (`latency`: median
-    days from occurrence to resolution; `backlog`: the street office's mean open cases;
-    `complaints`: reports per 10,000 residents a year), on one colour scale. Pass `city` when
-    the run's network file is not where its scenario says."""
+    """One panel per run: every street on the network, coloured by `measure` on one colour
+    scale, darker where residents fare worse: `resolved_7d`, the share of all the street's
+    problems resolved within 7 days of occurring (unresolved ones count as unresolved);
+    `backlog`, the street office's mean open cases; `complaints`, reports per 10,000 residents
+    a year; `resolved_latency`, the median days from occurrence to resolution of the resolved
+    problems only. Pass `city` when the run's network file is not where its scenario says."""
     if measure not in MEASURES:
         raise InputError(None, "measure", "one of " + ", ".join(MEASURES), measure)
     with style.context(lang):
@@ -184,7 +228,7 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
         rows = -(-n // cols)
         fig = style.new_figure(min(13.0, 3.2 * cols + 1.2), 3.2 * rows + 1.4)
         axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-        cmap = style.SEQUENTIAL_CMAP + "_r"
+        cmap = style.SEQUENTIAL_CMAP + ("" if measure in HIGHER_IS_BETTER else "_r")
         mappable = None
         outlined = False
         for ax, run, c, v in zip(axes, rs, cities, values, strict=False):
@@ -218,9 +262,10 @@ def city_map(results: Results, *, measure: str = "latency", city: City | None = 
         if mappable is not None:
             bar = fig.colorbar(mappable, ax=axes[:n].tolist(), shrink=0.8, extend="both",
                                aspect=30)
-            bar.set_label(f"{t[measure]} ({t[measure + '.unit']})")
+            bar.set_label(t.get(f"{measure}.bar") or f"{t[measure]} ({t[measure + '.unit']})")
         title = _title(rs, values, measure, lang)
-        note = t["note"] + (t["note.outlines"] if outlined else "")
+        note = (t["note"] + t.get(f"note.{measure}", "")
+                + (t["note.outlines"] if outlined else ""))
         return style.finish(fig, rs, title, lang, note=note)
 
 
@@ -239,23 +284,31 @@ def district_labels(ax, city: City, lang: str = "en") -> None:
 
 
 def _title(rs, values, measure: str, lang: str) -> str:
+    """The range over streets (one run), or the worst tenth of streets under the worst and the
+    best run: the 90th percentile of streets where more is worse, the 10th where more is better
+    (one odd street does not decide)."""
     t = TEXT[lang]
     fmt = _FORMAT[measure]
     unit = t[f"{measure}.unit"]
-    sep = "" if lang == "zh" else " "
+    sep = "" if lang == "zh" or unit == "%" else " "
 
     def show(v: float) -> str:
-        return f"{fmt(v)}{sep}{unit}" if measure == "latency" else fmt(v)
+        return f"{fmt(v)}{sep}{unit}" if measure in ("resolved_7d", "resolved_latency") else fmt(v)
 
     what = t[measure]
-    worst_by = [(float(np.nanpercentile(v, 90)), r.label) for r, v in zip(rs, values, strict=True)
-                if np.isfinite(v).any()]  # the 90th percentile: one odd street does not decide
+    low = measure in HIGHER_IS_BETTER
+    worst_by = [(float(np.nanpercentile(v, 10 if low else 90)), r.label)
+                for r, v in zip(rs, values, strict=True) if np.isfinite(v).any()]
     if not worst_by:
         return what
     if len(rs) == 1:
         v = values[0]
         return t["title1"].format(what=what, lo=show(float(np.nanmin(v))),
                                   hi=show(float(np.nanmax(v))))
+    if low:
+        worst, best = min(worst_by), max(worst_by)
+        return t["title.low"].format(what=what, worst=worst[1], best=best[1],
+                                     lo_worst=show(worst[0]), lo_best=show(best[0]))
     worst, best = max(worst_by), min(worst_by)
     return t["title"].format(what=what, worst=worst[1], best=best[1], hi_worst=show(worst[0]),
                              hi_best=show(best[0]))

@@ -149,7 +149,7 @@ def rates(results: Results, *, published: bool | None = None, basis: str | None 
                     continue
                 x = [p.start_time + pd.Timedelta(days=14) for p in y.index]
                 ax.plot(x, 100 * y.to_numpy(), markevery=max(1, len(x) // 12),
-                        **run.style.line())
+                        **run.style.line(), **run.style.layer())
             if targets is not None and lo is not None:
                 for _, row in targets[targets["rate"] == rate].iterrows():
                     if row["end"] < lo or row["start"] > hi:

@@ -49,6 +49,13 @@ class SeriesStyle:
     def line(self) -> dict[str, Any]:
         return {"color": self.color, "linestyle": self.linestyle, "marker": self.marker}
 
+    def layer(self) -> dict[str, Any]:
+        """Width and drawing order of a curve: a solid line wide and underneath, a patterned one
+        narrower and on top, so that two runs with the same curve both show (the pattern
+        over a band of the other colour) instead of one hiding the other."""
+        solid = self.linestyle in ("solid", "-")
+        return {"linewidth": 3.0 if solid else 1.8, "zorder": 2.6 if solid else 3.0}
+
     def bar(self) -> dict[str, Any]:
         return {"facecolor": self.color, "edgecolor": "black", "hatch": self.hatch,
                 "linewidth": 0.6}
@@ -294,6 +301,10 @@ def _joined(values: list[str], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(values)
 
 
+#: The packaged cities' names in Chinese footnotes (a network file's own name is kept).
+CITY_NAMES_ZH = {"Beijing": "北京", "synthetic": "合成城市"}
+
+
 def footnote_text(rs: list[Run], lang: str) -> str:
     """Scenario names, seeds, period, scale and city: enough to reproduce the chart."""
     specs = [r.result.scenario for r in rs]
@@ -308,8 +319,11 @@ def footnote_text(rs: list[Run], lang: str) -> str:
     for r in rs:
         meta = r.result.meta
         city = str(meta.get("city", r.result.scenario.city.source))
+        if lang == "zh":
+            city = CITY_NAMES_ZH.get(city, city)
         if meta.get("streets"):
-            city += f" ({meta['streets']} " + ("个街乡" if lang == "zh" else "streets") + ")"
+            city += (f"（{meta['streets']}个街乡）" if lang == "zh"
+                     else f" ({meta['streets']} streets)")
         if city not in cities:
             cities.append(city)
     return text("footnote", lang, version=_version(),
@@ -331,6 +345,10 @@ def wrap(line: str, lang: str, width_in: float, size_pt: float) -> str:
                 word = len(rest[:fits]) - len(rest[:fits].rstrip(_LATIN_WORD))
                 cut = fits - word if word < fits // 2 and fits < len(rest) and \
                     rest[fits] in _LATIN_WORD else fits
+            while cut < len(rest) and rest[cut] in _NO_LINE_START:  # no line opens with ，
+                cut += 1
+            while cut > 1 and rest[cut - 1] in _NO_LINE_END:  # nor closes with （
+                cut -= 1
             lines.append(rest[:cut])
             rest = rest[cut:]
         return "\n".join([*lines, rest])
@@ -338,6 +356,9 @@ def wrap(line: str, lang: str, width_in: float, size_pt: float) -> str:
 
 
 _LATIN_WORD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./"
+#: Chinese line-breaking rules: closing punctuation never opens a line, opening never ends one.
+_NO_LINE_START = "，。、；：！？）》」』”’%"
+_NO_LINE_END = "（《「『“‘"
 
 
 def _ems(text: str) -> float:

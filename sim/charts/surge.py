@@ -1,4 +1,11 @@
-"""A surge stress test: open cases and waiting times through a demand shock, by regime."""
+"""A surge stress test: open cases and waiting times through a demand shock, by regime.
+
+The waiting-time panel follows each day's problems, all of them: the share of the problems that
+arose on a day resolved within 7 days (`sim.resolution`, as the summary's
+`resolved_within_7d_share`), so problems a surge leaves unresolved pull the line down instead of
+dropping out of a median of the resolved ones. Days in the last week of the run are not drawn:
+their problems have not been watched for a week.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,10 @@ from matplotlib.figure import Figure
 
 from sim.charts import style
 from sim.charts.style import Results
+from sim.resolution import curves_by
+
+#: Days within which the waiting-time panel counts a day's problems resolved (the headline's).
+WITHIN_DAYS = 7
 
 TEXT = {
     "en": {
@@ -17,15 +28,17 @@ TEXT = {
         "title.none": "No demand shock in these runs: open cases and waiting times day by day",
         "backlog": "Open cases at the end of each day: reported or found, not yet closed",
         "backlog.y": "Open cases ({unit})",
-        "latency": "Median time from occurrence to resolution of the problems occurring each day",
-        "latency.y": "Median wait (days)",
+        "latency": "Share of each day's problems resolved within 7 days of occurring "
+                   "(all problems that arose)",
+        "latency.y": "Resolved within 7 days (%)",
         "x": "Day of the run",
         "shock": "shock ×{m}",
         "thousands": "thousands, real city",
         "plain": "real city",
         "note": "Shaded: the shock window (demand.shocks). Ratio in the title: peak open cases "
                 "in or up to 14 days after the window over the mean of the 14 days before it. "
-                "The last days' waits are short because slow cases are still open.",
+                "Bottom: every problem counts, unresolved ones as unresolved; the last 7 days "
+                "are not drawn, their problems not yet watched for a week.",
     },
     "zh": {
         "title": "需求激增{mult}持续{days}天：{worst}的在办案件增至{r_worst}，{best}为{r_best}",
@@ -33,15 +46,16 @@ TEXT = {
         "title.none": "这些模拟中没有需求冲击：逐日在办案件与等待时间",
         "backlog": "每日末在办案件：已反映或发现、尚未办结",
         "backlog.y": "在办案件（{unit}）",
-        "latency": "每日发生的问题从发生到解决的时间中位数（已解决的问题）",
-        "latency.y": "等待时间中位数（天）",
+        "latency": "每日发生的问题中七天内解决的比例（全部发生的问题）",
+        "latency.y": "七天内解决的比例（%）",
         "x": "模拟第几天",
         "shock": "冲击 ×{m}",
         "thousands": "千件，全市",
         "plain": "件，全市",
         "万": "万件，全市",
         "note": "阴影：冲击期（demand.shocks）。标题中的倍数：冲击期及其后14天内在办案件峰值 ÷ "
-                "冲击前14天的平均值。最后几天的等待时间偏短，因为慢的案件尚未办结。",
+                "冲击前14天的平均值。下图：所有问题都计入，未解决的算作未解决；最后7天不画出，"
+                "因为这些天发生的问题尚未观察满一周。",
     },
 }
 
@@ -60,11 +74,15 @@ def open_cases(result) -> pd.Series:
     return pd.Series((n_in - n_out) * result.weight, index=np.arange(days))
 
 
-def daily_median_wait(result) -> pd.Series:
-    """Median latency from occurrence (days) of resolved problems, by day of occurrence."""
+def daily_resolved_within(result, days: float = WITHIN_DAYS) -> pd.Series:
+    """Share (0-1) of the problems that arose each day resolved within `days` of occurring, by
+    day of occurrence: each day's Kaplan-Meier curve (`sim.resolution.curves_by`) at `days`,
+    NaN for the days whose problems the run did not watch that long (its last `days`)."""
     p = result.problems
-    ok = p["latency_occurrence_h"].notna()
-    return (p.loc[ok, "latency_occurrence_h"] / 24.0).groupby(p.loc[ok, "occurred_day"]).median()
+    curves = curves_by(p, p["occurred_day"], 24.0 * result.scenario.days)
+    out = pd.Series({int(day): curve.share_within(24.0 * days) for day, curve in curves.items()},
+                    dtype=float)
+    return out.reindex(np.arange(result.scenario.days))
 
 
 def shock_windows(result) -> list[tuple[int, int, float]]:
@@ -83,8 +101,8 @@ def surge_ratio(series: pd.Series, start: int, days: int, before: int = 14,
 
 
 def surge(results: Results, *, lang: str = "en") -> Figure:
-    """Open cases (top) and the median wait of each day's problems (bottom) through the shock
-    windows of the runs' `demand.shocks`, shaded; one line per run. Runs without a shock are
+    """Open cases (top) and the share of each day's problems resolved within 7 days (bottom, all
+    problems that arose, unresolved ones counted as such) through the shock windows of the runs' `demand.shocks`, shaded; one line per run. Runs without a shock are
     drawn all the same (the title then says so)."""
     with style.context(lang):
         rs = style.runs(results, lang)
@@ -99,9 +117,10 @@ def surge(results: Results, *, lang: str = "en") -> Figure:
             div, word = (1e3, "thousands") if top >= 2e3 else (1.0, "plain")
         for run, b in zip(rs, backlog, strict=True):
             ax1.plot(b.index, b.to_numpy() / div, markevery=max(1, len(b) // 10),
-                     **run.style.line())
-            w = daily_median_wait(run.result).rolling(3, center=True, min_periods=1).median()
-            ax2.plot(w.index, w.to_numpy(), markevery=max(1, len(w) // 10), **run.style.line())
+                     **run.style.line(), **run.style.layer())
+            w = daily_resolved_within(run.result)
+            ax2.plot(w.index, 100 * w.to_numpy(), markevery=max(1, len(w) // 10),
+                     **run.style.line(), **run.style.layer())
         windows = sorted({w for r in rs for w in shock_windows(r.result)})
         for start, days, mult in windows:
             for ax in (ax1, ax2):
@@ -116,7 +135,7 @@ def surge(results: Results, *, lang: str = "en") -> Figure:
         ax1.set_ylim(bottom=0)
         ax2.set_title(t["latency"])
         ax2.set_ylabel(t["latency.y"])
-        ax2.set_ylim(bottom=0)
+        ax2.set_ylim(0, 100)
         ax2.set_xlabel(t["x"])
         ax2.set_xlim(0, max(r.result.scenario.days for r in rs) - 1)
         return style.finish(fig, rs, _title(rs, backlog, windows, lang), lang,

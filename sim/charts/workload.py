@@ -98,7 +98,7 @@ def workload(results: Results, *, lang: str = "en") -> Figure:
                     continue
                 x = style.dates_of(run.result, w.index.to_numpy() * 7)
                 ax.plot(x, w[unit].to_numpy() / div, color=run.style.color,
-                        linestyle=run.style.linestyle, label=run.label)
+                        linestyle=run.style.linestyle, label=run.label, **run.style.layer())
             ax.set_title(style.unit_label(unit, lang), fontsize=9.5)
             ax.set_xlabel(t["x.week"], fontsize=8)
             style.date_axis(ax, lang)
