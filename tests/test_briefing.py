@@ -242,6 +242,16 @@ def test_a_finding_whose_order_flips_between_seeds_says_it_does_not_hold() -> No
     assert "不能作为结论" in found[0].sentence("zh")
 
 
+def test_a_run_tied_with_the_best_is_named() -> None:
+    """Two runs give the same figure as shown: the finding does not crown one alone."""
+    found = findings.findings(summaries({"A": [0.700, 0.702], "C": [0.701, 0.700],
+                                         "B": [0.2, 0.21]}))
+    assert "; C the same to the figure shown" in found[0].sentence("en")
+    assert "C按所示精度相同" in found[0].sentence("zh")
+    apart = findings.findings(summaries({"A": [0.7, 0.7], "C": [0.5, 0.5], "B": [0.2, 0.2]}))
+    assert "same to the figure" not in apart[0].sentence("en")
+
+
 def test_one_seed_gives_no_interval() -> None:
     text = findings.findings(summaries({"A": [0.6], "B": [0.2]}))[0].sentence("en")
     assert "one seed, so no interval" in text and "seeds:" not in text

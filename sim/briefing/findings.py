@@ -60,7 +60,7 @@ _WORDS = {
            "holds_plain": "; the order holds in all {n} seeds",
            "fails": "; the order holds in only {k} of {n} seeds, so this is not a finding",
            "never": "; under {runs} fewer than half are resolved in the {days} days",
-           "and": " and ",
+           "and": " and ", "tie": "; {runs} the same to the figure shown",
            "not_reached": "not reached in {days} days", "least": ", the fewest under {worst} "
            "({worst_v})", "unknown": "{label}: not known for every run (runs too short)"},
     "zh": {"against": "，{worst}为{worst_v}", "range": "（各随机种子：{lo}–{hi}）",
@@ -69,6 +69,7 @@ _WORDS = {
            "holds_plain": "；该排序在全部{n}个随机种子中成立",
            "fails": "；该排序仅在{n}个随机种子中的{k}个成立，不能作为结论",
            "never": "；{runs}下{days}天内解决的不到一半", "and": "和",
+           "tie": "；{runs}按所示精度相同",
            "not_reached": "{days}天内未达到", "least": "，在{worst}下最少（{worst_v}）",
            "unknown": "{label}：并非所有模拟都有该值（模拟期太短）"},
 }
@@ -161,6 +162,9 @@ class Finding:
         worst_v, worst_r = shown(worst)
         text = m.zh if lang == "zh" else m.en
         text = text.format(best=best, best_v=best_v) + best_r
+        ties = [k for k in self.values if k not in (best, worst) and shown(k)[0] == best_v]
+        if ties:  # another run gives the same figure: the best is not alone
+            text += w["tie"].format(runs=w["and"].join(ties))
         never = [k for k, v in self.values.items() if np.isnan(v).all()]
         if m.unit == "days" and never:  # "half resolved" not reached: say where, not a time
             text += w["never"].format(runs=w["and"].join(never), days=self.days)

@@ -307,7 +307,7 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
     regimes = []
     for r in rs:
         spec = r.result.scenario
-        desc = spec.description.strip()
+        desc = spec.description.strip().replace("`", "")  # field names read as plain text
         if lang == "zh" and spec.name == spec.regime:
             desc = REGIME_DESCRIPTIONS_ZH.get(spec.regime, desc)
         regimes.append((r.label, desc))

@@ -34,7 +34,7 @@ def installed_preset(path: Path) -> bool:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate", help="fit the timeline scenario to published figures, or report the fit",
-        description="Fit the free parameters a calibration spec names (differential evolution "
+        description="Fit the free parameters a calibration spec names (bounded least squares "
                     "on common random numbers, evaluations in parallel), write them into its "
                     "scenario and report an interval for each; with --report, run the scenario "
                     "and mark every published figure pass or fail against its tolerance. "
@@ -109,10 +109,16 @@ def run(args: argparse.Namespace) -> int:
             log(f"best loss {history['loss'].min():.4f} after {len(history)} evaluations; "
                 + ("values not written (--dry-run)" if args.dry_run
                    else f"values written into {scenario_path}"))
-        # the report reads the file, unless the fitted values were not written into it
-        result = calib.report(spec, scenario_path, sensitivity=args.sensitivity or not args.report,
+        # the report reads the file, unless the fitted values were not written into it; a
+        # least-squares fit's last Jacobian gives the intervals, other fits run the sensitivity
+        jacobian = history.attrs.get("jacobian") if fitted is not None else None
+        result = calib.report(spec, scenario_path,
+                              sensitivity=args.sensitivity or (fitted is not None
+                                                               and jacobian is None),
                               log=log, scenario=fitted if args.dry_run else None,
                               backend=backend)
+        if jacobian is not None and "sensitivity" not in result:
+            result["sensitivity"], result["intervals"] = calib.from_fit(spec, fitted, jacobian)
         table = result["table"]
         table.to_csv(tmp / "targets.csv", index=False)
         result["monthly"].to_csv(tmp / "monthly.csv")

@@ -80,10 +80,15 @@ class CalibrationSpec(BaseModel):
     report_seeds: list[int] = Field([0, 1, 2], min_length=1, description="Replications of the "
                                     "report (mean and 95 % interval over them).")
     budget: int = Field(60, gt=0, description="Evaluations the fit may use at most.")
-    method: Literal["differential-evolution", "nelder-mead"] = Field(
-        "differential-evolution", description="differential-evolution: scipy's global method, "
-        "a population spread over the bounds (Sobol points, the scenario's values among "
-        "them); nelder-mead: bounded simplex, to refine a point that is already good.")
+    method: Literal["least-squares", "differential-evolution", "nelder-mead"] = Field(
+        "least-squares", description="least-squares: scipy's bounded trust-region least "
+        "squares from the scenario's values, each Jacobian's points run in parallel; "
+        "differential-evolution: scipy's global method, a population spread over the bounds "
+        "(Sobol points, the scenario's values among them), for a machine that affords it; "
+        "nelder-mead: bounded simplex, one point at a time.")
+    step: float = Field(0.05, gt=0, le=0.5, description="least-squares: the finite-difference "
+                        "step of the Jacobian, as a share of each parameter's range (large "
+                        "enough to rise above the roughness of a discrete simulation).")
     popsize: int = Field(3, ge=1, le=50, description="Differential evolution: population per "
                          "parameter (scipy's `popsize`); each generation is popsize x "
                          "parameters evaluations, run in parallel.")
@@ -189,10 +194,13 @@ def evaluate_task(task: dict[str, Any]) -> list[float]:
 
 
 def evaluate_many(scenarios: list[sim.Scenario], targets: list[Target], seeds: list[int],
-                  scale: float, backend: Any = None) -> list[pd.DataFrame]:
+                  scale: float, backend: Any = None,
+                  on_done: Callable[[int, pd.DataFrame], None] | None = None,
+                  ) -> list[pd.DataFrame]:
     """Simulated value of each target for each scenario, one column per seed; every
     (scenario, seed) is one task for the `backend` (a `sim.experiments.execute.Backend`;
-    None: in this process)."""
+    None: in this process). `on_done(i, table)` is called as each scenario's last seed
+    finishes, so its result can be kept at once."""
     from dataclasses import asdict
 
     from sim.experiments.execute import Backend
@@ -204,11 +212,15 @@ def evaluate_many(scenarios: list[sim.Scenario], targets: list[Target], seeds: l
              for i, s in enumerate(scenarios) for seed in seeds]
     out = [pd.DataFrame(index=[t.key for t in targets], columns=seeds, dtype=float)
            for _ in scenarios]
+    missing = [len(seeds)] * len(scenarios)
     for task, values, error in backend.run(tasks, fn=evaluate_task):
         if error is not None:
             raise RuntimeError(f"a calibration run was lost (seed {task['seed']}): "
                                f"{error}") from error
         out[task["i"]][task["seed"]] = values
+        missing[task["i"]] -= 1
+        if on_done is not None and not missing[task["i"]]:
+            on_done(task["i"], out[task["i"]])
     return out
 
 
@@ -283,9 +295,10 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
         """Evaluate points (scaled to [0, 1]) together, log and keep each."""
         values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
         scenarios = [apply_values(base, spec.parameters, v) for v in values]
-        tables = evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend)
-        out = []
-        for v, table in zip(values, tables, strict=True):
+        out = [math.nan] * len(values)
+
+        def keep(i: int, table: pd.DataFrame) -> None:  # as each point finishes
+            v = values[i]
             loss = loss_of(table.mean(axis=1), targets, weights)
             row: dict[str, Any] = dict(zip(labels, v, strict=True))
             row["loss"] = loss
@@ -299,11 +312,44 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
                 f"{best:.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(labels, v,
                                                                           strict=True))
                 + f"; {time.perf_counter() - started:.0f} s")
-            out.append(loss)
+            out[i] = loss
+
+        evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend, on_done=keep)
         return out
 
+    def losses_with(xs: list[np.ndarray]) -> list[np.ndarray]:
+        """Evaluate points together (kept as `losses` does); each point's weighted residuals."""
+        residuals: list[np.ndarray] = [np.zeros(0)] * len(xs)
+        values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
+        scenarios = [apply_values(base, spec.parameters, v) for v in values]
+
+        def keep(i: int, table: pd.DataFrame) -> None:
+            err = np.nan_to_num(scaled_errors(table.mean(axis=1), targets), nan=MISSING_ERROR)
+            residuals[i] = np.sqrt(weights) * err
+            row: dict[str, Any] = dict(zip(labels, values[i], strict=True))
+            row["loss"] = float(np.sum(residuals[i] ** 2))
+            row["code"] = code
+            history.append(row)
+            if history_file is not None:
+                pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
+                                           header=not history_file.exists())
+            best = min(h["loss"] for h in history)
+            log(f"[{len(history) - done_before}/{spec.budget}] loss {row['loss']:.3f} (best "
+                f"{best:.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(
+                    labels, values[i], strict=True))
+                + f"; {time.perf_counter() - started:.0f} s")
+
+        if len(history) - done_before + len(xs) > spec.budget:
+            raise _BudgetSpent
+        evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend, on_done=keep)
+        return residuals
+
     n = len(x0)
-    if spec.method == "nelder-mead":
+    jacobian = None
+    if spec.method == "least-squares":
+        jacobian = _least_squares(spec, base, targets, weights, lows, span, labels, x0,
+                                  losses_with, backend)
+    elif spec.method == "nelder-mead":
         minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
                  bounds=[(0.0, 1.0)] * n,
                  options={"maxfev": spec.budget, "xatol": 0.01, "fatol": 1e-4,
@@ -319,7 +365,54 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     table = pd.DataFrame(history)
     best = table.loc[table["loss"].idxmin()]
     values = [float(best[p.label]) for p in spec.parameters]
+    if jacobian is not None:  # the last Jacobian: intervals at the fit, for free
+        table.attrs["jacobian"] = jacobian
     return apply_values(base, spec.parameters, values), table
+
+
+class _BudgetSpent(Exception):
+    """The fit's evaluations are used up."""
+
+
+def _least_squares(spec: CalibrationSpec, base: sim.Scenario, targets: list[Target],
+                   weights: np.ndarray, lows: np.ndarray, span: np.ndarray, labels: list[str],
+                   x0: np.ndarray, evaluate_points: Callable[[list[np.ndarray]],
+                                                             list[np.ndarray]],
+                   backend: Any) -> pd.DataFrame | None:
+    """scipy's bounded trust-region least squares (`trf`) on the scaled parameters, with a
+    forward-difference Jacobian whose points run together on the backend. Returns the last
+    Jacobian (per parameter unit) at the point it was taken, or None if none was made."""
+    from scipy.optimize import least_squares
+
+    cache: dict[bytes, np.ndarray] = {}
+    last: dict[str, Any] = {}
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        key = np.asarray(x, float).tobytes()
+        if key not in cache:
+            cache[key] = evaluate_points([np.asarray(x, float)])[0]
+        return cache[key]
+
+    def jac(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, float)
+        steps = np.where(x + spec.step <= 1.0, spec.step, -spec.step)
+        points = [x + steps[j] * np.eye(len(x))[j] for j in range(len(x))]
+        at = fun(x)
+        moved = evaluate_points(points)
+        j = np.column_stack([(m - at) / h for m, h in zip(moved, steps, strict=True)])
+        last.update(x=x, jac=j, at=at)
+        return j
+
+    try:
+        least_squares(fun, x0, jac=jac, bounds=(0.0, 1.0), method="trf", x_scale=1.0,
+                      max_nfev=spec.budget)
+    except _BudgetSpent:
+        pass
+    if not last:
+        return None
+    # per unit of each parameter (the solver works on [0, 1]): divide by the range
+    return pd.DataFrame(last["jac"] / span, index=[t.key for t in targets], columns=labels
+                        ).assign(_residual=last["at"])
 
 
 def _population(history: list[dict[str, Any]], labels: list[str], lows: np.ndarray,
@@ -570,10 +663,33 @@ def sensitivities(spec: CalibrationSpec, base: sim.Scenario,
     sens = pd.DataFrame(jac * spans * step, index=[t.key for t in targets],
                         columns=[p.label for p in spec.parameters])
     ok = fitted & np.isfinite(at) & np.isfinite(jac).all(axis=1)
-    j, e, w = jac[ok], at[ok], weights[ok]
+    w = weights[ok]
+    return sens, parameter_intervals(spec, values, np.sqrt(w)[:, None] * jac[ok],
+                                     np.sqrt(w) * at[ok])
+
+
+def from_fit(spec: CalibrationSpec, fitted: sim.Scenario, jacobian: pd.DataFrame,
+             step: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sensitivity and intervals from the least-squares fit's last Jacobian (weighted
+    residuals per parameter unit, and the residuals where it was taken), at no extra runs."""
+    labels = [p.label for p in spec.parameters]
+    jac = jacobian[labels].to_numpy(float)
+    at = jacobian["_residual"].to_numpy(float)
+    weights = np.array([c.weight for _, c in chosen_targets(spec) if c.fit])
+    spans = np.array([p.high - p.low for p in spec.parameters])
+    sens = pd.DataFrame(jac / np.sqrt(weights)[:, None] * spans * step, index=jacobian.index,
+                        columns=labels)
+    return sens, parameter_intervals(spec, current_values(fitted, spec.parameters), jac, at)
+
+
+def parameter_intervals(spec: CalibrationSpec, values: list[float], j: np.ndarray,
+                        e: np.ndarray) -> pd.DataFrame:
+    """Gauss–Newton intervals from the Jacobian `j` of the weighted residuals `e` (fitted
+    targets x parameters, per parameter unit): covariance s^2 (J'J)^-1, s^2 = sum(e^2) /
+    (targets - parameters); 95 % = value +- 1.96 standard errors, clipped to the bounds."""
     dof = len(e) - len(spec.parameters)
-    s2 = float(np.sum(w * e ** 2) / dof) if dof > 0 else np.nan
-    normal = j.T @ (w[:, None] * j)
+    s2 = float(np.sum(e ** 2) / dof) if dof > 0 else np.nan
+    normal = j.T @ j
     if np.isfinite(s2) and np.linalg.matrix_rank(normal) == len(spec.parameters):
         se = np.sqrt(np.clip(np.diag(s2 * np.linalg.inv(normal)), 0.0, None))
     else:
@@ -587,4 +703,4 @@ def sensitivities(spec: CalibrationSpec, base: sim.Scenario,
         "ci95_low": np.clip(vals - 1.96 * se, lows, highs),
         "ci95_high": np.clip(vals + 1.96 * se, lows, highs),
         "pinned": 1.96 * se < (highs - lows) / 2})  # the interval spans less than half the bounds
-    return sens, intervals
+    return intervals
