@@ -28,7 +28,7 @@ from scipy import stats
 
 PRESETS = ("hotline", "proactive")
 MEASURES = ("prevented", "prevented_share", "theme_complaints", "resolved_within_7d_share",
-            "half_resolved_h", "street_staff_hours", "dept_staff_hours")
+            "half_resolved_h", "street_staff_hours", "department_staff_hours")
 
 
 def one(args: tuple[str, int, float, int, int]) -> dict[str, object]:
@@ -46,7 +46,7 @@ def one(args: tuple[str, int, float, int, int]) -> dict[str, object]:
             "weight": r.weight, "start": str(r.scenario.start_date),
             **{k: float(m[k]) for k in ("prevented", "occurred", "resolved_within_7d_share",
                                         "half_resolved_h", "street_staff_hours",
-                                        "dept_staff_hours")}}
+                                        "department_staff_hours")}}
 
 
 def theme_complaints(run: dict[str, object], categories: list[str], first: str | None) -> float:

@@ -1,5 +1,5 @@
 """The calibration chart: simulated monthly rates and yearly contacts beside the published
-points, for an appendix."""
+points, for an appendix. District figures stay in the table."""
 
 from __future__ import annotations
 
@@ -24,11 +24,10 @@ def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -
     for measure, colour, marker in (("resolution_rate", RES, "o"),
                                     ("satisfaction_rate", SAT, "s"),
                                     ("response_rate", RESP, "^")):
-        rows = table[table["measure"] == measure]
+        rows = table[(table["measure"] == measure) & _city(table)]
         for row in rows.itertuples():
-            when = pd.Period(row.period if len(row.period) > 4 else f"{row.period}-07", "M")
             filled = colour if row.role == "fitted" else "white"
-            ax.plot(when.to_timestamp(), 100 * row.published, marker, ms=8, mfc=filled,
+            ax.plot(_middle(row.period), 100 * row.published, marker, ms=8, mfc=filled,
                     mec=colour, mew=1.8, zorder=5)
     ax.plot([], [], "o", mfc="grey", mec="grey", label="published, fitted")
     ax.plot([], [], "o", mfc="white", mec="grey", mew=1.8, label="published, held out")
@@ -39,7 +38,8 @@ def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
 
-    contacts = table[table["measure"] == "hotline_contacts"]
+    contacts = table[(table["measure"] == "hotline_contacts") & _city(table)
+                     & (table["period"].str.len() == 4)]  # the yearly figures
     years = contacts["period"].astype(int)
     bx.bar(years - 0.2, contacts["simulated"] / 1e6, width=0.4, color="#56B4E9",
            label="simulated", edgecolor="black", lw=0.5)
@@ -56,3 +56,18 @@ def calibration_figure(table: pd.DataFrame, monthly: pd.DataFrame, title: str) -
     bx.grid(alpha=0.3, axis="y")
     fig.suptitle(title)
     return fig
+
+
+def _city(table: pd.DataFrame) -> pd.Series:
+    """The whole city's figures (a district's are in the table, not on the chart)."""
+    if "area" not in table:
+        return pd.Series(True, index=table.index)
+    return table["area"].fillna("").astype(str).eq("")
+
+
+def _middle(period: str) -> pd.Timestamp:
+    """Where a figure's period is drawn: the middle of its year, month or span of months."""
+    from sim.calibration.targets import span
+
+    start, end = span(period)
+    return start + (end - start) / 2

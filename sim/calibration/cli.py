@@ -103,7 +103,6 @@ def run(args: argparse.Namespace) -> int:
                     "command continues from the best of them")
                 raise
             history.to_csv(tmp / "fit_history.csv", index=False)
-            history_file.unlink(missing_ok=True)
             if not args.dry_run:
                 calib.write_back(scenario_path, spec.parameters, fitted)
             log(f"best loss {history['loss'].min():.4f} after {len(history)} evaluations; "
@@ -136,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
                                  f"{', '.join(map(str, spec.report_seeds))})")
         fig.savefig(tmp / "calibration.png", dpi=150)
         fig.savefig(tmp / "calibration.svg")
+    if not args.report:  # the history is in the written folder now: the running copy goes
+        history_file.unlink(missing_ok=True)
     _print_table(table, result.get("sensitivity"), RULES)
     _print_checks(result)
     _console().print(f"written to {out} (targets.csv, monthly.csv, steps.csv, "

@@ -59,6 +59,7 @@ def published_targets() -> list[Target]:
 class Tolerance(NamedTuple):
     size: float
     relative: bool  # relative to the published value; else in the measure's own units
+    unit: str = "points"  # of an absolute tolerance: percentage points of a share, or minutes
 
     def error(self, simulated: float, published: float) -> float:
         """Signed error in the tolerance's terms (a share of the value, or absolute)."""
@@ -66,7 +67,10 @@ class Tolerance(NamedTuple):
         return diff / abs(published) if self.relative else diff
 
     def describe(self) -> str:
-        return f"±{100 * self.size:g} %" if self.relative else f"±{100 * self.size:g} points"
+        if self.relative:
+            return f"±{100 * self.size:g} %"
+        return f"±{self.size:g} {self.unit}" if self.unit != "points" else \
+            f"±{100 * self.size:g} points"
 
 
 RATE = Tolerance(0.03, relative=False)  # 3 percentage points
@@ -82,7 +86,7 @@ TOLERANCES: dict[str, Tolerance] = {
     "hotline_requests_change": CHANGE, "heating_change": CHANGE,
     "heating_first_day_change": CHANGE,
     "theme_problems": Tolerance(0.25, relative=True),
-    "dispatch_minutes": Tolerance(0.5, relative=False),
+    "dispatch_minutes": Tolerance(0.5, relative=False, unit="minutes"),
 }
 
 
