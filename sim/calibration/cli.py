@@ -65,7 +65,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-
     from sim.calibration import fit as calib
     from sim.calibration.targets import RULES
     from sim.cli import _check_target, _console, staged_folder
