@@ -46,16 +46,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sensitivity", action="store_true",
                    help="with --report: sensitivity of each target to each parameter, and an "
                         "interval for each parameter (a fit always reports them)")
-    from sim.cli import whole_number
+    from sim.experiments.cli import add_backend_arguments
 
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=whole_number(1), metavar="N",
-                       help="local worker processes for the evaluations (default: every core)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run the evaluations on the Dask cluster whose scheduler is at "
-                            "ADDRESS (tcp://host:8786)")
-    where.add_argument("--serial", action="store_true",
-                       help="run the evaluations in this process, one after another")
+    add_backend_arguments(p, "the evaluations")
     p.add_argument("--budget", type=int, metavar="N", help="fit evaluations at most")
     p.add_argument("--dry-run", action="store_true",
                    help="fit, but do not write the values into the scenario")

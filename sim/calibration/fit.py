@@ -235,17 +235,8 @@ def scaled_errors(values: pd.Series, targets: list[Target]) -> np.ndarray:
     return np.array([scaled_error(t, float(v)) for v, t in zip(values, targets, strict=True)])
 
 
-def relative_errors(values: pd.Series, targets: list[Target]) -> np.ndarray:
-    return np.array([(v - t.value) / abs(t.value) for v, t in zip(values, targets, strict=True)])
-
-
 #: Scaled error counted for a target the run gives no value for.
 MISSING_ERROR = 10.0
-
-
-def loss_of(values: pd.Series, targets: list[Target], weights: np.ndarray) -> float:
-    err = np.nan_to_num(scaled_errors(values, targets), nan=MISSING_ERROR)
-    return float(np.sum(weights * err ** 2))
 
 
 # ------------------------------------------------------------------------------------ the fit
@@ -291,34 +282,9 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     done_before = len(history)
     started = time.perf_counter()
 
-    def losses(xs: list[np.ndarray]) -> list[float]:
-        """Evaluate points (scaled to [0, 1]) together, log and keep each."""
-        values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
-        scenarios = [apply_values(base, spec.parameters, v) for v in values]
-        out = [math.nan] * len(values)
-
-        def keep(i: int, table: pd.DataFrame) -> None:  # as each point finishes
-            v = values[i]
-            loss = loss_of(table.mean(axis=1), targets, weights)
-            row: dict[str, Any] = dict(zip(labels, v, strict=True))
-            row["loss"] = loss
-            row["code"] = code
-            history.append(row)
-            if history_file is not None:
-                pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
-                                           header=not history_file.exists())
-            best = min(h["loss"] for h in history)
-            log(f"[{len(history) - done_before}/{spec.budget}] loss {loss:.3f} (best "
-                f"{best:.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(labels, v,
-                                                                          strict=True))
-                + f"; {time.perf_counter() - started:.0f} s")
-            out[i] = loss
-
-        evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend, on_done=keep)
-        return out
-
     def losses_with(xs: list[np.ndarray]) -> list[np.ndarray]:
-        """Evaluate points together (kept as `losses` does); each point's weighted residuals."""
+        """Evaluate points (scaled to [0, 1]) together, log and keep each as it finishes;
+        each point's weighted residuals (its loss is their sum of squares)."""
         residuals: list[np.ndarray] = [np.zeros(0)] * len(xs)
         values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
         scenarios = [apply_values(base, spec.parameters, v) for v in values]
@@ -339,16 +305,23 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
                     labels, values[i], strict=True))
                 + f"; {time.perf_counter() - started:.0f} s")
 
-        if len(history) - done_before + len(xs) > spec.budget:
-            raise _BudgetSpent
         evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend, on_done=keep)
         return residuals
+
+    def losses(xs: list[np.ndarray]) -> list[float]:
+        return [float(np.sum(r ** 2)) for r in losses_with(xs)]
+
+    def within_budget(xs: list[np.ndarray]) -> list[np.ndarray]:
+        """`losses_with`, refusing points beyond the budget (the least-squares solver has no
+        evaluation count of its own that includes the Jacobian's)."""
+        if len(history) - done_before + len(xs) > spec.budget:
+            raise _BudgetSpent
+        return losses_with(xs)
 
     n = len(x0)
     jacobian = None
     if spec.method == "least-squares":
-        jacobian = _least_squares(spec, base, targets, weights, lows, span, labels, x0,
-                                  losses_with, backend)
+        jacobian = _least_squares(spec, targets, span, labels, x0, within_budget)
     elif spec.method == "nelder-mead":
         minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
                  bounds=[(0.0, 1.0)] * n,
@@ -374,11 +347,10 @@ class _BudgetSpent(Exception):
     """The fit's evaluations are used up."""
 
 
-def _least_squares(spec: CalibrationSpec, base: sim.Scenario, targets: list[Target],
-                   weights: np.ndarray, lows: np.ndarray, span: np.ndarray, labels: list[str],
-                   x0: np.ndarray, evaluate_points: Callable[[list[np.ndarray]],
-                                                             list[np.ndarray]],
-                   backend: Any) -> pd.DataFrame | None:
+def _least_squares(spec: CalibrationSpec, targets: list[Target], span: np.ndarray,
+                   labels: list[str], x0: np.ndarray,
+                   evaluate_points: Callable[[list[np.ndarray]], list[np.ndarray]],
+                   ) -> pd.DataFrame | None:
     """scipy's bounded trust-region least squares (`trf`) on the scaled parameters, with a
     forward-difference Jacobian whose points run together on the backend. Returns the last
     Jacobian (per parameter unit) at the point it was taken, or None if none was made."""
@@ -507,14 +479,14 @@ STEP_LIMIT = 0.08
 def report_task(task: dict[str, Any]) -> dict[str, Any]:
     """One report run: each target's value, the monthly table on the published basis, and
     the heating problems that occurred (not only those reported) in each target season."""
-    from sim.calibration.targets import Run, heating_change, simulated
+    from sim.calibration.targets import Run, heating_change
 
     scenario = validate(task["scenario"])
     result = sim.run(scenario, seed=task["seed"], scale=task["scale"])
     run = Run(result)
     targets = [Target(**t) for t in task["targets"]]
     seasons = sorted({t.period for t in targets if t.measure.startswith("heating")})
-    return {"values": [simulated(run, t) for t in targets],
+    return {"values": simulated_all(run, targets),
             "monthly": published_basis(run.monthly(), scenario),
             "heating_occurred": {s: heating_change(run, s, when="occurred_h") for s in seasons}}
 

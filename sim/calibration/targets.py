@@ -386,9 +386,9 @@ def simulated(result: Result | Run, target: Target, monthly: pd.DataFrame | None
     return rule(run, target)
 
 
-def simulated_all(result: Result, targets: list[Target]) -> list[float]:
+def simulated_all(result: Result | Run, targets: list[Target]) -> list[float]:
     """Every target's simulated value, each area's tables made once."""
-    run = Run(result)
+    run = result if isinstance(result, Run) else Run(result)
     return [simulated(run, t) for t in targets]
 
 

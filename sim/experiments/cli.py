@@ -34,8 +34,22 @@ KEY_OUTCOMES = ("resolved_latency_occurrence_h_mean", "resolved_latency_occurren
 MAX_ROWS = 40
 
 
-def add_parser(subparsers: Any) -> None:
+def add_backend_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """Where `what` run: --workers N local processes, --scheduler a Dask cluster, or --serial
+    (for `make_backend`); one of them at most."""
     from sim.cli import whole_number
+
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole_number(1), metavar="N",
+                       help=f"local worker processes for {what} (default: every core)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help=f"run {what} on the Dask cluster whose scheduler is at ADDRESS "
+                            "(tcp://host:8786)")
+    where.add_argument("--serial", action="store_true",
+                       help=f"run {what} in this process, one after another")
+
+
+def add_parser(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "sweep", help="run a sweep spec: regimes x parameters x replications",
@@ -47,14 +61,7 @@ def add_parser(subparsers: Any) -> None:
                    help="print the summary of the sweep in DIR instead of running one")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="results folder (default: results/sweeps/<name>)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=whole_number(1), metavar="N",
-                       help="local worker processes (default: every core)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on the Dask cluster whose scheduler is at ADDRESS "
-                            "(tcp://host:8786)")
-    where.add_argument("--serial", action="store_true",
-                       help="run in this process, one run after another")
+    add_backend_arguments(p, "the runs")
     p.add_argument("--retry-failed", action="store_true",
                    help="run again the runs that raised an error in an earlier attempt")
     p.add_argument("--dry-run", action="store_true",
