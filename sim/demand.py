@@ -95,10 +95,12 @@ class Demand:
             self.shock_masks.append((shock, comms, cats))
 
     def factors(self, day: int) -> np.ndarray:
-        """Multiplier per category for `day` (season, week, growth), before shocks."""
+        """Multiplier per category for `day` (season, week, growth), before shocks. A category
+        follows the city's growth level to the power of its `growth` column: growth of what
+        residents bring to the hotline need not be growth of every kind of problem."""
         date = self.start_date + dt.timedelta(days=day)
         f = np.full(len(self.table), self.weekly[date.weekday()])
-        f *= self.growth_level(day)
+        f *= self.growth_level(day) ** self.table.growth
         heating = self.heating_in if in_season(date, self.config.heating_season) else \
             self.heating_out
         f[self.heating_cats] *= heating

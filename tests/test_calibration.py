@@ -265,6 +265,20 @@ def test_write_back_creates_a_missing_section(tiny: Path):
     assert load_scenario(path).satisfaction.resolved_on_time == 0.77
 
 
+def test_a_category_column_is_a_parameter_the_table_starts(tiny: Path):
+    """`demand.categories.<key>.<column>` can be fitted: its start is the category table's
+    value until the scenario overrides it, and the fit writes the override."""
+    spec, path = calib.load_spec(tiny)
+    spec.parameters = [calib.Parameter(path="demand.categories.heating.growth", low=0, high=1)]
+    assert calib.current_values(load_scenario(path), spec.parameters) == [1.0]
+    changed = calib.apply_values(load_scenario(path), spec.parameters, [0.3])
+    calib.write_back(path, spec.parameters, changed)
+    again = load_scenario(path)
+    assert again.demand.categories["heating"].growth == 0.3
+    assert calib.current_values(again, spec.parameters) == [0.3]
+    assert "# to be fitted" in path.read_text()  # the file's comments are kept
+
+
 def test_interrupted_fit_keeps_its_evaluations_and_continues(tiny: Path, tmp_path: Path):
     spec, path = calib.load_spec(tiny)
     history = tmp_path / "history.csv"

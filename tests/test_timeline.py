@@ -95,6 +95,30 @@ def test_growth_rate_change_continues_from_the_current_level():
     assert 1.25 < end / before < 1.5
 
 
+def test_a_category_follows_its_share_of_growth():
+    """A category's `growth` is the power of the city's growth level it follows: at 0 its
+    occurrence stays flat while the rest grow; a dated change of the city's rate carries over."""
+    change = START + dt.timedelta(days=180)
+    data = _scenario("fragmented", days=360, timeline=[
+        {"date": change, "set": {"demand.growth_per_year": 0.5}}])
+    data["demand"]["growth_per_year"] = 1.0
+    data["demand"]["weekly_profile"] = [1.0] * 7
+    data["demand"]["heating_season_multiplier"] = 1.0
+    data["demand"]["categories"] = {"heating": {"growth": 0.0}, "housing": {"growth": 0.5}}
+    problems = sim.run(data).problems
+    day = problems["occurred_h"] // 24
+    first, last = problems[day < 60], problems[day >= 300]
+
+    def ratio(category: str) -> float:
+        return (last["category"] == category).sum() / (first["category"] == category).sum()
+
+    # the city's level from day 30 to day 330: 2 ** (150 / 365) * 1.5 ** (150 / 365) = 1.57
+    city = ratio("market")
+    assert 1.4 < city < 1.75
+    assert 0.8 < ratio("heating") < 1.25  # flat
+    assert 0.8 * city ** 0.5 < ratio("housing") < 1.25 * city ** 0.5
+
+
 def test_effort_survives_a_change():
     """State that outlives a change is kept: ranking pressure keeps its effort levels."""
     data = _scenario("hotline", days=120, timeline=[

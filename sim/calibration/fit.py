@@ -37,6 +37,7 @@ from sim.calibration.targets import (
 from sim.errors import InputError
 from sim.inputs import load_yaml
 from sim.provenance import code_version
+from sim.scenario.categories import load_categories
 from sim.scenario.loader import _expected, _field_path, load_scenario, set_dotted, validate
 
 
@@ -163,10 +164,21 @@ def apply_values(base: sim.Scenario, parameters: list[Parameter], values: list[f
     return validate(data)
 
 
+def _value_at(base: sim.Scenario, path: str) -> Any:
+    """The scenario's value at a dotted path; a category column the scenario does not override
+    (`demand.categories.<key>.<column>`) is the category table's."""
+    node: Any = base.model_dump()
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    keys = path.split(".")
+    if node is None and len(keys) == 4 and keys[:2] == ["demand", "categories"]:
+        table = load_categories(base)
+        node = float(getattr(table, keys[3])[table.index(keys[2])])
+    return node
+
+
 def _typed(base: sim.Scenario, p: Parameter, value: float) -> float | int:
-    node: Any = base
-    for key in p.path.split("."):
-        node = getattr(node, key, None)
+    node = _value_at(base, p.path)
     return round(value) if isinstance(node, int) and not isinstance(node, bool) else value
 
 
@@ -179,10 +191,7 @@ def current_values(base: sim.Scenario, parameters: list[Parameter]) -> list[floa
         if change is not None and p.path in change.set:
             out.append(float(change.set[p.path]))
             continue
-        node: Any = base
-        for key in p.path.split("."):
-            node = getattr(node, key)
-        out.append(float(node))
+        out.append(float(_value_at(base, p.path)))
     return out
 
 

@@ -43,6 +43,7 @@ class CategoryTable:
     emergency_share: np.ndarray
     season: np.ndarray  # int8 index into SEASONS
     territorial: np.ndarray  # share with a clear territorial (属地) jurisdiction: 直派 to the street
+    growth: np.ndarray  # exponent on the city's demand growth level: 1 follows it, 0 stays flat
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -101,6 +102,7 @@ def load_categories(scenario: Scenario | None = None) -> CategoryTable:
         emergency_share=col("emergency_share"),
         season=np.array([SEASONS.index(r["season"]) for r in rows], np.int8),
         territorial=col("territorial"),
+        growth=col("growth"),
     )
     if scenario is not None:
         demand = scenario.demand

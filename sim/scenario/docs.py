@@ -385,8 +385,10 @@ def _column_values(rows: list[dict[str, str]], column: str) -> str:
         if any(";" in v for v in values):
             return f"`;`-separated list of: {names}"
         return f"one of {names}"
-    if set(numbers) <= {0.0, 1.0}:
+    if set(values) <= {"0", "1"}:  # flags are written as integers
         return "`0` or `1` (a flag)"
+    if min(numbers) == max(numbers):
+        return f"{_num(min(numbers))} for every category"
     return f"{_num(min(numbers))} – {_num(max(numbers))}"
 
 

@@ -124,6 +124,10 @@ class CategoryOverride(Section):
     root_cause_share: Probability | None = None
     emergency_share: Probability | None = None
     territorial: Probability | None = None
+    growth: Annotated[float, Field(ge=0.0, le=2.0)] | None = Field(
+        None, description="How much of the city's demand growth (`demand.growth_per_year`) "
+        "the category follows: its occurrence grows as the city's growth level to this power "
+        "(1: at the city's rate; 0: flat; 0.5: at about half the rate).")
 
 
 class DemandConfig(Section):
