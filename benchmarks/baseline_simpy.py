@@ -35,8 +35,8 @@ import simpy
 
 import sim
 from sim.api import as_scenario
+from sim.cases import grow, has_room
 from sim.cases import rows as case_rows
-from sim.cases import with_room
 from sim.engine import clock as clk
 from sim.engine import desks as dk
 from sim.engine.workload import new_workload
@@ -66,7 +66,8 @@ def make_workload(preset: str, scale: float, days: int, seed: int) -> Workload:
     entering = []
     for day in range(days):  # the day's problems as the model draws them, without running it
         occurring = model.demand.draw(day, np.random.default_rng([seed, day]))
-        model.cases = with_room(model.cases, len(occurring.category))
+        if not has_room(model.cases, len(occurring.category)):
+            grow(model.cases, len(occurring.category))
         ids, _gone, _counts = model.maker.add(model.cases, day, model.origin, occurring, model.trust,
                                  model.propensity, model.themes)
         entering.append(ids)

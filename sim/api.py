@@ -57,7 +57,8 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
         days: int | None = None, scale: float | None = None, city: City | None = None,
         overrides: dict[str, Any] | None = None, name: str | None = None,
         progress: bool | str = False,
-        on_day: Callable[[GovernanceModel], None] | None = None) -> Result:
+        on_day: Callable[[GovernanceModel], None] | None = None,
+        columns: tuple[str, ...] | None = None) -> Result:
     """Run one scenario and return its tables.
 
     `scenario` is a `Scenario`, a YAML path or a preset name (`"hotline"`); `seed`, `days` and
@@ -67,6 +68,10 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
     A run with `overrides` is a variant and is named after them, in `summary["scenario"]`,
     `result.name` and `result.scenario.name`: `hotline[ranking.enabled=False]` (see
     `variant_name`; seed, days and scale do not rename). `name=` names it yourself.
+
+    `columns` asks for a lean result: a problem table of only these columns (of
+    `sim.results.PROBLEM_COLUMNS`) and no unit, ranking, daily or summary tables, for runs
+    read by a few rules only (a calibration's evaluations of a 1:1 history).
     """
     extra = dict(overrides or {})
     for key, value in (("seed", seed), ("days", days), ("scale", scale)):
@@ -88,7 +93,7 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
             if on_day is not None:
                 on_day(model)
     model.finish()
-    return collect(model)
+    return collect(model, columns)
 
 
 def _compare_one(scenario: Any, overrides: dict[str, Any], name: str,

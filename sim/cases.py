@@ -14,7 +14,7 @@ which other cases' events run (`sim.engine.draws`).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numba.experimental import structref
@@ -66,7 +66,12 @@ ON_PAPER, HANDLED = np.True_, np.False_
 MAX_DEPTS = 3  # departments one problem can need at most (lead + 2)
 
 
-class Cases(NamedTuple):
+@dataclass(slots=True, eq=False, repr=False)
+class Cases:
+    """The struct of arrays (one row per problem). Mutable, so that `grow` can replace one
+    column at a time and let the old one go at once: a 1:1 history holds some 70 million
+    rows, and holding two copies of the table while it grows would double its memory."""
+
     key: np.uint64  # the run's random key
     # what the problem is (set when it occurs)
     category: np.ndarray  # int8
@@ -107,6 +112,8 @@ class Cases(NamedTuple):
     counters: np.ndarray  # int64: [rows in use, ids in `recorded`]
 
 
+#: The fields of `Cases`, in order (as the kernels' struct has them).
+FIELDS = tuple(f.name for f in fields(Cases))
 #: Positions in `Cases.counters`.
 ROWS, RECORDED = 0, 1
 
@@ -120,7 +127,7 @@ class CaseTable(structref.StructRefProxy):
     """`Cases` passed by reference: what the kernels take."""
 
 
-by_reference(CaseTable, _CasesStruct, Cases._fields)
+by_reference(CaseTable, _CasesStruct, FIELDS)
 
 
 @kernel
@@ -130,7 +137,7 @@ def _new_ref(*fields):
 
 def ref(cases: Cases) -> CaseTable:
     """The case table as kernels take it: one struct, by reference, over the same arrays."""
-    return _new_ref(*cases)
+    return _new_ref(*(getattr(cases, name) for name in FIELDS))
 
 _FILL = {"outcome": OPEN, "owner_unit": -1, "neighbour": -1, "responded": -1,
          "callback_resolved": -1, "satisfied": -1}
@@ -172,24 +179,26 @@ def new_cases(key: np.uint64, capacity: int = 1024) -> Cases:
                  recorded=np.zeros(capacity, np.int64), counters=np.zeros(2, np.int64))
 
 
-def with_room(cases: Cases, more: int) -> Cases:
-    """The cases with room for `more` new rows, and for as many ids in `recorded` as there can
-    be cases in flight (the same object if there is room). Columns grow one at a time."""
+def has_room(cases: Cases, more: int) -> bool:
+    """Whether `more` new rows fit."""
+    return int(cases.counters[ROWS]) + more <= len(cases.outcome)
+
+
+def grow(cases: Cases, more: int) -> None:
+    """Make room for `more` new rows, and for as many ids in `recorded` as there can be
+    cases in flight, in place. Columns grow one at a time and each old column is let go as
+    soon as it is copied, so the table never holds two copies of itself; the kernels' view
+    of it (`ref`) must be dropped before and made anew after."""
     rows = int(cases.counters[ROWS])
-    need = rows + more
-    if need <= len(cases.outcome):
-        return cases
-    capacity = max(need, len(cases.outcome) * 5 // 4)
-    grown = {}
+    capacity = max(rows + more, len(cases.outcome) * 5 // 4)
     for name in _DTYPES:
-        old = getattr(cases, name)
         new = _column(name, capacity)
-        new[:rows] = old[:rows]
-        grown[name] = new
+        new[:rows] = getattr(cases, name)[:rows]
+        setattr(cases, name, new)
     recorded = np.zeros(capacity, np.int64)
     n = int(cases.counters[RECORDED])
     recorded[:n] = cases.recorded[:n]
-    return Cases(cases.key, **grown, recorded=recorded, counters=cases.counters)
+    cases.recorded = recorded
 
 
 def rows(cases: Cases) -> int:
@@ -201,6 +210,14 @@ def columns(cases: Cases, names: tuple[str, ...] = COLUMNS, start: int = 0,
     """The rows [start, stop) of the named columns (views, not copies)."""
     stop = rows(cases) if stop is None else stop
     return {name: getattr(cases, name)[start:stop] for name in names}
+
+
+def release(cases: Cases, keep: tuple[str, ...]) -> None:
+    """Let go of every column but `keep` (and the counters): a finished run's table, handed
+    over to its results, need not hold what they do not read."""
+    for name in (*_DTYPES, "recorded"):
+        if name not in keep:
+            setattr(cases, name, np.zeros(0, getattr(cases, name).dtype))
 
 
 def take_recorded(cases: Cases) -> np.ndarray:

@@ -26,9 +26,8 @@ from sim.agents import (
     Office,
     StreetOffice,
 )
-from sim.cases import COLUMNS, ENTER, new_cases, take_recorded
+from sim.cases import COLUMNS, ENTER, grow, has_room, new_cases, take_recorded
 from sim.cases import ref as cases_ref
-from sim.cases import with_room as cases_with_room
 from sim.city import City, beijing_city, load_city, synthetic_city
 from sim.city.city import DEPARTMENT_TYPES
 from sim.demand import Demand
@@ -413,9 +412,12 @@ class GovernanceModel(mesa.Model):
         occurring = self.demand.draw(d, np.random.Generator(np.random.PCG64(
             np.random.SeedSequence(self.spec.seed, spawn_key=(_DEMAND_STREAM, d)))))
         n = len(occurring.category)
-        roomier = cases_with_room(self.cases, n), clock_with_room(self.clock, n)
-        if roomier[0] is not self.cases or roomier[1] is not self.clock:
-            self.cases, self.clock = roomier
+        roomier = clock_with_room(self.clock, n)
+        if roomier is not self.clock or not has_room(self.cases, n):
+            self.parts = self.world = None  # the kernels let go of the old arrays first
+            self.clock = roomier
+            if not has_room(self.cases, n):
+                grow(self.cases, n)
             self._rebuild_world()
         entering, gone, self.counts_today = self.maker.add(
             self.cases, d, self.origin + dt.timedelta(days=d), occurring, self.trust,

@@ -90,7 +90,7 @@ class ProblemMaker:
             themes: Themes) -> tuple[np.ndarray, np.ndarray, DayCounts]:
         """Write the day's problems as new rows; return the ids of those that enter, those
         recorded already (prevented, or never reported) and the day's counts.
-        `cases` must have room (`sim.cases.with_room`)."""
+        `cases` must have room (`sim.cases.grow`)."""
         spec, table, city = self.spec, self.table, self.city
         n = len(occ.category)
         first = int(cases.counters[ROWS])

@@ -20,6 +20,7 @@ import yaml
 from sim.cases import (
     CHANNELS,
     CLOSED_UNRESOLVED,
+    DEPT_LINE,
     HOTLINE,
     INSPECTION,
     NEVER_REPORTED,
@@ -28,8 +29,9 @@ from sim.cases import (
     PATROL,
     PREVENTED,
     RESOLVED,
-    columns,
+    release,
 )
+from sim.cases import columns as case_columns
 from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
 from sim.outputs import staged_folder
 from sim.resolution import WITHIN_DAYS, headline, resolution_curve
@@ -242,7 +244,8 @@ def table_seed(seed: int) -> int | str:
     return seed if seed < 2**63 else str(seed)
 
 
-def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def monthly(problems: pd.DataFrame, scenario: Scenario,
+            rows: np.ndarray | None = None) -> pd.DataFrame:
     """Month-by-month measures, in real-city units, one row per calendar month.
 
     Volumes count problems by the month they occurred (`occurred`, `prevented`) or were reported
@@ -253,6 +256,9 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     assessment basis once they are left out of it); `response_rate` over tickets (NaN before
     the hotline). `dept_line_contacts` counts reports through departments' own lines (the old,
     pre-merger 12345 among them) x (1 + consultations per request).
+
+    `rows`: a mask of the problems to count (a district's, say); None: all. The columns are
+    read as arrays, never copied as a table (a 1:1 history has some 70 million rows).
     """
     k = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
     origin = pd.Timestamp(scenario.start_date)
@@ -262,69 +268,72 @@ def monthly(problems: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     index = pd.PeriodIndex(months, name="month")
     first = index[0].ordinal if len(index) else 0
     n = len(index)
+    # by day: a lookup table from day to month (one Period conversion per day, not per row)
+    days = np.arange(scenario.days + 1)
+    day_month = (origin + pd.to_timedelta(days, unit="D")).to_period("M").asi8 - first
+    day_month[(day_month < 0) | (day_month >= n)] = -1
 
-    def month_of(hours: pd.Series | np.ndarray) -> np.ndarray:
-        """Each time's month as a position in `index` (-1: unknown or outside the run),
-        converted once per distinct day, not per row."""
-        h = np.asarray(hours, dtype=float)
-        out = np.full(len(h), -1, np.int64)
-        known = np.isfinite(h)
-        if not known.any():
-            return out
-        day = np.floor(h[known] / 24.0).astype(np.int64)
-        low = int(day.min())
-        days = np.arange(low, int(day.max()) + 1)  # a lookup table, one entry per day
-        table = (origin + pd.to_timedelta(days, unit="D")).to_period("M").asi8 - first
-        table[(table < 0) | (table >= n)] = -1
-        out[known] = table[day - low]
-        return out
+    day_month = np.append(day_month, -1).astype(np.int16)  # the last: unknown or outside
+
+    def month_of(hours: np.ndarray) -> np.ndarray:
+        """Each time's month as a position in `index` (-1: unknown or outside the run), in
+        small integers: at 1:1 every temporary here is tens of millions of rows."""
+        day = hours / 24.0
+        np.floor(day, out=day)
+        day[~((day >= 0) & (day < len(days)))] = len(days)  # NaN (never) too
+        return day_month[day.astype(np.int32)]
 
     def count(pos: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         ok = pos >= 0
         return np.bincount(pos[ok], None if weights is None else weights[ok], minlength=n)
 
-    def mean(pos: np.ndarray, values: pd.Series) -> np.ndarray:
-        """Mean of `values` (missing values left out) per month; NaN for a month without."""
-        v = values.to_numpy(float, na_value=np.nan)
-        ok = np.isfinite(v)
+    def mean(pos: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """Share of the flags set (-1: none, left out) per month; NaN for a month without."""
+        ok = flags >= 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            return count(pos[ok], v[ok]) / count(pos[ok])
+            return count(pos[ok], flags[ok].astype(float)) / count(pos[ok])
 
-    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
-        return frame[name].to_numpy(float, na_value=np.nan)
+    def col(name: str) -> np.ndarray:
+        values = problems[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.cat.codes
+        elif isinstance(values.dtype, pd.BooleanDtype):  # 1 / 0, and -1 for none
+            values = values.astype("Int8").fillna(-1)
+        values = values.to_numpy()
+        return values if rows is None else values[rows]
 
     out = pd.DataFrame(index=index)
-    occurred_m = month_of(col(problems, "occurred_h"))
+    outcome = col("outcome")
+    occurred_m = month_of(col("occurred_h"))
     out["occurred"] = count(occurred_m) * k
-    outcome = problems["outcome"]
-    out["prevented"] = count(occurred_m[(outcome == "prevented").to_numpy(bool)]) * k
-    channel = problems["channel"]
-    entered = col(problems, "entered_h")
-    reported = (channel.isin(["street_line", "dept_line", "hotline"]).to_numpy(bool)
-                & np.isfinite(entered))
-    out["reported"] = count(month_of(entered[reported])) * k
+    out["prevented"] = count(occurred_m[outcome == PREVENTED]) * k
+    del occurred_m
+    channel = col("channel")
+    entered_m = month_of(col("entered_h"))
+    reported = np.isin(channel, REQUEST_CHANNELS)  # NaN entries have no month: not counted
+    out["reported"] = count(entered_m[reported]) * k
     per_request = 1.0 + scenario.hotline.consultations_per_request
-    hotline = (channel == "hotline").to_numpy(bool)
-    out["hotline_contacts"] = count(month_of(entered[hotline])) * k * per_request
-    lines = (channel == "dept_line").to_numpy(bool)
-    out["dept_line_contacts"] = count(month_of(entered[lines])) * k * per_request
+    out["hotline_contacts"] = count(entered_m[channel == HOTLINE]) * k * per_request
+    out["dept_line_contacts"] = count(entered_m[channel == DEPT_LINE]) * k * per_request
+    del entered_m, reported
 
-    closed = problems[outcome.isin(["resolved", "closed_unresolved"])]
-    by_close = month_of(col(closed, "closed_h"))
-    resolved = (closed["outcome"] == "resolved").astype(float)
+    closed = (outcome == RESOLVED) | (outcome == CLOSED_UNRESOLVED)
+    by_close = month_of(col("closed_h")[closed])
+    satisfied = col("satisfied")
     out["closed"] = count(by_close) * k
-    out["resolution_rate"] = mean(by_close, resolved)
-    out["satisfaction_rate"] = mean(by_close, closed["satisfied"].astype("Float64"))
-    tickets = closed[(closed["channel"] == "hotline").to_numpy(bool)]
-    by_cb = month_of(col(tickets, "closed_h"))
-    for name, column in (("ticket_resolution_rate", "callback_resolved"),
-                         ("ticket_satisfaction_rate", "satisfied"),
-                         ("response_rate", "responded")):
-        out[name] = mean(by_cb, tickets[column].astype("Float64"))
-    reasonable = ~tickets["unreasonable"].to_numpy(bool)
-    for name, column in (("scored_resolution_rate", "callback_resolved"),
-                         ("scored_satisfaction_rate", "satisfied")):
-        out[name] = mean(by_cb[reasonable], tickets.loc[reasonable, column].astype("Float64"))
+    out["resolution_rate"] = mean(by_close, (outcome[closed] == RESOLVED).astype(np.int8))
+    out["satisfaction_rate"] = mean(by_close, satisfied[closed])
+    tickets = closed & (channel == HOTLINE)
+    by_cb = month_of(col("closed_h")[tickets])
+    callback_resolved = col("callback_resolved")
+    for name, flags in (("ticket_resolution_rate", callback_resolved),
+                        ("ticket_satisfaction_rate", satisfied),
+                        ("response_rate", col("responded"))):
+        out[name] = mean(by_cb, flags[tickets])
+    reasonable = ~col("unreasonable")[tickets]
+    for name, flags in (("scored_resolution_rate", callback_resolved),
+                        ("scored_satisfaction_rate", satisfied)):
+        out[name] = mean(by_cb[reasonable], flags[tickets][reasonable])
     return out
 
 
@@ -388,17 +397,17 @@ def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
             f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
 
 
-def check_accounting(arrays: dict[str, np.ndarray], occurred: int) -> dict[str, object]:
-    """Each problem that occurred is counted exactly once, in exactly one outcome; returns what
-    was checked (kept in the result's `meta["accounting"]`), raises `AccountingError` if not."""
-    pid = arrays["pid"]
-    if len(pid) != occurred or not np.array_equal(pid, np.arange(occurred)):
-        raise AccountingError(f"{occurred} problems occurred but {len(pid)} records were "
-                              f"written ({len(np.unique(pid))} distinct)")
-    bad = ~np.isin(arrays["outcome"], np.arange(len(OUTCOMES)))
+def check_accounting(outcome: np.ndarray, occurred: int) -> dict[str, object]:
+    """Each problem that occurred is counted exactly once, in exactly one outcome (`outcome`:
+    one row per problem, ids 0 .. occurred - 1); returns what was checked (kept in the
+    result's `meta["accounting"]`), raises `AccountingError` if not."""
+    if len(outcome) != occurred:
+        raise AccountingError(f"{occurred} problems occurred but {len(outcome)} records were "
+                              "written")
+    bad = (outcome < 0) | (outcome >= len(OUTCOMES))
     if bad.any():
         raise AccountingError(f"{int(bad.sum())} problems have no outcome")
-    counts = np.bincount(arrays["outcome"].astype(np.int64), minlength=len(OUTCOMES))
+    counts = np.bincount(outcome.astype(np.int64), minlength=len(OUTCOMES))
     return {"ok": True, "check": "each problem that occurred is counted once, in one outcome "
             "(warm-up included, simulated problems)", "occurred": int(occurred),
             "by_outcome": {name: int(n) for name, n in zip(OUTCOMES, counts, strict=True)}}
@@ -409,74 +418,52 @@ def _flags(values: np.ndarray) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(values > 0, values < 0)
 
 
-def collect(model: GovernanceModel) -> Result:
+#: Columns of `Result.problems`, in order.
+PROBLEM_COLUMNS = (
+    "pid", "category", "district", "street", "community", "occurred_h", "occurred_day",
+    "entered_h", "channel", "first_unit_h", "closed_h", "outcome", "latency_occurrence_h",
+    "latency_report_h", "owner_unit", "handoffs", "bounces", "whistled", "late_reports",
+    "report_delay_h", "n_depts", "cross_border", "unreasonable", "root_cause", "emergency",
+    "time_limit_h", "overdue", "responded", "callback_h", "callback_resolved", "satisfied",
+    "reopens", "weight")
+#: Times kept from the run's start (the model's) shifted to the measured start.
+_TIMES = ("occurred_h", "entered_h", "first_unit_h", "closed_h", "callback_h")
+#: The case columns a problem column is made from, where they are not the same name.
+_MADE_FROM = {"pid": (), "district": ("street",), "occurred_day": ("occurred_h",),
+              "latency_occurrence_h": ("closed_h", "occurred_h"),
+              "latency_report_h": ("closed_h", "entered_h"),
+              "overdue": ("closed_h", "entered_h", "time_limit_h"), "weight": ()}
+#: Read in every case: the warm-up cut, and what happened after the horizon undone.
+_ALWAYS = ("occurred_h", "outcome", "closed_h", "callback_h", "callback_resolved", "satisfied")
+
+
+def _sources(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The case columns the problem columns `wanted` are made from."""
+    names = list(_ALWAYS)
+    for name in wanted:
+        names.extend(_MADE_FROM.get(name, (name,)))
+    return tuple(dict.fromkeys(names))
+
+
+def collect(model: GovernanceModel, columns: tuple[str, ...] | None = None) -> Result:
     """Turn a finished model's case table and workload into tables, checking the accounting
-    invariant first."""
-    spec, city = model.spec, model.city  # spec: as it stands at the end
-    a = columns(model.cases)  # views; what is changed below is replaced, never written
-    a["pid"] = np.arange(model.next_pid, dtype=np.int64)
-    accounting = check_accounting(a, model.next_pid)
-    horizon = 24.0 * model.total_days
-    shift = 24.0 * spec.warmup_days
+    invariant first.
 
-    # warm-up problems are not measured; rows are in order of occurrence, so they come first
-    first = int(np.searchsorted(a["occurred_h"], shift, side="left"))
-    if first:
-        a = {k: v[first:] for k, v in a.items()}
-    # what is after the horizon has not happened yet
-    late = a["closed_h"] > horizon
-    a["outcome"] = np.where(late, OPEN, a["outcome"]).astype(np.int8)
-    a["closed_h"] = np.where(late, np.nan, a["closed_h"])
-    cb_late = a["callback_h"] > horizon
-    a["callback_resolved"] = np.where(cb_late, -1, a["callback_resolved"]).astype(np.int8)
-    a["callback_h"] = np.where(cb_late, np.nan, a["callback_h"])
-    a["satisfied"] = np.where(a["outcome"] == OPEN, -1, a["satisfied"]).astype(np.int8)
-    if shift:
-        for col in ("occurred_h", "entered_h", "first_unit_h", "closed_h", "callback_h"):
-            a[col] = a[col] - shift
+    The problem table takes over the model's case arrays (trimmed of the warm-up and brought
+    to the measured start in place, not copied): a 1:1 history has some 70 million problems,
+    and a copy of each column would double the memory a run needs. So `collect` is the last
+    thing done with a model, after `finish`.
 
-    comm = a["community"]
-    street = city.community_street[comm]
-    district = city.street_district[street]
-    cats = model.table.keys
-    problems = pd.DataFrame({
-        "pid": a["pid"],
-        "category": pd.Categorical.from_codes(a["category"], cats),
-        "district": pd.Categorical.from_codes(district, city.district_names),
-        "street": pd.Categorical.from_codes(street, city.street_names),
-        "community": comm,
-        "occurred_h": a["occurred_h"],
-        "occurred_day": np.floor(a["occurred_h"] / 24.0).astype(np.int32),
-        "entered_h": a["entered_h"],
-        "channel": pd.Categorical.from_codes(a["channel"], CHANNELS),
-        "first_unit_h": a["first_unit_h"],
-        "closed_h": a["closed_h"],
-        "outcome": pd.Categorical.from_codes(a["outcome"], OUTCOMES),
-        "latency_occurrence_h": np.where(a["outcome"] == RESOLVED,
-                                         a["closed_h"] - a["occurred_h"], np.nan),
-        "latency_report_h": np.where(a["outcome"] == RESOLVED,
-                                     a["closed_h"] - a["entered_h"], np.nan),
-        "owner_unit": a["owner_unit"],
-        "handoffs": a["handoffs"],
-        "bounces": a["bounces"],
-        "whistled": a["whistled"] > 0,
-        "late_reports": a["late_reports"],
-        "report_delay_h": a["report_delay_h"].astype(float),
-        "n_depts": a["n_depts"],
-        "cross_border": a["cross_border"] > 0,
-        "unreasonable": a["unreasonable"] > 0,
-        "root_cause": a["root_cause"] > 0,
-        "emergency": a["emergency"] > 0,
-        "time_limit_h": a["time_limit_h"].astype(float),
-        "overdue": (a["closed_h"] - a["entered_h"] > a["time_limit_h"])
-        | ((a["outcome"] == OPEN) & (horizon - shift - a["entered_h"] > a["time_limit_h"])),
-        "responded": _flags(a["responded"]),
-        "callback_h": a["callback_h"],
-        "callback_resolved": _flags(a["callback_resolved"]),
-        "satisfied": _flags(a["satisfied"]),
-        "reopens": a["reopens"],
-    }, copy=False)  # columns stay separate arrays: no 1 GB consolidating copy at 1:1
-    problems["weight"] = model.sample.weight
+    `columns`: a lean result for runs read by a few rules (a calibration's evaluations): the
+    problem table holds only these columns (of `PROBLEM_COLUMNS`), and the unit, ranking,
+    daily and summary tables are left empty.
+    """
+    spec = model.spec  # as it stands at the end
+    problems, accounting = _problem_table(
+        model, PROBLEM_COLUMNS if columns is None else tuple(columns))
+    if columns is not None:
+        return Result(model.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                      pd.DataFrame(), _meta(model, accounting))
 
     units_daily = _units_daily(model)
     rankings = pd.DataFrame(model.ranking.rows, columns=[
@@ -489,8 +476,80 @@ def collect(model: GovernanceModel) -> Result:
     daily["day"] -= spec.warmup_days
     daily = daily_table(daily, problems, units_daily, spec)
     summary = summarise(model, problems, units_daily)
-    meta = {"accounting": accounting,"seed": spec.seed, "scale": spec.scale, "days": spec.days, "city": city.name,
-            "population": city.population, "streets": city.n_streets,
+    return Result(model.given, problems, units_daily, rankings, daily, summary,
+                  _meta(model, accounting))
+
+
+def _problem_table(model: GovernanceModel, wanted: tuple[str, ...],
+                   ) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The problem table's `wanted` columns, made from the model's case arrays in place (see
+    `collect`), and the accounting check."""
+    spec, city = model.spec, model.city
+    if unknown := set(wanted) - set(PROBLEM_COLUMNS):
+        raise ValueError(f"not columns of the problem table: {sorted(unknown)}")
+    n = model.next_pid
+    keep = _sources(wanted)
+    a = case_columns(model.cases, keep)  # views of the model's arrays
+    model.parts = model.world = None  # the kernels' view of them ...
+    release(model.cases, keep)  # ... and the columns the tables do not read are let go now
+    accounting = check_accounting(a["outcome"], n)
+    horizon = 24.0 * model.total_days
+    shift = 24.0 * spec.warmup_days
+
+    # warm-up problems are not measured; rows are in order of occurrence, so they come first
+    first = int(np.searchsorted(a["occurred_h"], shift, side="left"))
+    a = {k: v[first:] for k, v in a.items()}
+    # what is after the horizon has not happened yet
+    late = a["closed_h"] > horizon
+    a["outcome"][late] = OPEN
+    a["closed_h"][late] = np.nan
+    late = a["callback_h"] > horizon
+    a["callback_resolved"][late] = -1
+    a["callback_h"][late] = np.nan
+    del late
+    a["satisfied"][a["outcome"] == OPEN] = -1
+    if shift:
+        for col in _TIMES:
+            if col in a:
+                a[col] -= shift
+    outcome, closed_h = a["outcome"], a["closed_h"]
+    resolved = outcome == RESOLVED
+
+    def small(table: np.ndarray) -> np.ndarray:  # a lookup table in the smallest integers
+        return table.astype(np.min_scalar_type(max(1, len(table) - 1)))
+
+    build = {  # columns made here; the rest are the model's own (bool flags among them)
+        "pid": lambda: np.arange(first, n, dtype=np.int64),
+        "category": lambda: pd.Categorical.from_codes(a["category"], model.table.keys),
+        "district": lambda: pd.Categorical.from_codes(
+            small(city.street_district)[a["street"]], city.district_names),
+        "street": lambda: pd.Categorical.from_codes(a["street"], city.street_names),
+        "occurred_day": lambda: np.floor(a["occurred_h"] / 24.0).astype(np.int32),
+        "channel": lambda: pd.Categorical.from_codes(a["channel"], CHANNELS),
+        "outcome": lambda: pd.Categorical.from_codes(outcome, OUTCOMES),
+        "latency_occurrence_h": lambda: np.where(resolved, closed_h - a["occurred_h"],
+                                                 np.nan),
+        "latency_report_h": lambda: np.where(resolved, closed_h - a["entered_h"], np.nan),
+        "report_delay_h": lambda: a["report_delay_h"].astype(float),
+        "time_limit_h": lambda: a["time_limit_h"].astype(float),
+        "overdue": lambda: (closed_h - a["entered_h"] > a["time_limit_h"])
+        | ((outcome == OPEN) & (horizon - shift - a["entered_h"] > a["time_limit_h"])),
+        "responded": lambda: _flags(a["responded"]),
+        "callback_resolved": lambda: _flags(a["callback_resolved"]),
+        "satisfied": lambda: _flags(a["satisfied"]),
+        "weight": lambda: np.full(n - first, model.sample.weight),
+    }
+    problems = pd.DataFrame({name: build[name]() if name in build else a[name]
+                             for name in wanted},
+                            copy=False)  # columns stay separate arrays: no consolidating copy
+    return problems, accounting
+
+
+def _meta(model: GovernanceModel, accounting: dict[str, object]) -> dict[str, object]:
+    """What the result records of the run besides its tables."""
+    spec, city = model.spec, model.city
+    return {"accounting": accounting, "seed": spec.seed, "scale": spec.scale, "days": spec.days,
+            "city": city.name, "population": city.population, "streets": city.n_streets,
             "district_population": dict(zip(city.district_names,
                                             city.district_population.tolist(), strict=True)),
             "district_simulated_share": dict(zip(city.district_names,
@@ -507,7 +566,6 @@ def collect(model: GovernanceModel) -> Result:
                                     else [city.street_names[s] for s in t.streets])}
                        for t in model.themes.projects if t.kind != "street"],
             "street_projects": sum(t.kind == "street" for t in model.themes.projects)}
-    return Result(model.given, problems, units_daily, rankings, daily, summary, meta)
 
 
 #: Columns of `Result.daily` (see `daily_table`).

@@ -166,6 +166,20 @@ def test_rules_read_the_run_the_published_way(timeline_run):
                                    / value("hotline_requests", "2019") - 1)
 
 
+def test_a_lean_run_gives_the_figures_of_a_full_one():
+    """`columns=RULE_COLUMNS` (what a fit evaluates: a problem table of the columns the rules
+    read, no other tables) gives every target exactly the value the full result gives."""
+    from sim.calibration.targets import RULE_COLUMNS
+
+    scenario = load_scenario("beijing-2018-2024")
+    full = sim.run(scenario, seed=1, scale=0.01)
+    lean = sim.run(scenario, seed=1, scale=0.01, columns=RULE_COLUMNS)
+    assert list(lean.problems.columns) == list(RULE_COLUMNS) and lean.summary.empty
+    pd.testing.assert_frame_equal(lean.problems, full.problems[list(RULE_COLUMNS)])
+    targets = published_targets()
+    np.testing.assert_array_equal(simulated_all(lean, targets), simulated_all(full, targets))
+
+
 def test_a_districts_figures_are_its_own(timeline_run):
     """An area restricts a rule to one district's problems; an area the city does not have
     gives no value rather than the city's."""
@@ -288,6 +302,10 @@ def test_interrupted_fit_keeps_its_evaluations_and_continues(tiny: Path, tmp_pat
     assert len(kept) == len(first) == 3  # written as they finished
     best = kept.loc[kept["loss"].idxmin()]
     lines = []
+    _, again = calib.fit(spec, path, log=lines.append, history_file=history)
+    assert len(again) == 3 and "fit: its 3 evaluations are done" in lines  # the budget is spent
+    spec.budget = 6  # a budget counts every evaluation of the stage, earlier runs' included
+    lines = []
     _, second = calib.fit(spec, path, log=lines.append, history_file=history)
     assert "continuing from the best of 3" in lines[0]
     assert len(second) == 6 and second["loss"].min() <= best["loss"]
@@ -311,6 +329,34 @@ def test_evaluations_of_other_code_are_kept_aside_not_mixed(tiny: Path, tmp_path
     assert len(second) == 2 and (second["code"] == "another-engine").all()
     aside = tmp_path / "history.superseded.csv"
     assert aside.read_text() == earlier
+
+
+def test_a_search_runs_first_and_the_fit_starts_from_its_best(tiny: Path, tmp_path: Path):
+    """A spec's `search` (a global method at its own scale) runs before the fit; the fit's
+    first point is the search's best, and the fitted values are the fit's best. Run again,
+    a search whose budget is spent is not repeated."""
+    spec, path = calib.load_spec(tiny)
+    spec.search = calib.FitSettings(method="differential-evolution", scale=0.002, seeds=[1],
+                                    budget=10, popsize=5)
+    spec.budget = 4
+    history_file = tmp_path / "history.csv"
+    fitted, history = calib.fit(spec, path, log=lambda _: None, history_file=history_file)
+    label = "demand.rate_per_10k_per_day"
+    search, fit = history[history["stage"] == "search"], history[history["stage"] == "fit"]
+    assert len(search) == 10 and len(fit) == 4 and list(history["stage"][:10]) == ["search"] * 10
+    assert fit[label].iloc[0] == pytest.approx(search.loc[search["loss"].idxmin(), label])
+    assert fitted.demand.rate_per_10k_per_day == pytest.approx(
+        fit.loc[fit["loss"].idxmin(), label])
+    # the search's points were judged at its own scale and seed: re-evaluated so, the loss agrees
+    target = next(t for t, c in calib.chosen_targets(spec) if c.fit)
+    first = search.iloc[0]
+    value = calib.evaluate(calib.apply_values(load_scenario(path), spec.parameters,
+                                              [first[label]]), [target], [1], 0.002).iloc[0, 0]
+    assert scaled_error(target, value) ** 2 == pytest.approx(first["loss"])
+    lines = []
+    spec.budget = 5
+    _, again = calib.fit(spec, path, log=lines.append, history_file=history_file)
+    assert "search: its 10 evaluations are done" in lines and len(again) == 15
 
 
 def test_differential_evolution_improves_and_is_the_same_on_a_pool(tiny: Path):

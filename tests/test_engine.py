@@ -64,14 +64,16 @@ def test_every_problem_counted_exactly_once(preset):
     assert (p["latency_occurrence_h"].dropna() >= 0).all()
 
 
-def test_accounting_check_catches_a_lost_or_doubled_problem():
-    arrays = {"pid": np.array([0, 1, 1]), "outcome": np.array([0, 0, 0])}
+def test_accounting_check_catches_a_lost_problem_or_one_without_an_outcome():
+    """A problem's id is its row, so none can be counted twice; one can be lost (fewer rows
+    than problems) or left without one of the five outcomes."""
+    assert check_accounting(np.array([0, 1, 4], np.int8), 3)["by_outcome"]["never_reported"] == 1
     with pytest.raises(AccountingError):
-        check_accounting(arrays, 3)
-    with pytest.raises(AccountingError):
-        check_accounting({"pid": np.array([0, 1]), "outcome": np.array([0, 1])}, 3)
+        check_accounting(np.array([0, 1], np.int8), 3)
     with pytest.raises(AccountingError):  # an outcome that is none of the five
-        check_accounting({"pid": np.array([0, 1]), "outcome": np.array([0, 9])}, 2)
+        check_accounting(np.array([0, 9], np.int8), 2)
+    with pytest.raises(AccountingError):
+        check_accounting(np.array([0, -1], np.int8), 2)
 
 
 def test_common_random_numbers_across_regimes():
@@ -159,6 +161,26 @@ def test_clock_makes_room_without_losing_events():
 def _desks(staff: float, opens: float = 0.0, hours: float = 24.0, units: int = 1):
     d = dk.new_desks(np.full(units, staff), np.full(units, opens), np.full(units, hours))
     return d, dk.ref(d), workload_ref(new_workload(units, 400))
+
+
+def test_case_table_grows_in_place_keeping_every_row():
+    """`grow` replaces the columns one at a time (the old one let go at once): the rows in
+    use keep their values, new rows have room, the object is the same."""
+    from sim.cases import FIELDS, columns, grow, has_room, new_cases, start_rows
+
+    cases = new_cases(np.uint64(7), capacity=4)
+    start_rows(cases, slice(0, 3))
+    cases.occurred_h[:3] = [1.0, 2.0, 3.0]
+    cases.depts[:3] = [[5, -1, -1], [6, 7, -1], [8, 9, 10]]
+    cases.outcome[:3] = [0, 2, 4]
+    cases.counters[0] = 3
+    before = {k: v.copy() for k, v in columns(cases, (*FIELDS[1:-2],)).items()}
+    assert not has_room(cases, 2)
+    same = cases
+    grow(cases, 2)
+    assert cases is same and has_room(cases, 2) and len(cases.recorded) >= 5
+    for name, values in before.items():
+        np.testing.assert_array_equal(getattr(cases, name)[:3], values, err_msg=name)
 
 
 def test_desk_working_hours():

@@ -1,7 +1,7 @@
 """`govsim calibrate`: fit a scenario's free parameters to Beijing's published figures, or
 report how well the scenario meets them.
 
-    govsim calibrate                        # fit, write the values into the scenario
+    govsim calibrate                        # search, fit, write the values into the scenario
     govsim calibrate --report               # published vs simulated table + chart
     govsim calibrate --report --sensitivity # ... which parameters move which target, and an
                                             #     interval for each fitted parameter
@@ -34,9 +34,11 @@ def installed_preset(path: Path) -> bool:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate", help="fit the timeline scenario to published figures, or report the fit",
-        description="Fit the free parameters a calibration spec names (bounded least squares "
-                    "on common random numbers, evaluations in parallel), write them into its "
-                    "scenario and report an interval for each; with --report, run the scenario "
+        description="Fit the free parameters a calibration spec names (a global search at a "
+                    "scale the machine affords, if the spec has one, then bounded least "
+                    "squares on common random numbers, evaluations in parallel), write them "
+                    "into its scenario and report an interval for each; with --report, run "
+                    "the scenario "
                     "and mark every published figure pass or fail against its tolerance. "
                     "Default spec: beijing, the shipped scenarios/calibration/beijing.yaml.")
     p.add_argument("spec", nargs="?", default=DEFAULT_SPEC, metavar="SPEC",
@@ -49,7 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from sim.experiments.cli import add_backend_arguments
 
     add_backend_arguments(p, "the evaluations")
-    p.add_argument("--budget", type=int, metavar="N", help="fit evaluations at most")
+    p.add_argument("--budget", type=int, metavar="N",
+                   help="fit evaluations at most, in all (an interrupted fit's count)")
+    p.add_argument("--no-search", action="store_true",
+                   help="skip the spec's global search: fit from the scenario's values (or "
+                        "from where an interrupted fit got to)")
     p.add_argument("--dry-run", action="store_true",
                    help="fit, but do not write the values into the scenario")
     p.add_argument("--out", type=Path, metavar="DIR",
@@ -89,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
             # every evaluation is kept here as it finishes; a fit started again continues
             history_file = out.parent / f".{out.name}.fit-history.csv"
             try:
-                fitted, history = calib.fit(spec, scenario_path, log, history_file, backend)
+                fitted, history = calib.fit(spec, scenario_path, log, history_file, backend,
+                                            search=not args.no_search)
             except KeyboardInterrupt:
                 log(f"fit interrupted: its evaluations are kept in {history_file}; the same "
                     "command continues from the best of them")

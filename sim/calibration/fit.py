@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 import sim
 from sim.calibration.targets import (
+    RULE_COLUMNS,
     Target,
     passes,
     published_targets,
@@ -72,15 +73,15 @@ class TargetChoice(BaseModel):
     weight: float = Field(1.0, gt=0)
 
 
-class CalibrationSpec(BaseModel):
+class FitSettings(BaseModel):
+    """How a stage of the fit evaluates points (scale, seeds) and moves between them."""
+
     model_config = ConfigDict(extra="forbid")
-    scenario: str = Field(description="Scenario file, relative to the spec.")
-    scale: float = Field(0.005, gt=0, le=1, description="Scale of each fit evaluation.")
-    seeds: list[int] = Field([0], min_length=1, description="Seeds of each fit evaluation.")
-    report_scale: float = Field(0.01, gt=0, le=1, description="Scale of the report's runs.")
-    report_seeds: list[int] = Field([0, 1, 2], min_length=1, description="Replications of the "
-                                    "report (mean and 95 % interval over them).")
-    budget: int = Field(60, gt=0, description="Evaluations the fit may use at most.")
+    scale: float = Field(0.005, gt=0, le=1, description="Scale of each evaluation.")
+    seeds: list[int] = Field([0], min_length=1, description="Seeds of each evaluation (their "
+                             "mean: common random numbers across points).")
+    budget: int = Field(60, gt=0, description="Evaluations of the stage, in all: those of an "
+                        "interrupted run of the same command count.")
     method: Literal["least-squares", "differential-evolution", "nelder-mead"] = Field(
         "least-squares", description="least-squares: scipy's bounded trust-region least "
         "squares from the scenario's values, each Jacobian's points run in parallel; "
@@ -96,6 +97,19 @@ class CalibrationSpec(BaseModel):
     simplex: float = Field(0.25, gt=0, le=1, description="Size of the starting simplex, as a "
                            "share of each parameter's range: wide for a first fit, small to "
                            "refine a point that is already good.")
+
+
+class CalibrationSpec(FitSettings):
+    """The fit (its settings at the top level), an optional global search before it, the
+    report, the free parameters and the targets."""
+
+    scenario: str = Field(description="Scenario file, relative to the spec.")
+    search: FitSettings | None = Field(None, description="A global search run first, at a "
+                                       "scale and on seeds a machine affords: the fit starts "
+                                       "from its best point.")
+    report_scale: float = Field(0.01, gt=0, le=1, description="Scale of the report's runs.")
+    report_seeds: list[int] = Field([0, 1, 2], min_length=1, description="Replications of the "
+                                    "report (mean and 95 % interval over them).")
     parameters: list[Parameter] = Field(min_length=1)
     targets: list[TargetChoice] = Field(min_length=1)
 
@@ -198,7 +212,8 @@ def current_values(base: sim.Scenario, parameters: list[Parameter]) -> list[floa
 def evaluate_task(task: dict[str, Any]) -> list[float]:
     """What a worker does with one evaluation: run the scenario on one seed and return each
     target's simulated value (module level, so a pool or a Dask cluster can run it)."""
-    result = sim.run(validate(task["scenario"]), seed=task["seed"], scale=task["scale"])
+    result = sim.run(validate(task["scenario"]), seed=task["seed"], scale=task["scale"],
+                     columns=RULE_COLUMNS)
     return simulated_all(result, [Target(**t) for t in task["targets"]])
 
 
@@ -249,20 +264,24 @@ MISSING_ERROR = 10.0
 
 
 # ------------------------------------------------------------------------------------ the fit
+#: Names of the stages in a fit's history: the optional global search, then the fit.
+SEARCH, FIT = "search", "fit"
+
+
 def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] = print,
-        history_file: Path | None = None, backend: Any = None,
+        history_file: Path | None = None, backend: Any = None, search: bool = True,
         ) -> tuple[sim.Scenario, pd.DataFrame]:
     """Minimise the weighted squared errors of the fitted targets, each in units of its
     tolerance.
 
-    Returns the fitted scenario and the history of evaluations (parameters, objective). With a
-    `history_file`, each evaluation is appended to it as it finishes, so an interrupted fit
-    loses nothing; a fit started again with the file in place continues from its best points.
+    With a `search` in the spec (and `search` true), a global search runs first at its own
+    scale and seeds, and the fit starts from its best point; otherwise the fit starts from the
+    scenario's values. Returns the fitted scenario (the fit's best point) and the history of
+    evaluations (parameters, objective, stage). With a `history_file`, each evaluation is
+    appended to it as it finishes, so an interrupted fit loses nothing: the same command
+    continues each stage from its best point, until the stage's budget is used in all.
     Evaluations run on `backend` (a local pool, a Dask cluster; None: in this process).
     """
-    from scipy.optimize import differential_evolution, minimize
-    from scipy.stats import qmc
-
     base = load_scenario(scenario_path)
     pairs = chosen_targets(spec)
     fitted = [(t, c) for t, c in pairs if c.fit]
@@ -271,15 +290,13 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     lows = np.array([p.low for p in spec.parameters])
     span = np.array([p.high for p in spec.parameters]) - lows
     labels = [p.label for p in spec.parameters]
-    start = np.array(current_values(base, spec.parameters))
     code = code_version(("sim.calibration.fit", "sim.calibration.targets"))
     history: list[dict[str, Any]] = []
     if history_file is not None and history_file.exists():
-        earlier = pd.read_csv(history_file, dtype={"code": str})
-        if (list(earlier.columns) == [*labels, "loss", "code"] and len(earlier)
+        earlier = pd.read_csv(history_file, dtype={"code": str, "stage": str})
+        if (list(earlier.columns) == [*labels, "loss", "stage", "code"] and len(earlier)
                 and (earlier["code"] == code).all()):
             history = earlier.to_dict("records")
-            start = earlier.loc[earlier["loss"].idxmin(), labels].to_numpy(float)
             log(f"continuing from the best of {len(earlier)} earlier evaluations "
                 f"({history_file})")
         else:  # another spec's, or another engine's: never mixed in, never deleted
@@ -287,13 +304,23 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
             history_file.rename(aside)
             log(f"the evaluations in {history_file} were made with other parameters or other "
                 f"engine code: kept as {aside}; starting afresh")
-    x0 = np.clip((start - lows) / span, 0.0, 1.0)
-    done_before = len(history)
+
+    def best(stages: tuple[str, ...]) -> np.ndarray | None:
+        """The best point (scaled to [0, 1]) the stages have evaluated, if any."""
+        rows = [h for h in history if h["stage"] in stages]
+        if not rows:
+            return None
+        top = min(rows, key=lambda h: h["loss"])
+        return np.clip((np.array([top[k] for k in labels], float) - lows) / span, 0.0, 1.0)
+
     started = time.perf_counter()
 
-    def losses_with(xs: list[np.ndarray]) -> list[np.ndarray]:
+    def losses_with(stage: FitSettings, name: str, xs: list[np.ndarray]) -> list[np.ndarray]:
         """Evaluate points (scaled to [0, 1]) together, log and keep each as it finishes;
         each point's weighted residuals (its loss is their sum of squares)."""
+        done = sum(h["stage"] == name for h in history)
+        if done + len(xs) > stage.budget:
+            raise _BudgetSpent
         residuals: list[np.ndarray] = [np.zeros(0)] * len(xs)
         values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
         scenarios = [apply_values(base, spec.parameters, v) for v in values]
@@ -302,61 +329,86 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
             err = np.nan_to_num(scaled_errors(table.mean(axis=1), targets), nan=MISSING_ERROR)
             residuals[i] = np.sqrt(weights) * err
             row: dict[str, Any] = dict(zip(labels, values[i], strict=True))
-            row["loss"] = float(np.sum(residuals[i] ** 2))
-            row["code"] = code
+            row.update(loss=float(np.sum(residuals[i] ** 2)), stage=name, code=code)
             history.append(row)
             if history_file is not None:
                 pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
                                            header=not history_file.exists())
-            best = min(h["loss"] for h in history)
-            log(f"[{len(history) - done_before}/{spec.budget}] loss {row['loss']:.3f} (best "
-                f"{best:.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(
+            ours = [h["loss"] for h in history if h["stage"] == name]
+            log(f"[{name} {len(ours)}/{stage.budget}] loss {row['loss']:.3f} (best "
+                f"{min(ours):.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(
                     labels, values[i], strict=True))
                 + f"; {time.perf_counter() - started:.0f} s")
 
-        evaluate_many(scenarios, targets, spec.seeds, spec.scale, backend, on_done=keep)
+        evaluate_many(scenarios, targets, stage.seeds, stage.scale, backend, on_done=keep)
         return residuals
+
+    stages = ([(SEARCH, spec.search)] if spec.search is not None and search else [])
+    stages.append((FIT, spec))
+    jacobian = None
+    for name, stage in stages:
+        done = sum(h["stage"] == name for h in history)
+        if done >= stage.budget:
+            log(f"{name}: its {stage.budget} evaluations are done")
+            continue
+        # a stage continues from its own best point, the fit from the search's, else the file
+        x0 = best((name,)) if done else best((SEARCH,)) if name == FIT else None
+        if x0 is None:
+            x0 = np.clip((np.array(current_values(base, spec.parameters)) - lows) / span,
+                         0.0, 1.0)
+        log(f"{name}: {stage.method}, scale {stage.scale:g}, seeds "
+            f"{', '.join(map(str, stage.seeds))}, {stage.budget - done} evaluation(s) to go")
+        jacobian = _run_stage(stage, x0, lambda xs, st=stage, nm=name: losses_with(st, nm, xs),
+                              [h for h in history if h["stage"] == name], labels, lows, span,
+                              targets)
+    table = pd.DataFrame(history, columns=[*labels, "loss", "stage", "code"])
+    top = best((FIT,))
+    top = best((SEARCH,)) if top is None else top
+    values = list(lows + top * span)
+    if jacobian is not None:  # the last Jacobian: intervals at the fit, for free
+        table.attrs["jacobian"] = jacobian
+    return apply_values(base, spec.parameters, values), table
+
+
+def _run_stage(stage: FitSettings, x0: np.ndarray,
+               losses_with: Callable[[list[np.ndarray]], list[np.ndarray]],
+               earlier: list[dict[str, Any]], labels: list[str], lows: np.ndarray,
+               span: np.ndarray, targets: list[Target]) -> pd.DataFrame | None:
+    """One stage's method from `x0` (scaled parameters) until its budget is spent; the last
+    Jacobian of a least-squares stage, else None."""
+    from scipy.optimize import differential_evolution, minimize
+    from scipy.stats import qmc
 
     def losses(xs: list[np.ndarray]) -> list[float]:
         return [float(np.sum(r ** 2)) for r in losses_with(xs)]
 
-    def within_budget(xs: list[np.ndarray]) -> list[np.ndarray]:
-        """`losses_with`, refusing points beyond the budget (the least-squares solver has no
-        evaluation count of its own that includes the Jacobian's)."""
-        if len(history) - done_before + len(xs) > spec.budget:
-            raise _BudgetSpent
-        return losses_with(xs)
-
     n = len(x0)
-    jacobian = None
-    if spec.method == "least-squares":
-        jacobian = _least_squares(spec, targets, span, labels, x0, within_budget)
-    elif spec.method == "nelder-mead":
-        minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
-                 bounds=[(0.0, 1.0)] * n,
-                 options={"maxfev": spec.budget, "xatol": 0.01, "fatol": 1e-4,
-                          "initial_simplex": _simplex(x0, spec.simplex)})
-    else:
-        size = max(5, spec.popsize * n)
-        generations = max(0, spec.budget // size - 1)
-        init = _population(history, labels, lows, span, x0, size, qmc)
-        differential_evolution(
-            lambda x: losses([x])[0], [(0.0, 1.0)] * n, init=init, maxiter=generations,
-            popsize=spec.popsize, polish=False, tol=0.0, seed=0, updating="deferred",
-            workers=lambda _f, xs: losses(list(xs)))
-    table = pd.DataFrame(history)
-    best = table.loc[table["loss"].idxmin()]
-    values = [float(best[p.label]) for p in spec.parameters]
-    if jacobian is not None:  # the last Jacobian: intervals at the fit, for free
-        table.attrs["jacobian"] = jacobian
-    return apply_values(base, spec.parameters, values), table
+    if stage.method == "least-squares":
+        return _least_squares(stage, targets, span, labels, x0, losses_with)
+    try:
+        if stage.method == "nelder-mead":
+            minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
+                     bounds=[(0.0, 1.0)] * n,
+                     options={"maxfev": stage.budget - len(earlier), "xatol": 0.01,
+                              "fatol": 1e-4, "initial_simplex": _simplex(x0, stage.simplex)})
+        else:
+            size = max(5, stage.popsize * n)
+            generations = max(0, (stage.budget - len(earlier)) // size - 1)
+            init = _population(earlier, labels, lows, span, x0, size, qmc)
+            differential_evolution(
+                lambda x: losses([x])[0], [(0.0, 1.0)] * n, init=init, maxiter=generations,
+                popsize=stage.popsize, polish=False, tol=0.0, seed=0, updating="deferred",
+                workers=lambda _f, xs: losses(list(xs)))
+    except _BudgetSpent:
+        pass
+    return None
 
 
 class _BudgetSpent(Exception):
     """The fit's evaluations are used up."""
 
 
-def _least_squares(spec: CalibrationSpec, targets: list[Target], span: np.ndarray,
+def _least_squares(stage: FitSettings, targets: list[Target], span: np.ndarray,
                    labels: list[str], x0: np.ndarray,
                    evaluate_points: Callable[[list[np.ndarray]], list[np.ndarray]],
                    ) -> pd.DataFrame | None:
@@ -376,7 +428,7 @@ def _least_squares(spec: CalibrationSpec, targets: list[Target], span: np.ndarra
 
     def jac(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
-        steps = np.where(x + spec.step <= 1.0, spec.step, -spec.step)
+        steps = np.where(x + stage.step <= 1.0, stage.step, -stage.step)
         points = [x + steps[j] * np.eye(len(x))[j] for j in range(len(x))]
         at = fun(x)
         moved = evaluate_points(points)
@@ -386,7 +438,7 @@ def _least_squares(spec: CalibrationSpec, targets: list[Target], span: np.ndarra
 
     try:
         least_squares(fun, x0, jac=jac, bounds=(0.0, 1.0), method="trf", x_scale=1.0,
-                      max_nfev=spec.budget)
+                      max_nfev=stage.budget)
     except _BudgetSpent:
         pass
     if not last:
@@ -491,7 +543,7 @@ def report_task(task: dict[str, Any]) -> dict[str, Any]:
     from sim.calibration.targets import Run, heating_change
 
     scenario = validate(task["scenario"])
-    result = sim.run(scenario, seed=task["seed"], scale=task["scale"])
+    result = sim.run(scenario, seed=task["seed"], scale=task["scale"], columns=RULE_COLUMNS)
     run = Run(result)
     targets = [Target(**t) for t in task["targets"]]
     seasons = sorted({t.period for t in targets if t.measure.startswith("heating")})

@@ -29,6 +29,11 @@ from sim.scenario.schema import Scenario
 
 #: The channels through which a resident reports (the 12345 line, the old lines).
 REPORT_CHANNELS = ("hotline", "street_line", "dept_line")
+#: The problem table's columns the rules read (`sim.run(..., columns=RULE_COLUMNS)` makes a
+#: lean result of only these: what lets a 1:1 history be evaluated in a few GB).
+RULE_COLUMNS = ("category", "district", "occurred_h", "entered_h", "channel", "closed_h",
+                "outcome", "responded", "callback_resolved", "satisfied", "unreasonable",
+                "weight")
 
 
 @dataclass(frozen=True)
@@ -200,8 +205,8 @@ class Run:
             rows = self.area(area)
             if rows is None:
                 return None
-            self._monthly[area] = (self.result.monthly() if not area
-                                   else monthly_table(self.problems[rows], self.scenario))
+            self._monthly[area] = monthly_table(self.problems, self.scenario,
+                                                None if not area else rows)
         return self._monthly[area]
 
     def tickets_in(self, start: pd.Timestamp, end: pd.Timestamp, area: str = "",
