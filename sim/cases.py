@@ -190,7 +190,7 @@ def grow(cases: Cases, more: int) -> None:
     soon as it is copied, so the table never holds two copies of itself; the kernels' view
     of it (`ref`) must be dropped before and made anew after."""
     rows = int(cases.counters[ROWS])
-    capacity = max(rows + more, len(cases.outcome) * 5 // 4)
+    capacity = max(rows + more, len(cases.outcome) * 2)
     for name in _DTYPES:
         new = _column(name, capacity)
         new[:rows] = getattr(cases, name)[:rows]

@@ -442,6 +442,24 @@ def test_cli_report_writes_table_and_chart(tiny: Path, tmp_path: Path, capsys):
     assert (tmp_path / "tiny.yaml").read_text() == before  # a report never edits the scenario
 
 
+def test_cli_searches_first_unless_told_not_to(tiny: Path, tmp_path: Path, capsys):
+    """`govsim calibrate` runs the spec's search, then the fit; `--no-search` only the fit.
+    The fit's history says which stage made each evaluation."""
+    spec = yaml.safe_load(tiny.read_text())
+    spec.update(budget=2, search={"method": "differential-evolution", "scale": 0.001,
+                                  "seeds": [0], "budget": 5, "popsize": 5})
+    tiny.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "fit"
+    assert main(["calibrate", str(tiny), "--dry-run", "--serial", "--out", str(out)]) == 0
+    history = pd.read_csv(out / "fit_history.csv")
+    assert list(history["stage"]) == ["search"] * 5 + ["fit"] * 2
+    out2 = tmp_path / "fit2"
+    assert main(["calibrate", str(tiny), "--dry-run", "--serial", "--no-search", "--out",
+                 str(out2)]) == 0
+    assert list(pd.read_csv(out2 / "fit_history.csv")["stage"]) == ["fit"] * 2
+    assert "search: differential-evolution, scale 0.001" in capsys.readouterr().err
+
+
 def test_cli_bad_spec_is_one_line(tmp_path: Path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({"scenario": "nowhere.yaml", "parameters": [],
