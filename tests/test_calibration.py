@@ -325,10 +325,24 @@ def test_evaluations_of_other_code_are_kept_aside_not_mixed(tiny: Path, tmp_path
     monkeypatch.setattr(calib, "code_version", lambda extra=(): "another-engine")
     lines = []
     _, second = calib.fit(spec, path, log=lines.append, history_file=history)
-    assert "other engine code" in lines[0] and "starting afresh" in lines[0]
+    assert "engine code" in lines[0] and "starting afresh" in lines[0]
     assert len(second) == 2 and (second["code"] == "another-engine").all()
     aside = tmp_path / "history.superseded.csv"
     assert aside.read_text() == earlier
+
+
+def test_evaluations_at_another_scale_or_seeds_are_kept_aside(tiny: Path, tmp_path: Path):
+    """A loss is of its scale and seeds: a fit whose scale or seeds changed starts afresh."""
+    spec, path = calib.load_spec(tiny)
+    history = tmp_path / "history.csv"
+    spec.budget = 2
+    calib.fit(spec, path, log=lambda _: None, history_file=history)
+    assert list(pd.read_csv(history, dtype={"seeds": str})["seeds"]) == ["0", "0"]
+    spec.seeds = [0, 1]
+    lines = []
+    calib.fit(spec, path, log=lines.append, history_file=history)
+    assert "seeds" in lines[0] and "starting afresh" in lines[0]
+    assert (tmp_path / "history.superseded.csv").exists()
 
 
 def test_a_search_runs_first_and_the_fit_starts_from_its_best(tiny: Path, tmp_path: Path):

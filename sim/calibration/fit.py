@@ -291,19 +291,27 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     span = np.array([p.high for p in spec.parameters]) - lows
     labels = [p.label for p in spec.parameters]
     code = code_version(("sim.calibration.fit", "sim.calibration.targets"))
+    stages = ([(SEARCH, spec.search)] if spec.search is not None and search else [])
+    stages.append((FIT, spec))
+    # what makes an evaluation's loss: its stage's scale and seeds (and the code)
+    settings = {SEARCH: spec.search or spec, FIT: spec}
+    columns = [*labels, "loss", "stage", "scale", "seeds", "code"]
     history: list[dict[str, Any]] = []
     if history_file is not None and history_file.exists():
-        earlier = pd.read_csv(history_file, dtype={"code": str, "stage": str})
-        if (list(earlier.columns) == [*labels, "loss", "stage", "code"] and len(earlier)
-                and (earlier["code"] == code).all()):
+        earlier = pd.read_csv(history_file, dtype={"code": str, "stage": str, "seeds": str})
+        if (list(earlier.columns) == columns and len(earlier)
+                and (earlier["code"] == code).all()
+                and all(r.stage in settings and r.scale == settings[r.stage].scale
+                        and r.seeds == _seeds(settings[r.stage].seeds)
+                        for r in earlier.itertuples())):
             history = earlier.to_dict("records")
             log(f"continuing from the best of {len(earlier)} earlier evaluations "
                 f"({history_file})")
-        else:  # another spec's, or another engine's: never mixed in, never deleted
+        else:  # another spec's or stage's, or another engine's: never mixed in or deleted
             aside = _unused(history_file.with_name(f"{history_file.stem}.superseded.csv"))
             history_file.rename(aside)
-            log(f"the evaluations in {history_file} were made with other parameters or other "
-                f"engine code: kept as {aside}; starting afresh")
+            log(f"the evaluations in {history_file} were made with other parameters, scales, "
+                f"seeds or engine code: kept as {aside}; starting afresh")
 
     def best(stages: tuple[str, ...]) -> np.ndarray | None:
         """The best point (scaled to [0, 1]) the stages have evaluated, if any."""
@@ -329,7 +337,8 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
             err = np.nan_to_num(scaled_errors(table.mean(axis=1), targets), nan=MISSING_ERROR)
             residuals[i] = np.sqrt(weights) * err
             row: dict[str, Any] = dict(zip(labels, values[i], strict=True))
-            row.update(loss=float(np.sum(residuals[i] ** 2)), stage=name, code=code)
+            row.update(loss=float(np.sum(residuals[i] ** 2)), stage=name, scale=stage.scale,
+                       seeds=_seeds(stage.seeds), code=code)
             history.append(row)
             if history_file is not None:
                 pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
@@ -343,8 +352,6 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
         evaluate_many(scenarios, targets, stage.seeds, stage.scale, backend, on_done=keep)
         return residuals
 
-    stages = ([(SEARCH, spec.search)] if spec.search is not None and search else [])
-    stages.append((FIT, spec))
     jacobian = None
     for name, stage in stages:
         done = sum(h["stage"] == name for h in history)
@@ -361,7 +368,7 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
         jacobian = _run_stage(stage, x0, lambda xs, st=stage, nm=name: losses_with(st, nm, xs),
                               [h for h in history if h["stage"] == name], labels, lows, span,
                               targets)
-    table = pd.DataFrame(history, columns=[*labels, "loss", "stage", "code"])
+    table = pd.DataFrame(history, columns=columns)
     top = best((FIT,))
     top = best((SEARCH,)) if top is None else top
     values = list(lows + top * span)
@@ -402,6 +409,11 @@ def _run_stage(stage: FitSettings, x0: np.ndarray,
     except _BudgetSpent:
         pass
     return None
+
+
+def _seeds(seeds: list[int]) -> str:
+    """A stage's seeds as the fit's history records them: `0 1`."""
+    return " ".join(map(str, seeds))
 
 
 class _BudgetSpent(Exception):
