@@ -542,6 +542,8 @@ def _problem_table(model: GovernanceModel, wanted: tuple[str, ...],
     problems = pd.DataFrame({name: build[name]() if name in build else a[name]
                              for name in wanted},
                             copy=False)  # columns stay separate arrays: no consolidating copy
+    # the case arrays the table did not take as they are (it holds converted copies) go too
+    release(model.cases, tuple(name for name in wanted if name not in build))
     return problems, accounting
 
 
@@ -619,22 +621,46 @@ def daily_table(daily: pd.DataFrame, problems: pd.DataFrame, units_daily: pd.Dat
     out["closed"] = out["resolved"] + out["closed_unresolved"]
     backlog = units_daily.groupby("day")["backlog"].sum() if len(units_daily) else pd.Series()
     out["backlog"] = backlog.reindex(days, fill_value=0).to_numpy()
+    # over the cases closed each day, in arrays (no table of them: a 1:1 history closes some
+    # 60 million): the day's means, and the median latency of the day's resolved problems
     closed_rows = np.isin(outcome, [RESOLVED, CLOSED_UNRESOLVED]) & np.isfinite(closed_h)
     close_day = np.floor(closed_h[closed_rows] / 24.0).astype(np.int64)
-    by_day = pd.DataFrame({
-        "day": close_day, "resolved": outcome[closed_rows] == RESOLVED,
-        "satisfied": problems["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed_rows],
-        "latency": problems["latency_occurrence_h"].to_numpy(float)[closed_rows]})
-    g = by_day.groupby("day")
-    out["resolution_rate"] = g["resolved"].mean().reindex(days).to_numpy()
-    out["satisfaction_rate"] = g["satisfied"].mean().reindex(days).to_numpy()
-    out["resolved_latency_occurrence_h_median"] = g["latency"].median().reindex(days).to_numpy()
+
+    def day_mean(values: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(values) & (close_day < n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (np.bincount(close_day[ok], values[ok], minlength=n)
+                    / np.bincount(close_day[ok], minlength=n))[days]
+
+    out["resolution_rate"] = day_mean((outcome[closed_rows] == RESOLVED).astype(float))
+    out["satisfaction_rate"] = day_mean(
+        problems["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed_rows])
+    resolved_rows = closed_rows & (outcome == RESOLVED)
+    out["resolved_latency_occurrence_h_median"] = _medians_by_day(
+        problems["latency_occurrence_h"].to_numpy(float)[resolved_rows],
+        close_day[resolved_rows[closed_rows]], n)[days]
     occurred = per_day(problems["occurred_h"].to_numpy(float))
     cum_occurred = np.cumsum(occurred)
     out["cumulative_resolved_share"] = np.cumsum(out["resolved"].to_numpy()) / np.where(
         cum_occurred > 0, cum_occurred, np.nan)
     out["weight"] = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
     return out[list(DAILY_COLUMNS)]
+
+
+def _medians_by_day(values: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
+    """The median of `values` on each day 0 .. n-1 (NaN on a day without), as pandas' groupby
+    median gives it (the middle value, or the mean of the middle two), from one sort."""
+    inside = (day >= 0) & (day < n)
+    values, day = values[inside], day[inside]
+    order = np.lexsort((values, day))
+    values, day = values[order], day[order]
+    counts = np.bincount(day, minlength=n)
+    starts = np.cumsum(counts) - counts
+    has = counts > 0
+    out = np.full(n, np.nan)
+    lo, hi = (starts + (counts - 1) // 2)[has], (starts + counts // 2)[has]
+    out[has] = (values[lo] + values[hi]) / 2
+    return out
 
 
 def _units_daily(model: GovernanceModel) -> pd.DataFrame:
