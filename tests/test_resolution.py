@@ -116,3 +116,48 @@ def test_summary_columns_agree_with_the_problem_table() -> None:
     assert m["resolved_within_7d_share"] < resolved_only
     assert m["resolved_latency_occurrence_h_median"] == pytest.approx(
         np.median(p["latency_occurrence_h"].dropna()))
+
+
+def _reference_curve(p: pd.DataFrame, horizon_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier from occurrence, written out plainly (np.unique over the events)."""
+    keep = p["outcome"].astype(str) != "prevented"
+    start = p.loc[keep, "occurred_h"].to_numpy(float)
+    resolved = (p.loc[keep, "outcome"].astype(str) == "resolved").to_numpy()
+    time = np.where(resolved, p.loc[keep, "closed_h"].to_numpy(float) - start, horizon_h - start)
+    hours, deaths = np.unique(time[resolved], return_counts=True)
+    at_risk = len(time) - np.searchsorted(np.sort(time), hours, side="left")
+    return hours, 1.0 - np.cumprod(1.0 - deaths / at_risk)
+
+
+def test_the_curve_is_kaplan_meier_with_ties_and_censoring() -> None:
+    """On random problems with many tied times (whole hours) and censoring, the curve is
+    exactly the textbook estimate."""
+    rng = np.random.default_rng(5)
+    n = 5000
+    occurred = rng.integers(0, 200, n).astype(float)
+    closed = occurred + rng.integers(0, 60, n)
+    outcome = rng.choice(["resolved", "closed_unresolved", "open", "prevented",
+                          "never_reported"], n, p=[0.6, 0.1, 0.1, 0.1, 0.1])
+    closed[outcome != "resolved"] = np.nan
+    p = pd.DataFrame({"occurred_h": occurred, "entered_h": occurred, "closed_h": closed,
+                      "outcome": pd.Categorical(outcome)})
+    curve = resolution_curve(p, horizon_h=220.0)
+    hours, share = _reference_curve(p, 220.0)
+    np.testing.assert_array_equal(curve.hours, hours)
+    np.testing.assert_array_equal(curve.share, share)
+    assert curve.follow_up_h == 220.0 - occurred[outcome != "prevented"].min()
+
+
+def test_daily_medians_are_pandas_groupby_medians() -> None:
+    """The daily table's median latency per closing day (one sort, no table of the closed
+    cases) is exactly pandas' groupby median: odd and even counts, ties, empty days."""
+    from sim.results import _medians_by_day
+
+    rng = np.random.default_rng(9)
+    day = rng.integers(0, 30, 2000)
+    day = day[day != 7]  # a day without any
+    values = rng.integers(0, 50, len(day)) / 4.0
+    got = _medians_by_day(values, day, 31)
+    expected = pd.Series(values).groupby(day).median().reindex(range(31)).to_numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got[7]) and np.isnan(got[30])
