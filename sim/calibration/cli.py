@@ -54,8 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, metavar="N",
                    help="fit evaluations at most, in all (an interrupted fit's count)")
     p.add_argument("--no-search", action="store_true",
-                   help="skip the spec's global search: fit from the scenario's values (or "
-                        "from where an interrupted fit got to)")
+                   help="skip the spec's global search (or what is left of it): the fit starts "
+                        "from the search's best point so far, else from the scenario's values")
     p.add_argument("--dry-run", action="store_true",
                    help="fit, but do not write the values into the scenario")
     p.add_argument("--out", type=Path, metavar="DIR",
