@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from sim.city.city import City
 from sim.errors import InputError
 from sim.model import GovernanceModel
-from sim.results import Result, collect
+from sim.results import PROBLEM_COLUMNS, Result, collect
 from sim.scenario.loader import load_scenario, resolve_path, set_dotted, validate
 from sim.scenario.schema import Scenario
 
@@ -73,6 +73,9 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
     `sim.results.PROBLEM_COLUMNS`) and no unit, ranking, daily or summary tables, for runs
     read by a few rules only (a calibration's evaluations of a 1:1 history).
     """
+    if columns is not None and (unknown := set(columns) - set(PROBLEM_COLUMNS)):
+        raise InputError(None, "columns", "columns of the problem table "  # before the run
+                         "(sim.results.PROBLEM_COLUMNS)", ", ".join(sorted(unknown)))
     extra = dict(overrides or {})
     for key, value in (("seed", seed), ("days", days), ("scale", scale)):
         if value is not None:

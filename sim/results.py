@@ -295,7 +295,12 @@ def monthly(problems: pd.DataFrame, scenario: Scenario,
 
     def col(name: str) -> np.ndarray:
         values = problems[name]
-        if isinstance(values.dtype, pd.CategoricalDtype):
+        if name in LABELS:  # codes as positions in the model's own order, whatever the table's
+            if not (isinstance(values.dtype, pd.CategoricalDtype)
+                    and list(values.cat.categories) == list(LABELS[name])):
+                values = pd.Series(pd.Categorical(values, categories=LABELS[name]))
+            values = values.cat.codes
+        elif isinstance(values.dtype, pd.CategoricalDtype):
             values = values.cat.codes
         elif isinstance(values.dtype, pd.BooleanDtype):  # 1 / 0, and -1 for none
             values = values.astype("Int8").fillna(-1)
@@ -337,6 +342,8 @@ def monthly(problems: pd.DataFrame, scenario: Scenario,
     return out
 
 
+#: The labels whose positions `monthly` compares codes with.
+LABELS = {"outcome": OUTCOMES, "channel": CHANNELS}
 #: Channels of a resident's request (a ticket), as against a problem found by a patrol or an
 #: inspection.
 REQUEST_CHANNELS = tuple(CHANNELS.index(k) for k in ("street_line", "dept_line", "hotline"))
@@ -399,8 +406,9 @@ def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
 
 def check_accounting(outcome: np.ndarray, occurred: int) -> dict[str, object]:
     """Each problem that occurred is counted exactly once, in exactly one outcome (`outcome`:
-    one row per problem, ids 0 .. occurred - 1); returns what was checked (kept in the
-    result's `meta["accounting"]`), raises `AccountingError` if not."""
+    the case table's rows, one per problem; `occurred`: the problems drawn, as the problem
+    maker tallied them day by day); returns what was checked (kept in the result's
+    `meta["accounting"]`), raises `AccountingError` if not."""
     if len(outcome) != occurred:
         raise AccountingError(f"{occurred} problems occurred but {len(outcome)} records were "
                               "written")
@@ -492,7 +500,9 @@ def _problem_table(model: GovernanceModel, wanted: tuple[str, ...],
     a = case_columns(model.cases, keep)  # views of the model's arrays
     model.parts = model.world = None  # the kernels' view of them ...
     release(model.cases, keep)  # ... and the columns the tables do not read are let go now
-    accounting = check_accounting(a["outcome"], n)
+    # the problem maker's own tally, day by day, against the rows the case table holds
+    accounting = check_accounting(a["outcome"], int(sum(
+        model.datacollector.model_vars["occurred"])))
     horizon = 24.0 * model.total_days
     shift = 24.0 * spec.warmup_days
 
@@ -542,7 +552,8 @@ def _problem_table(model: GovernanceModel, wanted: tuple[str, ...],
     problems = pd.DataFrame({name: build[name]() if name in build else a[name]
                              for name in wanted},
                             copy=False)  # columns stay separate arrays: no consolidating copy
-    # the case arrays the table did not take as they are (it holds converted copies) go too
+    # the model lets go of the case arrays the table made columns from (it holds converted
+    # copies of them, or for categories views its codes keep alive)
     release(model.cases, tuple(name for name in wanted if name not in build))
     return problems, accounting
 

@@ -123,6 +123,20 @@ def timeline_run() -> sim.Result:
     return _timeline_run()
 
 
+def test_monthly_reads_outcomes_and_channels_by_label(timeline_run):
+    """The monthly table counts outcomes and channels by label: a problem table whose
+    categories are in another order, or plain strings, gives the same months."""
+    from sim.results import monthly
+
+    r = timeline_run
+    expected = monthly(r.problems, r.scenario)
+    p = r.problems.copy()
+    p["outcome"] = p["outcome"].cat.reorder_categories(p["outcome"].cat.categories[::-1])
+    p["channel"] = p["channel"].astype(object)
+    pd.testing.assert_frame_equal(monthly(p, r.scenario), expected)
+    assert expected["prevented"].sum() >= 0 and expected["hotline_contacts"].sum() > 0
+
+
 def test_rules_read_the_run_the_published_way(timeline_run):
     r = timeline_run
     m = r.monthly()
@@ -178,6 +192,9 @@ def test_a_lean_run_gives_the_figures_of_a_full_one():
     pd.testing.assert_frame_equal(lean.problems, full.problems[list(RULE_COLUMNS)])
     targets = published_targets()
     np.testing.assert_array_equal(simulated_all(lean, targets), simulated_all(full, targets))
+    # a column the table does not have is bad input, said before the run, not after it
+    with pytest.raises(InputError, match="columns.*occured_h"):
+        sim.run(scenario, seed=1, scale=0.01, columns=("occured_h",), days=10 ** 6)
 
 
 def test_a_districts_figures_are_its_own(timeline_run):
@@ -345,6 +362,40 @@ def test_evaluations_at_another_scale_or_seeds_are_kept_aside(tiny: Path, tmp_pa
     assert (tmp_path / "history.superseded.csv").exists()
 
 
+def test_only_the_evaluations_that_differ_are_kept_aside(tiny: Path, tmp_path: Path):
+    """A fit whose seeds changed keeps the search it started from: only the fit's rows are
+    moved aside. A changed objective (a target's weight) sets every row aside."""
+    spec, path = calib.load_spec(tiny)
+    spec.search = calib.FitSettings(method="differential-evolution", scale=0.002, seeds=[1],
+                                    budget=5, popsize=5)
+    spec.budget = 2
+    history = tmp_path / "history.csv"
+    calib.fit(spec, path, log=lambda _: None, history_file=history)
+    spec.seeds = [0, 1]
+    lines = []
+    _, second = calib.fit(spec, path, log=lines.append, history_file=history)
+    assert "2 of the 7 evaluations" in lines[0] and "continuing from the 5 that match" in lines[0]
+    assert "search: its 5 evaluations are done" in lines
+    assert list(second["stage"]) == ["search"] * 5 + ["fit"] * 2
+    assert len(pd.read_csv(tmp_path / "history.superseded.csv")) == 7  # the file as it was
+    spec.targets[0].weight = 2.0
+    lines = []
+    _, third = calib.fit(spec, path, log=lines.append, history_file=history)
+    assert "7 of the 7" in lines[0] and "starting afresh" in lines[0]
+    assert (tmp_path / "history.superseded.1.csv").exists()
+    assert third["objective"].nunique() == 1 and third["objective"].iloc[0] != \
+        second["objective"].iloc[0]
+
+
+def test_a_budget_too_small_for_one_step_is_bad_input(tiny: Path):
+    """Differential evolution evaluates a generation at a time: a budget smaller than one
+    says so, it does not fail on an empty history."""
+    spec, path = calib.load_spec(tiny)
+    spec.method, spec.popsize, spec.budget = "differential-evolution", 5, 3
+    with pytest.raises(InputError, match="budget"):
+        calib.fit(spec, path, log=lambda _: None)
+
+
 def test_a_search_runs_first_and_the_fit_starts_from_its_best(tiny: Path, tmp_path: Path):
     """A spec's `search` (a global method at its own scale) runs before the fit; the fit's
     first point is the search's best, and the fitted values are the fit's best. Run again,
@@ -472,6 +523,19 @@ def test_cli_searches_first_unless_told_not_to(tiny: Path, tmp_path: Path, capsy
                  str(out2)]) == 0
     assert list(pd.read_csv(out2 / "fit_history.csv")["stage"]) == ["fit"] * 2
     assert "search: differential-evolution, scale 0.001" in capsys.readouterr().err
+    # a dry run's evaluations stay: the same command without --dry-run writes its best point
+    # without evaluating again (and, a least-squares fit that made no Jacobian in this run,
+    # says how to get the intervals rather than start hours of runs unasked)
+    spec["method"] = "least-squares"  # the method does not make a loss: the rows still count
+    tiny.write_text(yaml.safe_dump(spec))
+    assert main(["calibrate", str(tiny), "--serial", "--no-search", "--out", str(out2)]) == 0
+    err = capsys.readouterr().err
+    assert "fit: its 2 evaluations are done" in err and "values written" in err
+    assert "--report --sensitivity" in err and not (out2 / "parameters.csv").exists()
+    assert load_scenario(tmp_path / "tiny.yaml").demand.rate_per_10k_per_day == \
+        pytest.approx(pd.read_csv(out2 / "fit_history.csv").sort_values("loss").iloc[0][
+            "demand.rate_per_10k_per_day"], rel=1e-3)
+    assert not (tmp_path / ".fit2.fit-history.csv").exists()  # written: the running copy goes
 
 
 def test_cli_bad_spec_is_one_line(tmp_path: Path, capsys):

@@ -47,7 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="do not fit: report published vs simulated values")
     p.add_argument("--sensitivity", action="store_true",
                    help="with --report: sensitivity of each target to each parameter, and an "
-                        "interval for each parameter (a fit always reports them)")
+                        "interval for each parameter (a fit reports them from its last "
+                        "Jacobian)")
     from sim.experiments.cli import add_backend_arguments
 
     add_backend_arguments(p, "the evaluations")
@@ -57,7 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="skip the spec's global search (or what is left of it): the fit starts "
                         "from the search's best point so far, else from the scenario's values")
     p.add_argument("--dry-run", action="store_true",
-                   help="fit, but do not write the values into the scenario")
+                   help="fit, but do not write the values into the scenario (the "
+                        "evaluations are kept: run without it, the fit writes its best point "
+                        "without evaluating again)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="folder for tables and the chart (default results/calibration)")
     p.set_defaults(handler=run)
@@ -110,9 +113,15 @@ def run(args: argparse.Namespace) -> int:
         # the report reads the file, unless the fitted values were not written into it; a
         # least-squares fit's last Jacobian gives the intervals, other fits run the sensitivity
         jacobian = history.attrs.get("jacobian") if fitted is not None else None
+        unmeasured = fitted is not None and jacobian is None and not args.sensitivity
+        if unmeasured and spec.method == "least-squares":  # not hours of runs unasked
+            log("this run's fit made no Jacobian (its budget was spent before one): for the "
+                "parameters' intervals run `govsim calibrate --report --sensitivity` "
+                f"({2 * len(spec.parameters)} points x {len(spec.seeds)} seed(s) at scale "
+                f"{spec.scale:g})")
         result = calib.report(spec, scenario_path,
-                              sensitivity=args.sensitivity or (fitted is not None
-                                                               and jacobian is None),
+                              sensitivity=args.sensitivity or (
+                                  unmeasured and spec.method != "least-squares"),
                               log=log, scenario=fitted if args.dry_run else None,
                               backend=backend)
         if jacobian is not None and "sensitivity" not in result:
@@ -134,8 +143,9 @@ def run(args: argparse.Namespace) -> int:
                                  f"{', '.join(map(str, spec.report_seeds))})")
         fig.savefig(tmp / "calibration.png", dpi=150)
         fig.savefig(tmp / "calibration.svg")
-    if not args.report:  # the history is in the written folder now: the running copy goes
-        history_file.unlink(missing_ok=True)
+    if not args.report and not args.dry_run:  # the history is in the written folder now
+        history_file.unlink(missing_ok=True)  # (a dry run's stays: the same command without
+        # --dry-run then writes its best point without running it again)
     _print_table(table, result.get("sensitivity"), RULES)
     _print_checks(result)
     _console().print(f"written to {out} (targets.csv, monthly.csv, steps.csv, "

@@ -3,12 +3,15 @@
 A calibration spec (YAML, e.g. `scenarios/calibration/beijing.yaml`) names the scenario, the
 free parameters with their bounds (a field of the scenario, or the value a timeline change sets
 `at` a date), and the targets, each fitted or held out. The fit minimises the sum of squared
-errors of the fitted targets, each in units of its tolerance (`sim.calibration.targets`), with
-scipy's differential evolution (a global method; bounded Nelder–Mead to refine a point), every
-evaluation on the same seeds (common random numbers, so the objective is a deterministic
-function of the parameters) and spread over a local pool or a Dask cluster. Each fitted
-parameter gets an interval from the curvature of the objective at the fit (Gauss–Newton). The
-fitted values are written back into the scenario file, comments kept.
+errors of the fitted targets, each in units of its tolerance (`sim.calibration.targets`), in
+stages: an optional global search over the bounds (scipy's differential evolution, at a scale
+and on seeds a machine affords), then the fit from the search's best point (scipy's bounded
+least squares; Nelder–Mead to refine a point one evaluation at a time). Every evaluation runs
+on the same seeds (common random numbers, so the objective is a deterministic function of the
+parameters), spread over a local pool or a Dask cluster, and is kept as it finishes, so an
+interrupted fit continues where it stopped. Each fitted parameter gets an interval from the
+Jacobian at the fit (Gauss–Newton). The fitted values are written back into the scenario file,
+comments kept.
 """
 
 from __future__ import annotations
@@ -84,7 +87,8 @@ class FitSettings(BaseModel):
                         "interrupted run of the same command count.")
     method: Literal["least-squares", "differential-evolution", "nelder-mead"] = Field(
         "least-squares", description="least-squares: scipy's bounded trust-region least "
-        "squares from the scenario's values, each Jacobian's points run in parallel; "
+        "squares from the search's best point (without a search, the scenario's values), "
+        "each Jacobian's points run in parallel; "
         "differential-evolution: scipy's global method, a population spread over the bounds "
         "(Sobol points, the scenario's values among them), for a machine that affords it; "
         "nelder-mead: bounded simplex, one point at a time.")
@@ -291,31 +295,41 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     span = np.array([p.high for p in spec.parameters]) - lows
     labels = [p.label for p in spec.parameters]
     code = code_version(("sim.calibration.fit", "sim.calibration.targets"))
+    objective = _objective(fitted)
     stages = ([(SEARCH, spec.search)] if spec.search is not None and search else [])
     stages.append((FIT, spec))
-    # what makes an evaluation's loss: its stage's scale and seeds (and the code)
+    # what makes an evaluation's loss: its stage's scale and seeds, the objective, the code
     settings = {SEARCH: spec.search or spec, FIT: spec}
-    columns = [*labels, "loss", "stage", "scale", "seeds", "code"]
+    columns = [*labels, "loss", "stage", "scale", "seeds", "objective", "code"]
     history: list[dict[str, Any]] = []
     if history_file is not None and history_file.exists():
-        earlier = pd.read_csv(history_file, dtype={"code": str, "stage": str, "seeds": str})
-        if (list(earlier.columns) == columns and len(earlier)
-                and (earlier["code"] == code).all()
-                and all(r.stage in settings and r.scale == settings[r.stage].scale
-                        and r.seeds == _seeds(settings[r.stage].seeds)
-                        for r in earlier.itertuples())):
-            history = earlier.to_dict("records")
-            log(f"continuing from the best of {len(earlier)} earlier evaluations "
-                f"({history_file})")
-        else:  # another spec's or stage's, or another engine's: never mixed in or deleted
+        earlier = pd.read_csv(history_file, dtype={"code": str, "stage": str, "seeds": str,
+                                                   "objective": str})
+        ours = list(earlier.columns) == columns
+        same = pd.Series(False, index=earlier.index)
+        if ours:
+            same = pd.Series([r.stage in settings and r.scale == settings[r.stage].scale
+                              and r.seeds == _seeds(settings[r.stage].seeds)
+                              and r.objective == objective and r.code == code
+                              for r in earlier.itertuples()], index=earlier.index, dtype=bool)
+        history = earlier[same].to_dict("records")
+        if not ours or not same.all():
+            # another spec's, stage's or objective's, or other code's: never mixed in or lost
             aside = _unused(history_file.with_name(f"{history_file.stem}.superseded.csv"))
             history_file.rename(aside)
-            log(f"the evaluations in {history_file} were made with other parameters, scales, "
-                f"seeds or engine code: kept as {aside}; starting afresh")
+            if history:
+                pd.DataFrame(history, columns=columns).to_csv(history_file, index=False)
+            log(f"{(~same).sum()} of the {len(earlier)} evaluations in {history_file} were "
+                "made with other parameters, scales, seeds, targets or engine code: kept as "
+                f"{aside}" + (f"; continuing from the {len(history)} that match"
+                              if history else "; starting afresh"))
+        else:
+            log(f"continuing from the best of {len(earlier)} earlier evaluations "
+                f"({history_file})")
 
-    def best(stages: tuple[str, ...]) -> np.ndarray | None:
-        """The best point (scaled to [0, 1]) the stages have evaluated, if any."""
-        rows = [h for h in history if h["stage"] in stages]
+    def best(names: tuple[str, ...]) -> np.ndarray | None:
+        """The best point (scaled to [0, 1]) the named stages have evaluated, if any."""
+        rows = [h for h in history if h["stage"] in names]
         if not rows:
             return None
         top = min(rows, key=lambda h: h["loss"])
@@ -338,7 +352,7 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
             residuals[i] = np.sqrt(weights) * err
             row: dict[str, Any] = dict(zip(labels, values[i], strict=True))
             row.update(loss=float(np.sum(residuals[i] ** 2)), stage=name, scale=stage.scale,
-                       seeds=_seeds(stage.seeds), code=code)
+                       seeds=_seeds(stage.seeds), objective=objective, code=code)
             history.append(row)
             if history_file is not None:
                 pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
@@ -371,6 +385,10 @@ def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] =
     table = pd.DataFrame(history, columns=columns)
     top = best((FIT,))
     top = best((SEARCH,)) if top is None else top
+    if top is None:  # a budget too small for one step of the method: nothing was evaluated
+        raise InputError(None, "budget", "enough evaluations for one step of the method (a "
+                         "differential-evolution generation is popsize x parameters)",
+                         spec.budget)
     values = list(lows + top * span)
     if jacobian is not None:  # the last Jacobian: intervals at the fit, for free
         table.attrs["jacobian"] = jacobian
@@ -409,6 +427,14 @@ def _run_stage(stage: FitSettings, x0: np.ndarray,
     except _BudgetSpent:
         pass
     return None
+
+
+def _objective(fitted: list[tuple[Target, TargetChoice]]) -> str:
+    """A short hash of what a loss sums: the fitted targets and their weights."""
+    import hashlib
+
+    text = "\n".join(f"{t.key}\t{c.weight!r}" for t, c in fitted)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _seeds(seeds: list[int]) -> str:
