@@ -404,22 +404,39 @@ def _run_stage(stage: FitSettings, x0: np.ndarray,
     from scipy.optimize import differential_evolution, minimize
     from scipy.stats import qmc
 
+    def key(x: np.ndarray) -> bytes:  # a point, to 1e-12 of the range (the solvers' round trips)
+        return np.round(np.asarray(x, float), 12).tobytes()
+
+    # a continued stage's points already evaluated (a resumed population, the simplex's start)
+    # are not evaluated again
+    known = {key(np.clip((np.array([h[k] for k in labels], float) - lows) / span, 0.0, 1.0)):
+             float(h["loss"]) for h in earlier}
+
     def losses(xs: list[np.ndarray]) -> list[float]:
-        return [float(np.sum(r ** 2)) for r in losses_with(xs)]
+        new = [x for x in xs if key(x) not in known]
+        if new:
+            for x, r in zip(new, losses_with(new), strict=True):
+                known[key(x)] = float(np.sum(r ** 2))
+        return [known[key(x)] for x in xs]
 
     n = len(x0)
+    left = stage.budget - len(earlier)
     if stage.method == "least-squares":
         return _least_squares(stage, targets, span, labels, x0, losses_with)
     try:
         if stage.method == "nelder-mead":
+            simplex = _simplex(x0, stage.simplex)
             minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
                      bounds=[(0.0, 1.0)] * n,
-                     options={"maxfev": stage.budget - len(earlier), "xatol": 0.01,
-                              "fatol": 1e-4, "initial_simplex": _simplex(x0, stage.simplex)})
+                     # points it made before cost nothing (a continued simplex retraces
+                     # them); new evaluations stop at the budget
+                     options={"maxfev": left + len(known), "xatol": 0.01, "fatol": 1e-4,
+                              "initial_simplex": simplex})
         else:
             size = max(5, stage.popsize * n)
-            generations = max(0, (stage.budget - len(earlier)) // size - 1)
             init = _population(earlier, labels, lows, span, x0, size, qmc)
+            # the first generation costs only its points not evaluated before
+            generations = max(0, (left - sum(key(x) not in known for x in init)) // size)
             differential_evolution(
                 lambda x: losses([x])[0], [(0.0, 1.0)] * n, init=init, maxiter=generations,
                 popsize=stage.popsize, polish=False, tol=0.0, seed=0, updating="deferred",

@@ -103,7 +103,8 @@ def kernel[F: Callable[..., Any]](fn: F) -> F:
 class ByReference(types.StructRef):
     """Base of the structs kernels pass by reference (numba structref): a struct of arrays
     handed to a kernel is one pointer, however many arrays it holds, which keeps both the
-    compile and the call cheap. Each is the twin of a NamedTuple that Python code uses."""
+    compile and the call cheap. Each is the twin of a Python record of the same arrays (a
+    NamedTuple, or the case table's dataclass, which grows in place)."""
 
     def preprocess_fields(self, fields):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
