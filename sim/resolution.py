@@ -75,12 +75,12 @@ def resolution_curve(problems: pd.DataFrame, horizon_h: float,
         raise InputError(None, "basis", "one of " + ", ".join(BASES), basis)
     outcome = problems["outcome"]
     start = problems["occurred_h" if basis == "occurrence" else "entered_h"].to_numpy(float)
-    resolved = _is(outcome, "resolved")
+    resolved = rows_in(outcome, ("resolved",))
     # each problem watched to its resolution, else to the end of the run (censored); made in
     # place, since a 1:1 history has some 70 million rows and each temporary is 0.5 GB
     time = np.where(resolved, problems["closed_h"].to_numpy(float), horizon_h)
     time -= start
-    keep = ~_is(outcome, "prevented") if basis == "occurrence" else np.isfinite(start)
+    keep = ~rows_in(outcome, ("prevented",)) if basis == "occurrence" else np.isfinite(start)
     time, resolved = time[keep], resolved[keep]
     n = len(time)
     follow_up = float(horizon_h - np.min(start, where=keep, initial=np.inf)) if n else 0.0
@@ -98,14 +98,13 @@ def resolution_curve(problems: pd.DataFrame, horizon_h: float,
     return ResolutionCurve(basis, hours, share, follow_up, n)
 
 
-def _is(outcome: pd.Series, name: str) -> np.ndarray:
-    """Which rows have outcome `name` (on a categorical's codes: no string per row)."""
-    if isinstance(outcome.dtype, pd.CategoricalDtype):
-        categories = list(outcome.cat.categories)
-        if name not in categories:
-            return np.zeros(len(outcome), bool)
-        return outcome.cat.codes.to_numpy() == categories.index(name)
-    return outcome.astype(str).to_numpy() == name
+def rows_in(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
+    """Which rows hold one of `values` (on a categorical's codes: no string per row)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = list(column.cat.categories)
+        codes = [categories.index(v) for v in values if v in categories]
+        return np.isin(column.cat.codes.to_numpy(), codes)
+    return column.isin(values).to_numpy(bool)
 
 
 def headline(curve: ResolutionCurve, prefix: str = "") -> dict[str, float]:

@@ -294,17 +294,15 @@ def monthly(problems: pd.DataFrame, scenario: Scenario,
             return count(pos[ok], flags[ok].astype(float)) / count(pos[ok])
 
     def col(name: str) -> np.ndarray:
-        values = problems[name]
-        if name in LABELS:  # codes as positions in the model's own order, whatever the table's
-            if not (isinstance(values.dtype, pd.CategoricalDtype)
-                    and list(values.cat.categories) == list(LABELS[name])):
-                values = pd.Series(pd.Categorical(values, categories=LABELS[name]))
-            values = values.cat.codes
-        elif isinstance(values.dtype, pd.CategoricalDtype):
-            values = values.cat.codes
-        elif isinstance(values.dtype, pd.BooleanDtype):  # 1 / 0, and -1 for none
-            values = values.astype("Int8").fillna(-1)
-        values = values.to_numpy()
+        if name in LABELS:
+            values = codes(problems, name)
+        else:
+            column = problems[name]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                column = column.cat.codes
+            elif isinstance(column.dtype, pd.BooleanDtype):  # 1 / 0, and -1 for none
+                column = column.astype("Int8").fillna(-1)
+            values = column.to_numpy()
         return values if rows is None else values[rows]
 
     out = pd.DataFrame(index=index)
@@ -342,8 +340,19 @@ def monthly(problems: pd.DataFrame, scenario: Scenario,
     return out
 
 
-#: The labels whose positions `monthly` compares codes with.
+#: The labels of the problem table's coded columns, in the engine's order (their codes).
 LABELS = {"outcome": OUTCOMES, "channel": CHANNELS}
+
+
+def codes(problems: pd.DataFrame, name: str) -> np.ndarray:
+    """The `outcome` or `channel` column as the engine's codes (positions in `LABELS[name]`,
+    -1 for none), whatever the order or type of the table's column: the tables count codes,
+    not a string per problem, and a reordered or plain-text column must count the same."""
+    column = problems[name]
+    if not (isinstance(column.dtype, pd.CategoricalDtype)
+            and list(column.cat.categories) == list(LABELS[name])):
+        column = pd.Series(pd.Categorical(column, categories=LABELS[name]))
+    return column.cat.codes.to_numpy()
 #: Channels of a resident's request (a ticket), as against a problem found by a patrol or an
 #: inspection.
 REQUEST_CHANNELS = tuple(CHANNELS.index(k) for k in ("street_line", "dept_line", "hotline"))
@@ -354,7 +363,7 @@ def first_to_street_share(p: pd.DataFrame, dept_base: int) -> float:
     one it was sent or dispatched to, scored for it: `owner_unit`) is a street office or its
     enforcement team. A hotline request of unclear jurisdiction counts by the unit the district
     centre passes it to; a request the street reports up counts as the street's."""
-    ch = p["channel"].cat.codes.to_numpy()
+    ch = codes(p, "channel")
     owner = p["owner_unit"].to_numpy()
     sel = np.isin(ch, REQUEST_CHANNELS) & (owner >= 0)
     return float((owner[sel] < dept_base).mean()) if sel.any() else float("nan")
@@ -370,9 +379,9 @@ def district_table(p: pd.DataFrame, weight: float,
     district's simulated counts over the share of its residents simulated
     (`simulated_share`; without it, times the run's `weight`), so that a district sampled
     a little above or below the run's scale is not over- or under-counted."""
-    ch = p["channel"].cat.codes.to_numpy()
+    ch = codes(p, "channel")
     entered = p["entered_h"].notna().to_numpy()
-    out = p["outcome"].cat.codes.to_numpy()
+    out = codes(p, "outcome")
     frame = pd.DataFrame({
         "district": p["district"],
         "occurred": 1.0,
@@ -620,12 +629,12 @@ def daily_table(daily: pd.DataFrame, problems: pd.DataFrame, units_daily: pd.Dat
         return np.bincount(d, minlength=n)[days] if n else np.zeros(0, np.int64)
 
     # on the categoricals' codes (the engine's own): no string per problem at 1:1
-    channel = problems["channel"].cat.codes.to_numpy()
+    channel = codes(problems, "channel")
     entered = problems["entered_h"].to_numpy(float)
     proactive = np.isin(channel, [PATROL, INSPECTION])
     out["reported"] = per_day(np.where((channel > 0) & ~proactive, entered, np.nan))
     out["found_proactively"] = per_day(np.where(proactive, entered, np.nan))
-    outcome = problems["outcome"].cat.codes.to_numpy()
+    outcome = codes(problems, "outcome")
     closed_h = problems["closed_h"].to_numpy(float)
     out["resolved"] = per_day(np.where(outcome == RESOLVED, closed_h, np.nan))
     out["closed_unresolved"] = per_day(np.where(outcome == CLOSED_UNRESOLVED, closed_h, np.nan))
@@ -789,10 +798,10 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     """
     spec = model.spec
     k = model.sample.weight
-    out = p["outcome"].cat.codes.to_numpy()
+    out = codes(p, "outcome")
     entered = p["entered_h"].notna().to_numpy()
     closed = np.isin(out, [RESOLVED, CLOSED_UNRESOLVED])
-    ch = p["channel"].cat.codes.to_numpy()
+    ch = codes(p, "channel")
     resolved = out == RESOLVED
     row: dict[str, object] = {
         "scenario": spec.name, "regime": spec.regime, "seed": table_seed(spec.seed),

@@ -17,6 +17,7 @@ comments kept.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -448,8 +449,6 @@ def _run_stage(stage: FitSettings, x0: np.ndarray,
 
 def _objective(fitted: list[tuple[Target, TargetChoice]]) -> str:
     """A short hash of what a loss sums: the fitted targets and their weights."""
-    import hashlib
-
     text = "\n".join(f"{t.key}\t{c.weight!r}" for t, c in fitted)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sim.resolution import rows_in
 from sim.results import Result
 from sim.results import monthly as monthly_table
 from sim.scenario.loader import apply_change, timeline_order
@@ -183,8 +184,8 @@ class Run:
         self.k = result.weight
         self.origin = pd.Timestamp(self.scenario.start_date)
         self.entered_h = p["entered_h"].to_numpy(float, na_value=np.nan)
-        self.hotline = _is(p["channel"], ("hotline",))
-        self.reported = _is(p["channel"], REPORT_CHANNELS) & np.isfinite(self.entered_h)
+        self.hotline = rows_in(p["channel"], ("hotline",))
+        self.reported = rows_in(p["channel"], REPORT_CHANNELS) & np.isfinite(self.entered_h)
         self._monthly: dict[str, pd.DataFrame] = {}
         if monthly is not None:
             self._monthly[""] = monthly
@@ -198,7 +199,7 @@ class Run:
             return np.ones(len(self.entered_h), bool)
         district = self.problems["district"]
         names = district.cat.categories if hasattr(district, "cat") else district.unique()
-        return _is(district, (area,)) if area in set(names) else None
+        return rows_in(district, (area,)) if area in set(names) else None
 
     def monthly(self, area: str = "") -> pd.DataFrame | None:
         if area not in self._monthly:
@@ -222,23 +223,14 @@ class Run:
     def heating(self, start: pd.Timestamp, end: pd.Timestamp, when: str = "entered_h") -> float:
         """Heating problems reported (`entered_h`) or occurring (`occurred_h`, less those
         prevented at their source) in [start, end), real-city units."""
-        heating = _is(self.problems["category"], ("heating",))
+        heating = rows_in(self.problems["category"], ("heating",))
         if when == "entered_h":
             heating &= self.reported
         else:  # a problem prevented at its source did not occur
-            heating &= ~_is(self.problems["outcome"], ("prevented",))
+            heating &= ~rows_in(self.problems["outcome"], ("prevented",))
         h = self.problems[when].to_numpy(float, na_value=np.nan)
         sel = heating & (h >= self.hours(start)) & (h < self.hours(end))
         return float(sel.sum()) * self.k
-
-
-def _is(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
-    """Which rows hold one of `values` (on a categorical's codes: no string per row)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = list(column.cat.categories)
-        codes = [categories.index(v) for v in values if v in categories]
-        return np.isin(column.cat.codes.to_numpy(), codes)
-    return column.isin(values).to_numpy(bool)
 
 
 def _rate(run: Run, target: Target) -> float:
@@ -310,7 +302,7 @@ def _core_share(run: Run, target: Target) -> float:
     sel = run.hotline & (h >= run.hours(start)) & (h < run.hours(end))
     if not sel.any():
         return float("nan")
-    return float(_is(run.problems["district"], CORE_DISTRICTS)[sel].mean())
+    return float(rows_in(run.problems["district"], CORE_DISTRICTS)[sel].mean())
 
 
 def _input(run: Run, target: Target) -> float:
