@@ -58,6 +58,7 @@ from sim.sampling import sample_streets
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import apply_change, check_city, timeline_order
 from sim.scenario.schema import Change, CityConfig, Scenario
+from sim.staffing import Layout, staff_levels
 from sim.units import Units, layout, unit_types
 from sim.units import ref as units_ref
 
@@ -125,8 +126,9 @@ class GovernanceModel(mesa.Model):
         self.hours_log = np.zeros((self.n_units, self.total_days))
         self.base_hours_log = np.zeros((self.n_units, self.total_days))
         self.base_hours = np.zeros(self.n_units)  # working hours at regular effort
-        self.staff_growth = (0, 1.0)  # (day, level): staff growth compounds from there
-        self.productivity = (0, 1.0)  # (day, level): productivity growth, likewise
+        #: (day, level): staff growth compounds from there (a snapshot starts above 1)
+        self.staff_growth = (0, spec.staffing.staff_level)
+        self.productivity = (0, spec.staffing.productivity_level)  # likewise
 
         self.cases = new_cases(self.key, self._expected_problems())
         self.clock = new_clock()
@@ -190,48 +192,10 @@ class GovernanceModel(mesa.Model):
         return int(per_day * min(self.total_days, 400) * 1.05) + 1024
 
     def _staff_levels(self) -> np.ndarray:
-        """Staff of every unit under the scenario as it stands, real people: a sampled street's
-        whole office and team, a shared unit's share for the sampled part of its catchment (0:
-        the unit is not simulated)."""
-        spec, c = self.spec, self.city
-        st = spec.staffing
-        sampled = self.sample.streets.astype(float)
-        share = self.sample.district_share
-        staff = np.zeros(self.n_units)
-        per10k = c.street_population / 1e4
-        staff[:c.n_streets] = per10k * st.street_staff_per_10k * sampled
-        team = devolution.team_staff(spec, c.street_population)
-        staff[c.n_streets:self.dept_base] = team * sampled
-        transferred = np.bincount(c.street_district, team, c.n_districts)
-
-        # department staff: split by the load each department type carries; the lead
-        # department carries every case of a category, the others only the multi-department ones
-        load = np.zeros(len(DEPARTMENT_TYPES))
-        tb = self.table
-        for k in range(len(tb)):
-            for j, t in enumerate(tb.departments[k]):
-                if t >= 0:
-                    load[t] += tb.share[k] * tb.work_hours[k] * (1.0 if j == 0
-                                                                 else tb.multi_dept_prob[k])
-        load_share = load / load.sum()
-        load_share = np.maximum(load_share, 0.1 / len(load_share))  # no unit without staff
-        um = DEPARTMENT_TYPES.index("urban_management")
-        for j in range(c.n_departments):
-            d, t = int(c.dept_district[j]), int(c.dept_type[j])
-            if d >= 0:
-                people = c.district_population[d] / 1e4 * st.dept_staff_per_10k * load_share[t]
-            else:
-                people = st.city_dept_staff * load_share[t]
-            people *= st.dept_grassroots_share
-            if t == um and d >= 0:  # 城管 staff sunk down to street enforcement teams
-                people = max(0.2 * people, people - transferred[d])
-            staff[self.dept_base + j] = people * (share[d] if d >= 0 else self.sample.share)
-        staff[self.centre_base:self.hotline_unit] = (
-            c.district_population / 1e4 * st.district_centre_staff_per_10k * share)
-        if spec.hotline.enabled:
-            staff[self.hotline_unit] = (channels.hotline_seats(spec, c.population)
-                                        * self.sample.share)
-        return staff
+        """Staff of every unit under the scenario as it stands (`sim.staffing`)."""
+        return staff_levels(self.spec, self.city, self.table, self.sample,
+                            Layout(self.dept_base, self.centre_base, self.hotline_unit,
+                                   self.n_units))
 
     def _staff_growth_level(self, day: int) -> float:
         """Staff relative to the scenario's levels from `staffing.growth_per_year`, compounding
@@ -306,7 +270,7 @@ class GovernanceModel(mesa.Model):
             ranking=self._ranking_rules)
         self.maker = ProblemMaker(spec, table, self.city, self.sample, self.dept_base)
         day = int(now // 24.0)
-        level = old.growth_level(day) if old is not None else 1.0
+        level = old.growth_level(day) if old is not None else spec.demand.growth_level
         self.demand = Demand(spec.demand, self.city, table, self._simulated_communities,
                              self.origin, self.file, day_offset=spec.warmup_days,
                              growth_from=(day, level),

@@ -13,11 +13,26 @@ SMALL_CITY = {"source": "synthetic",
               "synthetic": {"n_districts": 2, "streets_per_district": 4, "population": 200_000}}
 
 
+#: A preset held steady, so that a small test reasons about one mechanism at a time: the
+#: calibrated city's values and levels as they are, but no growth, no warm-up and none of the
+#: history's dated inputs; and not Beijing's call centre roster (`hotline.operators`, real
+#: people for the whole of Beijing), so that the small city staffs its line per resident.
+STEADY = {"timeline": [], "warmup_days": 0, "demand": {"growth_per_year": 0.0},
+          "staffing": {"growth_per_year": 0.0, "productivity_growth_per_year": 0.0},
+          "hotline": {"operators": None}}
+
+
+def steady(preset: str = "fragmented") -> dict[str, Any]:
+    """A preset's fields, held steady (`STEADY`)."""
+    return deep_merge(load_scenario(preset).model_dump(), STEADY)
+
+
 def small_run(preset: str = "fragmented", days: int = 60, seed: int = 1, scale: float = 1.0,
               **sections: Any) -> sim.Result:
-    """A preset on a 2-district, 8-street synthetic city of 200,000, with sections overridden."""
-    base = load_scenario(preset).model_dump()
-    data = deep_merge(base, {"city": SMALL_CITY, "days": days, "seed": seed, "scale": scale})
+    """A preset, held steady, on a 2-district, 8-street synthetic city of 200,000, with sections
+    overridden."""
+    data = deep_merge(steady(preset), {"city": SMALL_CITY, "days": days, "seed": seed,
+                                       "scale": scale})
     data = deep_merge(data, sections)
     return sim.run(data)
 

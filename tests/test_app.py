@@ -27,7 +27,7 @@ from sim.app.model import MECHANISMS, shared_city
 from sim.cases import CLOSED_UNRESOLVED, RESOLVED
 from sim.errors import InputError
 from sim.model import GovernanceModel
-from sim.scenario.loader import PRESETS
+from sim.scenario.loader import PRESETS, load_scenario
 from sim.scenario.schema import Change
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +167,9 @@ def test_controls_build_the_scenario() -> None:
     # the preset's own settings stay unless a control changes them
     base, _ = app_scenario("proactive")
     assert base.city.source == "beijing" and base.themes.enabled and not base.demand.shocks
-    assert base.demand.rate_per_10k_per_day == 5.0
+    preset = load_scenario("proactive")
+    assert base.demand.rate_per_10k_per_day == preset.demand.rate_per_10k_per_day
+    assert base.warmup_days == 0  # the page plays from the first day
 
 
 @pytest.mark.parametrize(("make", "field", "expected"), [

@@ -40,7 +40,7 @@ start_date: 2019-01-01
 days: 365
 scale: 0.001
 demand:
-  rate_per_10k_per_day: 3.0   # to be fitted
+  rate_per_10k_per_day: 1.0   # to be fitted
 timeline:
   - date: 2019-06-01
     note: a change whose value is fitted
@@ -57,7 +57,7 @@ report_seeds: [0, 1]
 budget: 12
 method: nelder-mead
 parameters:
-  - {path: demand.rate_per_10k_per_day, low: 1.0, high: 12.0}
+  - {path: demand.rate_per_10k_per_day, low: 0.5, high: 6.0}
 targets:
   - {measure: hotline_contacts, period: "2019"}
   - {measure: resolution_rate, period: 2019-10, fit: false}
@@ -248,14 +248,14 @@ def test_spec_errors_name_the_field(tiny: Path):
         calib.load_spec(tiny)
     assert err.value.field == "targets[1]" and "published figure" in err.value.expected
 
-    tiny.write_text(SPEC.replace("- {path: demand.rate_per_10k_per_day, low: 1.0, high: 12.0}",
+    tiny.write_text(SPEC.replace("- {path: demand.rate_per_10k_per_day, low: 0.5, high: 6.0}",
                                  "- {path: hotline.reopen_prob, at: 2019-07-01, low: 0, "
                                  "high: 1}"))
     with pytest.raises(InputError) as err:
         calib.load_spec(tiny)
     assert err.value.field == "parameters[0].at"
 
-    tiny.write_text(SPEC.replace("high: 12.0", "high: 0.5"))
+    tiny.write_text(SPEC.replace("high: 6.0", "high: 0.3"))
     with pytest.raises(InputError) as err:
         calib.load_spec(tiny)
     assert err.value.field == "parameters[0]" and "low < high" in err.value.expected
@@ -300,12 +300,12 @@ def test_a_category_column_is_a_parameter_the_table_starts(tiny: Path):
     """`demand.categories.<key>.<column>` can be fitted: its start is the category table's
     value until the scenario overrides it, and the fit writes the override."""
     spec, path = calib.load_spec(tiny)
-    spec.parameters = [calib.Parameter(path="demand.categories.heating.growth", low=0, high=1)]
+    spec.parameters = [calib.Parameter(path="demand.categories.housing.growth", low=0, high=1)]
     assert calib.current_values(load_scenario(path), spec.parameters) == [1.0]
     changed = calib.apply_values(load_scenario(path), spec.parameters, [0.3])
     calib.write_back(path, spec.parameters, changed)
     again = load_scenario(path)
-    assert again.demand.categories["heating"].growth == 0.3
+    assert again.demand.categories["housing"].growth == 0.3
     assert calib.current_values(again, spec.parameters) == [0.3]
     assert "# to be fitted" in path.read_text()  # the file's comments are kept
 
@@ -435,7 +435,7 @@ def test_differential_evolution_improves_and_is_the_same_on_a_pool(tiny: Path):
     spec.method, spec.budget = "differential-evolution", 10
     _, serial = calib.fit(spec, path, log=lambda _: None)
     assert len(serial) == 10
-    assert serial["demand.rate_per_10k_per_day"].iloc[0] == pytest.approx(3.0)  # the file's
+    assert serial["demand.rate_per_10k_per_day"].iloc[0] == pytest.approx(1.0)  # the file's
     assert serial["loss"].min() < serial["loss"].iloc[0]
     with LocalPool(2) as pool:
         _, pooled = calib.fit(spec, path, log=lambda _: None, backend=pool)

@@ -53,7 +53,8 @@ def test_share_of_all_problems_resolved(overloaded: sim.Result, calm: sim.Result
         assert s["resolved_share"] == pytest.approx(s["resolved"] / s["occurred"])
         assert s["resolved_share"] <= s["resolution_rate"]  # closed cases only vs all problems
     s = overloaded.measures
-    assert s["resolved_share"] < 0.3 and s["resolution_rate"] > 0.6  # what the issue saw
+    # what the issue saw: a rate over closed cases far above the share of all problems
+    assert s["resolved_share"] < 0.3 and s["resolution_rate"] > s["resolved_share"] + 0.2
 
 
 def test_calm_run_reports_no_overload(calm: sim.Result) -> None:

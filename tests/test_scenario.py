@@ -15,6 +15,7 @@ import yaml
 
 from sim.city.city import DEPARTMENT_TYPES
 from sim.errors import InputError
+from sim.reforms import settings
 from sim.scenario import docs
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import PRESETS, check_references, load_scenario, presets_dir, validate
@@ -98,9 +99,11 @@ def test_presets_switch_on_their_own_mechanisms(presets: dict[str, Scenario]) ->
     assert proactive.themes.enabled and proactive.inspection.enabled
     # 未诉先办 alone: the 431 devolved powers are their own switch, on in the history only
     assert not any(presets[k].devolution.devolved_powers for k in presets)
-    # inherited parameters survive the chain fragmented -> whistle -> hotline -> proactive
+    # inherited parameters survive the chain fragmented -> whistle -> hotline -> proactive;
+    # with 12345 the district centres pass its tickets on within hours
     assert proactive.whistle.report_window_minutes == 30
-    assert proactive.fragmented.relay_delay_hours == 48
+    assert presets["whistle"].fragmented.relay_delay_hours == 48
+    assert proactive.fragmented.relay_delay_hours == 4
 
 
 def test_proactive_preset_adds_only_wei_su_xian_ban_and_history_dates_devolution(
@@ -110,8 +113,8 @@ def test_proactive_preset_adds_only_wei_su_xian_ban_and_history_dates_devolution
     added = switched_on(presets["proactive"]) - switched_on(presets["hotline"])
     assert added == {"themes.enabled", "inspection.enabled", "street_governance.enabled"}
     history = load_scenario(presets_dir() / "beijing-2018-2024.yaml")
-    dated = {(c.date.isoformat(), k) for c in history.timeline for k, v in c.set.items()
-             if v is True}
+    dated = {(c.date.isoformat(), k) for c in history.timeline
+             for k, v in settings(c.reforms).items() if v is True}
     assert ("2020-07-01", "devolution.devolved_powers") in dated
     assert not any(k == "devolution.devolved_powers" for d, k in dated if d != "2020-07-01")
     assert ("2021-01-01", "themes.enabled") in dated
@@ -470,7 +473,7 @@ def test_not_utf8(tmp_path: Path) -> None:
     ("demand.categories", {"market": {"work_hours": float("inf")}}, ["work_hours", "finite"]),
     ("days", 1e26, ["days", "whole number"]),
     ("days", 10 ** 12, ["days", "<= 3650"]),
-    ("start_date", "9999-12-31", ["start_date", "2200-12-31"]),
+    ("start_date", "9999-12-31", ["start_date", "as_of.date"]),  # a snapshot's date is as_of's
     ("name", "x" * 500, ["name", "at most 100"]),
     ("city.layout_seed", -1, [">= 0"]),
     ("demand.hourly_profile", [0] * 24, ["at least one positive"]),

@@ -79,7 +79,9 @@ def app_scenario(preset: str | Path = "hotline", *, city: str = "beijing", scale
                  surge_multiplier: float = 3.0,
                  switches: dict[str, str] | None = None) -> tuple[Scenario, str | None]:
     """The scenario the page's controls describe, validated: a preset (or scenario file) with
-    the city, scale, demand, surge and mechanism switches applied on top."""
+    the city, scale, demand, surge and mechanism switches applied on top. The page plays from
+    the first day, queues filling as you watch (no warm-up); a demand control is the rate at
+    the start, the scenario's growth going on from it."""
     base = load_scenario(preset)
     file = str(resolve_path(preset))
     data = base.model_dump()
@@ -88,9 +90,10 @@ def app_scenario(preset: str | Path = "hotline", *, city: str = "beijing", scale
     if city != "scenario":
         layout_seed = data["city"]["layout_seed"]
         data["city"] = {**_CITIES[city], "layout_seed": layout_seed}
-    data.update(scale=scale, days=days, seed=seed)
+    data.update(scale=scale, days=days, seed=seed, warmup_days=0)
     if rate_per_10k_per_day is not None:
         data["demand"]["rate_per_10k_per_day"] = rate_per_10k_per_day
+        data["demand"]["growth_level"] = 1.0
     if surge:
         data["demand"]["shocks"] = [*data["demand"]["shocks"],
                                     {"start_day": surge_start_day, "days": surge_days,

@@ -67,8 +67,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         f"check their order over all of them (default: {MIN_SEEDS})")
     p.add_argument("--warmup-days", type=whole_number(0), metavar="N",
                    help="days simulated before the measured period, left out of the measures "
-                        "(a scenario's longer warm-up is kept; default: "
-                        f"{BRIEF_WARMUP_DAYS})")
+                        "(default: the scenario's own, as `govsim compare` runs it: 60 days "
+                        f"for the presets; the brief warns below {BRIEF_WARMUP_DAYS})")
     p.add_argument("--no-surge", action="store_true",
                    help="skip the extra surge runs when the runs have no demand shock (the "
                         "surge chart then shows the runs as they are)")
@@ -222,8 +222,7 @@ def _run_seeds(item: Prepared, args: argparse.Namespace, seed: int, folder: Path
 
     rows: list[pd.Series] = []
     first: Result | None = None
-    warmup = max(item.spec.warmup_days,
-                 BRIEF_WARMUP_DAYS if args.warmup_days is None else args.warmup_days)
+    warmup = item.spec.warmup_days if args.warmup_days is None else args.warmup_days
     for k in range(args.seeds or MIN_SEEDS):
         overrides = {**_overrides(args, seed + k), "warmup_days": warmup}
         spec = item.spec

@@ -3,5 +3,6 @@
 
 #: Below this many seeds the brief warns that its runs cannot carry its findings.
 MIN_SEEDS = 3
-#: The warm-up the brief gives its own runs (a scenario's longer warm-up is kept).
+#: Below this warm-up the brief warns that its runs start cold (the presets carry 60 days, which
+#: `govsim compare`, the brief and `sim.run` all use unless told otherwise).
 BRIEF_WARMUP_DAYS = 60

@@ -229,7 +229,7 @@ _WARN = {
                 "lag of {lag} days on monthly themes, so its effect is not yet in these runs "
                 "(use --days {min} or more).",
         "warmup": "{w} warm-up days: the runs start with empty queues, so early waits are "
-                  "shorter than in a steady state (the brief's own runs use {brief}).",
+                  "shorter than in a steady state (the presets warm up for {brief}).",
         "month": "{days} days simulated: the share resolved within 30 days is not known.",
     },
     "zh": {
@@ -238,7 +238,7 @@ _WARN = {
                  "在此规模下各模式的排序可能颠倒（请使用 --scale {min:g} 或更大）。",
         "days": "仅模拟{days}天：未诉先办的源头治理按每月主题在{lag}天滞后之后才见效，"
                 "本次模拟尚未体现其效果（请使用 --days {min} 或更长）。",
-        "warmup": "预热仅{w}天：模拟从空队列开始，前期等待时间短于稳定状态（本简报自行运行时预热{brief}天）。",
+        "warmup": "预热仅{w}天：模拟从空队列开始，前期等待时间短于稳定状态（预设情景预热{brief}天）。",
         "month": "仅模拟{days}天：无法得知30天内解决的比例。",
     },
 }

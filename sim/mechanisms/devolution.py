@@ -1,8 +1,8 @@
 """Forces sink down (力量下沉): enforcement teams at streets, and powers devolved to streets.
 
 From 2018 each street has an enforcement team of 城管 staff transferred from its district's
-urban-management department; it handles the street's enforcement cases and answers the
-street's whistles for 城管. From 2020-07-01, 431 enforcement powers were devolved: each
+urban-management department (`sim.staffing`: moved, not created); it handles the street's
+enforcement cases and answers the street's whistles for 城管. From 2020-07-01, 431 enforcement powers were devolved: each
 category's `devolvable` share of cases becomes the street's to resolve (drawn when a problem
 occurs, `street_powers`).
 """
@@ -31,13 +31,6 @@ def street_powers(spec: Scenario, table: CategoryTable) -> np.ndarray:
     """Per category, the share of its cases the street may resolve with its own powers."""
     extra = table.devolvable if spec.devolution.devolved_powers else 0.0
     return table.street_power + extra
-
-
-def team_staff(spec: Scenario, street_population: np.ndarray) -> np.ndarray:
-    """Each street's enforcement team (0 before forces sink down), real-city people."""
-    if not spec.devolution.enforcement_team:
-        return np.zeros(len(street_population))
-    return street_population / 1e4 * spec.devolution.enforcement_staff_per_10k
 
 
 @kernel

@@ -32,6 +32,8 @@ from sim.scenario.loader import PRESETS, load_scenario, presets_dir
 from sim.scenario.schema import CategoryOverride, Scenario
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenarios.md"
+#: docs/model.md holds a generated section: every parameter, classified (sim.scenario.parameters)
+MODEL_PATH = DOC_PATH.with_name("model.md")
 
 _NONE = type(None)
 _UNIONS = (Union, types.UnionType)
@@ -502,18 +504,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DOC_PATH,
                         help=f"file to write or check (default: {DOC_PATH})")
     args = parser.parse_args(argv)
-    text = render()
+    from sim.scenario.parameters import with_section
+
+    model = MODEL_PATH.read_text(encoding="utf-8")
+    outputs = {args.output: render(), MODEL_PATH: with_section(model)}
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
-        if current != text:
-            print(f"{args.output} is out of date: run `python -m sim.scenario.docs`",
-                  file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
+        stale = [path for path, text in outputs.items()
+                 if (path.read_text(encoding="utf-8") if path.is_file() else None) != text]
+        for path in stale:
+            print(f"{path} is out of date: run `python -m sim.scenario.docs`", file=sys.stderr)
+        if not stale:
+            print(f"{', '.join(map(str, outputs))} are up to date")
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -19,7 +19,7 @@ from sim.errors import InputError, shorten
 from sim.inputs import load_yaml
 from sim.presets import PRESETS, presets_dir, shipped_file  # noqa: F401 - re-exported
 from sim.scenario.categories import CategoryTable, load_categories
-from sim.scenario.schema import FROZEN_FIELDS, Change, Scenario
+from sim.scenario.schema import FROZEN_FIELDS, FROZEN_PATHS, Change, Scenario
 
 
 def resolve_path(name: str | Path) -> Path:
@@ -40,14 +40,13 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         raise InputError(file, None, "a mapping of scenario fields", type(data).__name__)
+    _anchor_as_of(data, path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
     if not isinstance(parent, str):
         raise InputError(file, "extends", "the path of another scenario file", parent)
-    parent_path = resolve_path(parent if Path(parent).is_absolute() else path.parent / parent)
-    if not parent_path.exists():
-        parent_path = resolve_path(parent)
+    parent_path = _referenced(parent, path)
     if not parent_path.is_file():
         raise InputError(file, "extends", "the path of an existing scenario file (relative to "
                          "this one) or a preset name", parent)
@@ -55,6 +54,25 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise InputError(file, "extends", "no cycle of extends", parent)
     base = _read_yaml(parent_path, (*chain, path.resolve()))
     return deep_merge(base, data)
+
+
+def _referenced(name: str, path: Path) -> Path:
+    """A scenario file named inside `path`: relative to it, else a preset name."""
+    found = resolve_path(name if Path(name).is_absolute() else path.parent / name)
+    return found if found.exists() else resolve_path(name)
+
+
+def _anchor_as_of(data: dict[str, Any], path: Path) -> None:
+    """An `as_of` history named relative to the file that names it is found from there, however
+    deep in an `extends` chain that file is (the snapshot is taken once the chain is merged)."""
+    as_of = data.get("as_of")
+    if not isinstance(as_of, dict) or not isinstance(as_of.get("history"), str):
+        return  # anything else is refused, naming the field, when the snapshot is taken
+    found = _referenced(as_of["history"], path)
+    if not found.is_file():
+        raise InputError(str(path), "as_of.history", "the path of an existing scenario file "
+                         "(relative to this one) or a preset name", as_of["history"])
+    data["as_of"] = {**as_of, "history": str(found)}
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +131,12 @@ def _expected(error: dict[str, Any]) -> str:
 
 
 def validate(data: dict[str, Any], file: str | None = None) -> Scenario:
-    """Validate raw scenario data; the first problem found is raised as an InputError."""
+    """Validate raw scenario data; the first problem found is raised as an InputError. Data
+    naming `as_of` is first made a snapshot of its history (`sim.scenario.snapshot`)."""
+    if "as_of" in data:
+        from sim.scenario.snapshot import resolve_as_of
+
+        data = resolve_as_of(data, file)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -133,13 +156,16 @@ def timeline_order(scenario: Scenario) -> list[tuple[int, Change]]:
 
 
 def apply_change(scenario: Scenario, change: Change) -> Scenario:
-    """The scenario as it stands after `change` (validated; the timeline itself is kept)."""
+    """The scenario as it stands after `change`: the fields its reforms set (`sim.reforms`),
+    then its own `set` (validated; the timeline itself is kept)."""
+    from sim.reforms import settings
+
     data = scenario.model_dump(exclude={"timeline"})
     for dotted, value in change.set.items():
-        top = dotted.split(".")[0]
-        if top in FROZEN_FIELDS:
+        if dotted.split(".")[0] in FROZEN_FIELDS or dotted in FROZEN_PATHS:
             raise InputError(None, dotted, "a field that may change during a run (not one of "
-                             f"{', '.join(FROZEN_FIELDS)})")
+                             f"{', '.join((*FROZEN_FIELDS, *FROZEN_PATHS))})")
+    for dotted, value in (*settings(change.reforms).items(), *change.set.items()):
         set_dotted(data, dotted, value)
     try:
         changed = Scenario.model_validate(data)
@@ -158,8 +184,9 @@ def timeline_states(scenario: Scenario, file: str | None = None) -> list[tuple[s
     states = [("", scenario)]
     state = scenario
     for i, change in timeline_order(scenario):
-        if not change.set:
-            raise InputError(file, f"timeline[{i}].set", "at least one field to change")
+        if not change.set and not change.reforms:
+            raise InputError(file, f"timeline[{i}].set", "at least one field to change (or "
+                             "reforms that come into force)")
         try:
             state = apply_change(state, change)
         except InputError as err:

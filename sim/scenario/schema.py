@@ -157,6 +157,12 @@ class DemandConfig(Section):
                                             description="Heating season as (MM-DD, MM-DD).")
     growth_per_year: Growth = Field(0.0, description="Exponential growth of "
                                    "occurrence per year (0.05 = +5 %/year).")
+    growth_level: Annotated[float, Field(gt=0.0, le=MAX_FACTOR)] = Field(
+        1.0, description="Level demand growth has reached when the run starts (its first day, "
+        "warm-up included), as a factor on `rate_per_10k_per_day` (a category follows it to "
+        "the power of its `growth`). 1 for a scenario that starts at its own base; a snapshot "
+        "of a history (`as_of`) carries the level the history had reached. Read at the start "
+        "only (a timeline cannot set it).")
     source_cv: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         0.5, description="Root causes are persistent sources (`sim.mechanisms.sources`): the "
         "`root_cause_share` of each category's demand comes from sources whose intensity in "
@@ -254,6 +260,16 @@ class StaffingConfig(Section):
         "time is `hotline.calls_per_shift`. 0: every handling costs the same hours throughout.")
     triage_hours: Hours = Field(0.25, description="Staff hours to screen a case that is "
                                       "passed on rather than handled.")
+    staff_level: Annotated[float, Field(gt=0.0, le=MAX_FACTOR)] = Field(
+        1.0, description="Level `growth_per_year` has brought head count to when the run "
+        "starts, as a factor on the staff fields above (and on the hotline's seats unless "
+        "`hotline.operators` is given). 1 for a scenario at its own base; a snapshot of a "
+        "history (`as_of`) carries the level reached. Read at the start only.")
+    productivity_level: Annotated[float, Field(gt=0.0, le=MAX_FACTOR)] = Field(
+        1.0, description="Level `productivity_growth_per_year` has brought handling "
+        "productivity to when the run starts: a handling's staff hours are the category's "
+        "`work_hours` divided by it. 1 for a scenario at its own base; a snapshot of a history "
+        "(`as_of`) carries the level reached. Read at the start only.")
 
 
 # --------------------------------------------------------------------- 1. fragmented baseline
@@ -306,7 +322,13 @@ class DevolutionConfig(Section):
 
     enforcement_team: bool = Field(False, description="Each street has an enforcement team "
                                    "(城管 staff transferred) for `enforcement` categories.")
-    enforcement_staff_per_10k: PerTenK = Field(0.6, description="Enforcement team size.")
+    transfer_share: Probability = Field(0.8, description="Share of each district's "
+                                        "urban-management (城管) case staff moved to the "
+                                        "enforcement teams of its streets once forces sink "
+                                        "down, split by residents: staff are moved, not "
+                                        "created (城管执法队员的编制、档案都正式移交到街乡镇, "
+                                        "[S2]); the share is assumed, the district keeping a "
+                                        "fifth for its own enforcement.")
     devolved_powers: bool = Field(False, description="Powers devolved to streets (431 from "
                                   "2020-07-01): each category's `devolvable` share of cases "
                                   "becomes the street's to resolve.")
@@ -546,7 +568,9 @@ class InspectionConfig(Section):
 # ------------------------------------------------------------------------------- timeline
 #: Top-level fields a timeline may not change: they define the run itself.
 FROZEN_FIELDS = ("name", "description", "regime", "start_date", "days", "warmup_days", "scale",
-                 "seed", "city", "timeline")
+                 "seed", "city", "timeline", "based_on")
+#: Fields below the top level that a timeline may not change: levels read at the start.
+FROZEN_PATHS = ("demand.growth_level", "staffing.staff_level", "staffing.productivity_level")
 
 
 class Change(Section):
@@ -556,9 +580,22 @@ class Change(Section):
                           "Changes dated on or before the first simulated day apply from the "
                           "start; changes after the last day never happen.")
     note: str = Field("", description="What happened then (shown in tables and charts).")
-    set: dict[str, Any] = Field(description="Fields to set, by dotted path "
-                                "(`hotline.enabled: true`); any field except " +
-                                ", ".join(f"`{f}`" for f in FROZEN_FIELDS) + ".")
+    reforms: list[str] = Field(default_factory=list, description="Reforms that come into "
+                               "force: a reform's name switches on all its mechanisms "
+                               "(`whistle`, `hotline`, `devolved_powers`, `proactive`, "
+                               "`regulation_2021`), `reform.mechanism` one of them "
+                               "(`proactive.street_governance`); what each sets is listed in "
+                               "docs/model.md (`sim.reforms`). Applied before `set`.")
+    set: dict[str, Any] = Field(default_factory=dict, description="Fields to set, by dotted "
+                                "path (`hotline.operators: 500`); any field except " +
+                                ", ".join(f"`{f}`" for f in (*FROZEN_FIELDS, *FROZEN_PATHS)) + ".")
+
+    @field_validator("reforms")
+    @classmethod
+    def _known_reforms(cls, names: list[str]) -> list[str]:
+        from sim.reforms import check_name
+
+        return [check_name(name) for name in names]
 
 
 # ------------------------------------------------------------------------------- scenario
@@ -581,6 +618,12 @@ class Scenario(Section):
         "its whole office, and the matching share of departments, district centres and "
         "hotline; counts are reported in real-city units (docs/performance.md, 'Scale').")
     seed: int = Field(0, ge=0, description="Seed of the run's random numbers.")
+    based_on: str = Field("", description="The history this scenario was taken from and the "
+                          "date (`beijing-2018-2024 as of 2019-01-01`), set when a file names "
+                          "`as_of: {history: FILE, date: DATE}`: the history's city as it stood "
+                          "on that date (its fitted values, the levels its growth had reached, "
+                          "the inputs then in force, none of its reforms), `start_date` that "
+                          "date. Empty: not a snapshot.")
     city: CityConfig = Field(default_factory=CityConfig)
     demand: DemandConfig = Field(default_factory=DemandConfig)
     reporting: ReportingConfig = Field(default_factory=ReportingConfig)
