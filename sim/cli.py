@@ -43,7 +43,8 @@ EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 #: Subcommands that live beside their feature: each module has `add_parser(subparsers)`, which
 #: adds its parser and sets `handler=` (a function of the parsed args returning the exit status).
-FEATURE_COMMANDS = ("sim.validation.cli", "sim.calibration.cli", "sim.experiments.cli", "sim.briefing.cli")
+FEATURE_COMMANDS = ("sim.validation.cli", "sim.calibration.cli", "sim.experiments.cli",
+                    "sim.briefing.cli", "sim.evidence.cli")
 
 
 # ------------------------------------------------------------------------------------ options

@@ -115,9 +115,8 @@ def _describe(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _long(runs: pd.DataFrame, outcomes: list[str], id_vars: list[str]) -> pd.DataFrame:
     ok = runs[runs["status"] == "ok"]
-    numeric = ok[id_vars].copy()
-    for outcome in outcomes:
-        numeric[outcome] = _as_float(ok[outcome])
+    numeric = pd.concat([ok[id_vars], pd.DataFrame({o: _as_float(ok[o]) for o in outcomes},
+                                                   index=ok.index)], axis=1)
     frame = numeric.melt(id_vars=id_vars, value_vars=outcomes, var_name="outcome",
                          value_name="value")
     frame = frame[np.isfinite(frame["value"].to_numpy(dtype=float))]

@@ -107,6 +107,8 @@ def count_points(loaded: LoadedSpec) -> int:
                          for p in spec.parameters.values())
     if method == "lhs":
         return n
+    if method == "oat":
+        return 1 + 2 * d
     if method == "sobol":
         return n * (2 * d + 2 if spec.design.second_order else d + 2)
     return n * (d + 1)  # morris
@@ -162,6 +164,13 @@ def make_design(loaded: LoadedSpec) -> DesignMatrix:
             bounds.append([p.low, p.high])
             integer.append(False)
     problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+    if method == "oat":  # the scenarios as they are, then each parameter alone at each end
+        points: list[dict[str, Any]] = [{}]
+        for j, name in enumerate(names):
+            lo, hi = bounds[j]
+            ends = (int(lo + 0.5), int(hi - 0.5)) if integer[j] else (lo, hi)
+            points += [{name: end} for end in ends]
+        return DesignMatrix(method, names, points, problem=problem, integer=integer)
     seed = stream_seed(spec.seed, DESIGN_KEY)
     n = spec.design.samples
     assert n is not None

@@ -24,7 +24,7 @@ from sim.inputs import parse_yaml, read_text
 from sim.scenario.loader import _expected, _field_path
 from sim.scenario.schema import Scenario
 
-METHODS = ("grid", "lhs", "sobol", "morris")
+METHODS = ("grid", "lhs", "sobol", "morris", "oat")
 #: Design points and runs one sweep may hold (counted before anything is sampled or allocated).
 MAX_POINTS = 100_000
 MAX_RUNS = 100_000
@@ -94,9 +94,11 @@ class Parameter(_Strict):
 class Design(_Strict):
     """How design points are chosen from the parameters."""
 
-    method: Literal["grid", "lhs", "sobol", "morris"] = Field(
+    method: Literal["grid", "lhs", "sobol", "morris", "oat"] = Field(
         "grid", description="`grid`: every combination; `lhs`: Latin hypercube; `sobol`: "
-        "Saltelli's samples for Sobol' indices; `morris`: Morris trajectories.")
+        "Saltelli's samples for Sobol' indices; `morris`: Morris trajectories; `oat`: one at a "
+        "time, the scenarios as they are and each parameter alone at its low and its high end "
+        "(1 + 2 x parameters points: can one assumption alone move a result?).")
     samples: int | None = Field(None, gt=0, le=MAX_POINTS, description="lhs: design points; "
                                 "sobol: base "
                                 "sample N (a power of 2; N·(D+2) points, N·(2D+2) with "
@@ -107,10 +109,10 @@ class Design(_Strict):
 
     @model_validator(mode="after")
     def _samples(self) -> Design:
-        if self.method != "grid" and self.samples is None:
+        if self.method not in ("grid", "oat") and self.samples is None:
             raise ValueError(f"samples (a whole number > 0) for method {self.method}")
-        if self.method == "grid" and self.samples is not None:
-            raise ValueError("no samples for method grid (every combination is run)")
+        if self.method in ("grid", "oat") and self.samples is not None:
+            raise ValueError(f"no samples for method {self.method} (its points are fixed)")
         if self.method == "sobol" and self.samples is not None \
                 and self.samples & (self.samples - 1):
             raise ValueError(f"samples that are a power of 2 for method sobol (got "
