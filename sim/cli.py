@@ -40,6 +40,12 @@ if TYPE_CHECKING:  # the engine, pandas and pydantic load when a command runs, n
     from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+#: Seeds `govsim compare` runs each scenario with unless told (the brief's as well).
+DEFAULT_SEEDS = 3
+#: Where a comparison keeps the runs of its other seeds: seeds/<label>/seed<N>/.
+SEEDS_DIR = "seeds"
+#: The mark of a measure within seed noise of the column to its left.
+NOISE_MARK = "≈"
 
 #: Subcommands that live beside their feature: each module has `add_parser(subparsers)`, which
 #: adds its parser and sets `handler=` (a function of the parsed args returning the exit status).
@@ -147,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenario files or preset names (default: " + " ".join(PRESETS) + ")")
     p.add_argument("--workers", type=whole_number(1), metavar="N",
                    help="runs at a time, each in a process of its own (default: the cores)")
+    p.add_argument("--seeds", type=whole_number(1), default=DEFAULT_SEEDS, metavar="N",
+                   help="seeds per scenario, from --seed up, common to all (default "
+                        f"{DEFAULT_SEEDS}): the table gives their means and marks with "
+                        "≈ a measure within seed noise of the column to its left")
     _common(p, outputs=True)
 
     p = sub.add_parser("check", help="validate scenario files without running them",
@@ -258,6 +268,7 @@ FORMATS: dict[str, Callable[[float], str]] = {
     "hours": _fmt_num,
     "half": lambda v: f"{v / 24.0:.2f}",  # hours -> days; NaN: "not reached"
     "check": lambda v: "passed" if v else "FAILED",
+    "units": lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",  # a mean of seeds
 }
 
 UNIT_LABELS = (("street", "street offices"), ("enforcement", "enforcement teams"),
@@ -286,6 +297,8 @@ def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]
         ("Rates", [("response", "response_rate", "pct"),
                    ("resolution (of closed cases)", "resolution_rate", "pct"),
                    ("resolved, of all problems", "resolved_share", "pct"),
+                   ("prevented, of all problems", "prevented_share", "pct"),
+                   ("resolved or prevented", "dealt_share", "pct"),
                    ("satisfaction", "satisfaction_rate", "pct"),
                    (score_label, "score", "pct")]),
         ("Problems (real city)", [("occurred", "occurred", "count"),
@@ -304,22 +317,26 @@ def measure_rows(score_label: str) -> list[tuple[str, list[tuple[str, str, str]]
         ("Staff hours worked", [(lbl, f"{u}_staff_hours", "hours") for u, lbl in UNIT_LABELS]),
         ("Utilisation", [(lbl, f"{u}_utilisation", "pct") for u, lbl in UNIT_LABELS]),
         ("Overtime hours", [(lbl, f"{u}_overtime_hours", "hours") for u, lbl in UNIT_LABELS]),
-        ("End of the run", [("units overloaded", "overloaded_units", "count"),
+        ("End of the run", [("units overloaded", "overloaded_units", "units"),
                             *((f"backlog, {lbl}", f"{u}_end_backlog", "count")
                               for u, lbl in UNIT_LABELS),
                             ("accounting invariant", "accounting_ok", "check")]),
     ]
 
 
-def overload_notes(labels: list[str], measures: list[pd.Series]) -> list[str]:
-    """One warning per run that ends overloaded: which units, how much, and the share of all
-    problems resolved (the resolution rate counts closed cases only)."""
+def overload_notes(labels: list[str], runs: list[list[pd.Series]]) -> list[str]:
+    """One warning per scenario whose runs end overloaded: in how many seeds, which units and
+    how much (in the first such run), and the share of all problems resolved (the resolution
+    rate counts closed cases only)."""
     notes = []
-    for label, m in zip(labels, measures, strict=True):
-        text = m.get("overload")
-        if not isinstance(text, str) or not text:
+    for label, rows in zip(labels, runs, strict=True):
+        over = [m for m in rows if isinstance(m.get("overload"), str) and m.get("overload")]
+        if not over:
             continue
-        notes.append(f"warning: {label} ends overloaded: {text}. "
+        m = over[0]
+        where = (f" in {len(over)} of {len(rows)} seeds (seed {m.get('seed')}: {m['overload']})"
+                 if len(rows) > 1 else f": {m['overload']}")
+        notes.append(f"warning: {label} ends overloaded{where}. "
                      f"{_cell(m, 'resolved_share', 'pct')} of all problems were resolved (the "
                      f"resolution rate, {_cell(m, 'resolution_rate', 'pct')}, counts closed "
                      "cases only)")
@@ -346,8 +363,14 @@ def _score_label(specs: list[Scenario]) -> str:
     return "score (ranking.weights)"
 
 
-def measures_table(columns: list[str], measures: list[pd.Series], specs: list[Scenario]):
-    """A rich table: rows = measures in human units, one column per scenario."""
+def measures_table(columns: list[str], measures: list[pd.Series], specs: list[Scenario],
+                   marks: dict[str, set[str]] | None = None):
+    """A rich table: rows = measures in human units, one column per scenario; a measure in
+    `marks[column]` is marked as within seed noise of the column to its left."""
+    from sim.explain import derived
+
+    measures = [derived(m) for m in measures]
+    marks = marks or {}
     from rich import box
     from rich.table import Table
 
@@ -359,7 +382,10 @@ def measures_table(columns: list[str], measures: list[pd.Series], specs: list[Sc
     for i, (section, rows) in enumerate(sections):
         table.add_row(f"[bold]{section}[/bold]", *[""] * len(columns))
         for j, (label, column, fmt) in enumerate(rows):
-            table.add_row("  " + label, *[_cell(m, column, fmt) for m in measures],
+            cells = [_cell(m, column, fmt) + (f" {NOISE_MARK}" if column in marks.get(name, ())
+                                               else "  ")
+                     for name, m in zip(columns, measures, strict=True)]
+            table.add_row("  " + label, *cells,
                           end_section=j == len(rows) - 1 and i < len(sections) - 1)
     return table
 
@@ -423,24 +449,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = _console()
     console.print(f"[bold]{escape(spec.name)}[/bold] ({spec.regime}) — {_title([spec])}")
     console.print(measures_table([spec.name], [result.measures], [spec]))
-    for note in overload_notes([spec.name], [result.measures]):
+    for note in overload_notes([spec.name], [[result.measures]]):
         console.print(note, style="bold yellow", markup=False)
     console.print(f"results written to {out} ({elapsed:.1f} s)", markup=False)
     return EXIT_OK
 
 
 def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
-                 progress: str | bool, name: str) -> tuple[str, pd.Series, float]:
+                 progress: str | bool, name: str, label: str,
+                 k: int) -> tuple[str, int, pd.Series, float]:
     """One run of a comparison, saved in its folder (in a worker process, or here)."""
     from sim import api
 
     started = time.perf_counter()
     result = api.run(path, overrides=overrides, name=name, progress=progress)
     _umask_mode(result.save(folder, csv=csv))
-    return Path(folder).name, result.measures, time.perf_counter() - started
+    return label, k, result.measures, time.perf_counter() - started
 
 
-def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Series, float]]:
+def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, int, pd.Series, float]]:
     """The runs of a comparison as they finish: here, or `workers` at a time in processes of
     their own (each run is the same whichever process makes it: it depends on its seed)."""
     from sim.pools import as_finished  # its workers exit if this process is killed
@@ -449,8 +476,16 @@ def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, pd.Ser
         yield done
 
 
+def seed_folder(root: Path, label: str, seed: int, first: int) -> Path:
+    """Where a comparison keeps a run: its label's folder for the first seed, else
+    seeds/<label>/seed<N>/ (the layout `govsim brief --from` reads)."""
+    return root / label if seed == first else root / SEEDS_DIR / label / f"seed{seed}"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
+
+    from sim.explain import differences, mean_row, notes
 
     files: list[str] = list(args.files) or list(PRESETS)
     # one seed for all (common random numbers): --seed, else the first scenario's own
@@ -459,31 +494,54 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _unique_labels(items)
     out: Path = args.out or Path("results") / f"compare-seed{seed}"
     _check_target(out, "comparison.csv")
+    seeds = [seed + k for k in range(args.seeds)]
 
     err = _console(stderr=True)
-    workers = max(1, min(args.workers or os.cpu_count() or 1, len(items)))
-    err.print(f"{len(items)} runs, {workers} at a time", style="dim", markup=False)
-    measures: dict[str, pd.Series] = {}
+    total = len(items) * len(seeds)
+    workers = max(1, min(args.workers or os.cpu_count() or 1, total))
+    err.print(f"{len(items)} scenarios x {len(seeds)} seed{'s' if len(seeds) > 1 else ''} "
+              f"({', '.join(map(str, seeds))}), {workers} at a time", style="dim", markup=False)
+    runs: dict[str, dict[int, pd.Series]] = {i.label: {} for i in items}
     with staged_folder(out) as tmp:
-        jobs = [(str(item.path), _overrides(args, seed), str(tmp / item.label), args.csv,
-                 item.label if workers == 1 else False, item.spec.name) for item in items]
-        for n, (label, row, seconds) in enumerate(_compare_runs(jobs, workers), 1):
-            measures[label] = row
-            err.print(f"[{n}/{len(items)}] {label} done in {seconds:.1f} s", style="dim",
+        jobs = [(str(item.path), _overrides(args, s), str(seed_folder(tmp, item.label, s, seed)),
+                 args.csv, item.label if workers == 1 else False, item.spec.name, item.label, s)
+                for item in items for s in seeds]
+        for n, (label, s, row, seconds) in enumerate(_compare_runs(jobs, workers), 1):
+            runs[label][s] = row
+            err.print(f"[{n}/{total}] {label}, seed {s}, done in {seconds:.1f} s", style="dim",
                       markup=False)
-        measures = {i.label: measures[i.label] for i in items}  # in the order given
-        labels = [i.label for i in items]
-        raw = pd.concat([measures[lbl].rename(lbl) for lbl in labels], axis=1)
-        raw.index.name = "measure"
-        raw.to_csv(tmp / "comparison.csv")
+        labels = [i.label for i in items]  # in the order given
+        rows = {lbl: [runs[lbl][s] for s in seeds] for lbl in labels}
+        means = {lbl: mean_row(rows[lbl]) for lbl in labels}
+        diffs = differences(rows, labels)
+        table = pd.concat([means[lbl].rename(lbl) for lbl in labels], axis=1)
+        table.index.name = "measure"
+        table.to_csv(tmp / "comparison.csv")
+        each = pd.concat([r.rename(f"{lbl} seed {s}") for lbl in labels
+                          for s, r in zip(seeds, rows[lbl], strict=True)], axis=1)
+        each.index.name = "measure"
+        each.to_csv(tmp / "comparison_seeds.csv")
+        diffs.to_csv(tmp / "differences.csv", index=False)
     console = _console()
     specs = [i.spec for i in items]
-    console.print(f"[bold]Comparison[/bold] — {_title(specs)} (common random numbers)")
-    console.print(measures_table(labels, [measures[lbl] for lbl in labels], specs))
-    for note in overload_notes(labels, [measures[lbl] for lbl in labels]):
+    marks = {lbl: set(diffs.loc[(diffs["scenario"] == lbl) & (diffs["within_noise"] == True),
+                                "measure"]) for lbl in labels}
+    what = f"mean of {len(seeds)} seeds" if len(seeds) > 1 else "one seed"
+    console.print(f"[bold]Comparison[/bold] — {_title(specs)}, {what} (common random numbers)")
+    console.print(measures_table(labels, [means[lbl] for lbl in labels], specs, marks))
+    for note in overload_notes(labels, [rows[lbl] for lbl in labels]):
         console.print(note, style="bold yellow", markup=False)
-    console.print(f"results written to {out} (one folder per scenario, comparison.csv)",
-                  markup=False)
+    for note in notes(labels, means, diffs):
+        console.print(note, markup=False)
+    if len(seeds) > 1:
+        console.print(f"{NOISE_MARK}: within seed noise of the column to its left (the 95 % "
+                      f"interval of the paired difference over {len(seeds)} seeds includes 0)",
+                      markup=False)
+    else:
+        console.print("one seed: differences are not tested against seed noise (--seeds 3)",
+                      markup=False)
+    console.print(f"results written to {out} (one folder per scenario, the other seeds under "
+                  f"{SEEDS_DIR}/, comparison.csv: means, differences.csv)", markup=False)
     return EXIT_OK
 
 

@@ -23,7 +23,7 @@ from sim.results import TABLES, Result
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import PRESETS
 
-SMALL = ["--days", "5", "--scale", "0.01"]
+SMALL = ["--days", "5", "--scale", "0.01", "--set", "warmup_days=0"]  # the presets warm up 60
 
 
 def govsim(*argv: str) -> int:
@@ -109,19 +109,29 @@ def test_run_replaces_an_earlier_result_but_not_other_folders(tmp_path: Path,
 # ------------------------------------------------------------------------------------ compare
 def test_compare_presets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cmp"
-    assert govsim("compare", *SMALL, "--seed", "4", "--out", str(out)) == 0
+    assert govsim("compare", *SMALL, "--seed", "4", "--seeds", "2", "--out", str(out)) == 0
     printed = capsys.readouterr().out
     for name in PRESETS:
         assert name in printed
     header = next(line for line in printed.splitlines() if "fragmented" in line)
     assert [w for w in header.split() if w in PRESETS] == list(PRESETS)  # one row, in order
-    assert sorted(p.name for p in out.iterdir()) == sorted([*PRESETS, "comparison.csv"])
+    assert "mean of 2 seeds" in printed and "≈: within seed noise" in printed
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*PRESETS, "comparison.csv", "comparison_seeds.csv", "differences.csv", "seeds"])
     table = pd.read_csv(out / "comparison.csv", index_col="measure")
     assert list(table.columns) == list(PRESETS)
-    assert set(table.loc["seed"].astype(int)) == {4}  # common random numbers
+    assert set(table.loc["seed"].astype(int)) == {4}  # common random numbers, from seed 4
     assert float(table.loc["resolved_latency_report_h_mean", "hotline"]) > 0  # raw hours
+    each = pd.read_csv(out / "comparison_seeds.csv", index_col="measure")
+    assert list(each.columns) == [f"{p} seed {s}" for p in PRESETS for s in (4, 5)]
+    mean = (each[["hotline seed 4", "hotline seed 5"]].loc["resolved_share"].astype(float)
+            .mean())
+    assert float(table.loc["resolved_share", "hotline"]) == pytest.approx(mean)
+    diffs = pd.read_csv(out / "differences.csv")
+    assert set(diffs["scenario"]) == set(PRESETS[1:]) and diffs["seeds"].max() == 2
     for name in PRESETS:
         assert Result.load(out / name).scenario.name == name
+        assert Result.load(out / "seeds" / name / "seed5").scenario.seed == 5
     assert leftovers(tmp_path, set()) == ["cmp"]
 
 
@@ -142,7 +152,8 @@ def test_compare_files_and_duplicate_names(tmp_path: Path) -> None:
     mine = write(tmp_path / "mine.yaml", "extends: hotline\nname: mine\nwhistle:\n"
                                          "  compliance: 0.5\n")
     out = tmp_path / "cmp"
-    assert govsim("compare", "hotline", str(mine), "hotline", *SMALL, "--out", str(out)) == 0
+    assert govsim("compare", "hotline", str(mine), "hotline", *SMALL, "--seeds", "1",
+                  "--out", str(out)) == 0
     table = pd.read_csv(out / "comparison.csv", index_col="measure")
     assert list(table.columns) == ["hotline", "mine", "hotline-2"]
     assert (out / "hotline-2" / "summary.parquet").is_file()

@@ -127,7 +127,7 @@ def test_kill_compare_at_random_moments(tmp_path: Path) -> None:
     rng = random.Random(RNG_SEED + 1)
     files = [str(scenario(tmp_path, "a", "fragmented")), str(scenario(tmp_path, "b", "hotline"))]
     out = tmp_path / "results" / "cmp"
-    argv = ["compare", *files, "--workers", "2", "--out", str(out)]
+    argv = ["compare", *files, "--workers", "2", "--seeds", "1", "--out", str(out)]
     duration = finish(*argv, "--seed", "1")
     first = pd.read_csv(out / "comparison.csv")
     last = (1, first)

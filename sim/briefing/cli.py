@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sim.briefing.defaults import BRIEF_WARMUP_DAYS, MIN_SEEDS
 from sim.cli import (
     EXIT_OK,
+    SEEDS_DIR,
     Prepared,
     _check_target,
     _common,
@@ -76,7 +77,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_brief)
 
 
-SEEDS_DIR = "seeds"
 
 
 def load_compare(folder: Path) -> list[tuple[str, Result]]:
