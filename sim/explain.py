@@ -19,17 +19,51 @@ from scipy import stats
 #: Differences are tested at this level, t with (seeds - 1) degrees of freedom.
 CONFIDENCE = 0.95
 #: Measures a first-time reader is told about when a scenario does worse on them than the one
-#: before it (shares of all problems; higher is better), as the notes name them.
-HEADLINE = {"resolved_within_7d_share": "share of all problems resolved within 7 days",
-            "resolved_share": "share of all problems resolved"}
+#: before it (shares of all problems; higher is better).
+HEADLINE = ("resolved_within_7d_share", "resolved_share")
 #: Summary columns that are not outcomes to compare: the run's inputs and the accounting check.
 NOT_MEASURES = ("seed", "days", "scale", "accounting_ok")
 
-OVERLOAD_MEANING = (
-    "what overload means: a unit ends overloaded when its backlog is still growing (or its staff "
-    "are busier than their hours) over the last weeks of the run, so its cases' waits are still "
-    "lengthening when the run stops; that run is not in a steady state, and a longer run would "
-    "show it with longer waits and fewer problems resolved in time than these figures do")
+TEXT = {
+    "en": {
+        "overload": "what overload means: a unit ends overloaded when its backlog is still "
+                    "growing (or its staff are busier than their hours) over the last weeks of "
+                    "the run, so its cases' waits are still lengthening when the run stops; that "
+                    "run is not in a steady state, and a longer run would show it with longer "
+                    "waits and fewer problems resolved in time than these figures do",
+        "worse": "why {after} looks worse than {before} on the {what}: {reasons}",
+        "and": " and the ",
+        "resolved_within_7d_share": "share of all problems resolved within 7 days",
+        "resolved_share": "share of all problems resolved",
+        "prevented": "it prevents {share} of problems, which these shares count as not "
+                     "resolved",
+        "dealt": "; counting a prevented problem as dealt with, {after} is {points:+.1f} points "
+                 "against {before}",
+        "noise": " (within seed noise)",
+        "overloaded": "it ends with {n} units overloaded ({before}: {m})",
+        "reported": "{share} of problems are reported ({before}: {other}), to the same staff",
+        "none": "none of prevention, overload or more reports explains it: a mechanism of its "
+                "own does (govsim decompose takes it apart)",
+        "sep": "; ",
+    },
+    "zh": {
+        "overload": "“超负荷”的含义：模拟结束前几周，某单位的积压仍在增长（或人员忙于工时之外），"
+                    "其案件等待时间在模拟停止时仍在延长；该模拟未达稳定状态，若模拟更久，其等待更长、"
+                    "按时解决的问题更少",
+        "worse": "{after}在{what}上看起来不如{before}的原因：{reasons}",
+        "and": "和",
+        "resolved_within_7d_share": "七日内解决的问题占全部问题的比例",
+        "resolved_share": "全部问题的解决比例",
+        "prevented": "它预防了{share}的问题，这些比例把预防的问题计为未解决",
+        "dealt": "；若把预防的问题计为已处理，{after}比{before}高{points:+.1f}个百分点",
+        "noise": "（在随机种子噪声范围内）",
+        "overloaded": "它在结束时有{n}个单位超负荷（{before}：{m}个）",
+        "reported": "{share}的问题被反映（{before}：{other}），由同样的人员处理",
+        "none": "预防、超负荷和更多反映都不能解释：是其自身的某项机制所致（govsim decompose 可逐项分解）",
+        "sep": "；",
+    },
+}
+OVERLOAD_MEANING = TEXT["en"]["overload"]
 
 
 def derived(m: pd.Series) -> pd.Series:
@@ -90,13 +124,14 @@ def differences(rows: Mapping[str, Sequence[pd.Series]], labels: Sequence[str]) 
 
 
 def _pct(value: float) -> str:
-    return f"{100 * value:.1f} %"
+    return f"{100 * value:.2f} %" if 0 < abs(value) < 0.01 else f"{100 * value:.1f} %"
 
 
-def notes(labels: Sequence[str], means: Mapping[str, pd.Series],
-          diffs: pd.DataFrame) -> list[str]:
+def notes(labels: Sequence[str], means: Mapping[str, pd.Series], diffs: pd.DataFrame,
+          lang: str = "en") -> list[str]:
     """What a first-time reader needs in one line each: why a scenario that looks worse than
     the one before it does so, and what overload means (once, if any run ends overloaded)."""
+    t = TEXT[lang]
     out = []
 
     def diff(label: str, measure: str) -> pd.Series | None:
@@ -113,22 +148,18 @@ def notes(labels: Sequence[str], means: Mapping[str, pd.Series],
         if b["prevented_share"] > a["prevented_share"]:
             dealt = diff(after, "dealt_share")
             change = "" if dealt is None else (
-                f"; counting a prevented problem as dealt with, {after} is "
-                f"{100 * dealt['difference']:+.1f} points against {before}"
-                + (" (within seed noise)" if dealt["within_noise"] is True else ""))
-            reasons.append(f"it prevents {_pct(b['prevented_share'])} of problems, which these "
-                           f"shares count as not resolved{change}")
+                t["dealt"].format(after=after, before=before, points=100 * dealt["difference"])
+                + (t["noise"] if dealt["within_noise"] is True else ""))
+            reasons.append(t["prevented"].format(share=_pct(b["prevented_share"])) + change)
         if b["overloaded_units"] > a["overloaded_units"]:
-            reasons.append(f"it ends with {int(b['overloaded_units'])} units overloaded "
-                           f"({before}: {int(a['overloaded_units'])})")
+            reasons.append(t["overloaded"].format(n=f"{b['overloaded_units']:g}", before=before,
+                                                  m=f"{a['overloaded_units']:g}"))
         if b["reported_share"] > a["reported_share"] * 1.02:
-            reasons.append(f"{_pct(b['reported_share'])} of problems are reported "
-                           f"({before}: {_pct(a['reported_share'])}), to the same staff")
-        what = " and the ".join(HEADLINE[w] for w in worse)
-        out.append(f"why {after} looks worse than {before} on the {what}: "
-                   + ("; ".join(reasons) if reasons else "none of prevention, overload or "
-                      "more reports explains it: a mechanism of its own does (govsim "
-                      "decompose takes it apart)"))
+            reasons.append(t["reported"].format(share=_pct(b["reported_share"]), before=before,
+                                                other=_pct(a["reported_share"])))
+        out.append(t["worse"].format(after=after, before=before,
+                                     what=t["and"].join(t[w] for w in worse),
+                                     reasons=t["sep"].join(reasons) if reasons else t["none"]))
     if any(float(means[lbl].get("overloaded_units", 0) or 0) > 0 for lbl in labels):
-        out.append(OVERLOAD_MEANING)
+        out.append(t["overload"])
     return out

@@ -664,10 +664,15 @@ def contents(results: Sequence[Result], lang: str, pages: list[ChartPage],
     columns, rows, figures = key_figures(rs, lang, by_label)
     found = findings_mod.findings(by_label)
     over = t["figures.over.1"] if n == 1 else t["figures.over"].format(n=n)
+    from sim.explain import differences, mean_row, notes
+
+    labels = [run.label for run in rs]
+    explained = notes(labels, {lbl: mean_row(by_label[lbl]) for lbl in labels},
+                      differences(by_label, labels), lang)
     return Contents(
         rs=rs, pages=pages, head=headline(rs, lang, seeds),
-        warnings=findings_mod.warnings([r.result.scenario for r in rs],
-                                       [r.result.meta for r in rs], n, lang),
+        warnings=[*findings_mod.warnings([r.result.scenario for r in rs],
+                                         [r.result.meta for r in rs], n, lang), *explained],
         findings=[f.sentence(lang) for f in found],
         findings_note=t["findings.note"].format(n=n, seeds=", ".join(map(str, seeds)),
                                                 first=seeds[0],

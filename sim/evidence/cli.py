@@ -22,8 +22,34 @@ MEASURE_HELP = ("measure the printed table and the chart show (default: the shar
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from sim.cli import _assignment, _days, _scale, _seed, whole_number
+    _decompose_parser(sub)
+    _counterfactual_parser(sub)
+    _robustness_parser(sub)
+
+
+def _shared(p: argparse.ArgumentParser, seeds: int, seeds_help: str, out: str,
+            scale_help: str) -> None:
+    """The options every evidence command has: replications and their root seed, the scale,
+    overrides, the folder, where the runs go."""
+    from sim.cli import _assignment, _scale, _seed, whole_number
     from sim.experiments.cli import add_backend_arguments
+
+    p.add_argument("--seeds", type=whole_number(2), default=seeds, metavar="N",
+                   help=f"{seeds_help} (common random numbers; default {seeds})")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="root seed: the replications' seeds derive from it (default 0)")
+    p.add_argument("--scale", type=_scale, metavar="X",
+                   help=f"share of residents simulated (default: {scale_help})")
+    p.add_argument("--set", dest="sets", action="append", type=_assignment, default=[],
+                   metavar="KEY.PATH=VALUE", help="set a field of every run (may repeat)")
+    p.add_argument("--out", type=Path, default=Path("results") / out, metavar="DIR",
+                   help=f"folder for the runs and tables (default results/{out})")
+    add_backend_arguments(p, "the runs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _decompose_parser(sub: argparse._SubParsersAction) -> None:
+    from sim.cli import _days
 
     p = sub.add_parser(
         "decompose", help="take each reform's effect apart into its mechanisms (Shapley)",
@@ -37,23 +63,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("steps", nargs="*", metavar="REFORM",
                    help="reforms of the ladder to take apart (default: whistle hotline "
                         "proactive)")
-    p.add_argument("--seeds", type=whole_number(2), default=5, metavar="N",
-                   help="replications (common random numbers; default 5)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N",
-                   help="root seed: the replications' seeds derive from it (default 0)")
     p.add_argument("--days", type=_days, metavar="N", help="days to simulate (default: the "
                                                            "presets', 365)")
-    p.add_argument("--scale", type=_scale, metavar="X",
-                   help="share of residents simulated (default: the presets', 1:1)")
-    p.add_argument("--set", dest="sets", action="append", type=_assignment, default=[],
-                   metavar="KEY.PATH=VALUE", help="set a field of every scenario (may repeat)")
     p.add_argument("--measure", default=None, metavar="NAME", help=MEASURE_HELP)
-    p.add_argument("--out", type=Path, default=Path("results") / "decompose", metavar="DIR",
-                   help="folder for the runs and tables (default results/decompose)")
-    add_backend_arguments(p, "the runs")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _shared(p, 5, "replications", "decompose", "the presets', 1:1")
     p.set_defaults(handler=handle)
 
+
+def _counterfactual_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "counterfactual", help="the calibrated history with a reform removed or moved",
         description="Run the calibrated 2018-2025 history as it happened and with each named "
@@ -67,18 +84,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "proactive, unless --move is given)")
     p.add_argument("--move", action="append", type=_move, metavar="REFORM=DATE",
                    help="a reform brought in at another date instead (may repeat)")
-    p.add_argument("--seeds", type=whole_number(2), default=5, metavar="N",
-                   help="replications (common random numbers; default 5)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N", help="root seed (default 0)")
-    p.add_argument("--scale", type=_scale, metavar="X",
-                   help="share of residents simulated (default: the history's, 1:1)")
-    p.add_argument("--set", dest="sets", action="append", type=_assignment, default=[],
-                   metavar="KEY.PATH=VALUE", help="set a field of every run (may repeat)")
-    p.add_argument("--out", type=Path, default=Path("results") / "counterfactual",
-                   metavar="DIR", help="folder (default results/counterfactual)")
-    add_backend_arguments(p, "the runs")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _shared(p, 5, "replications", "counterfactual", "the history's, 1:1")
     p.set_defaults(handler=handle_counterfactual)
+
+
+def _robustness_parser(sub: argparse._SubParsersAction) -> None:
+    from sim.cli import _days, whole_number
 
     p = sub.add_parser(
         "robustness", help="which assumed values each preset difference rests on",
@@ -90,24 +101,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "robustness.csv; the same command resumes. See docs/evidence.md.")
     p.add_argument("--stages", nargs="+", choices=("oat", "morris", "sobol"),
                    default=["oat", "morris", "sobol"], help="stages to run (default: all)")
-    p.add_argument("--seeds", type=whole_number(2), default=3, metavar="N",
-                   help="replications of each one-at-a-time point (default 3)")
     p.add_argument("--trajectories", type=whole_number(2), default=8, metavar="N",
                    help="Morris trajectories (default 8)")
     p.add_argument("--samples", type=whole_number(2), default=64, metavar="N",
                    help="Sobol' base samples, a power of 2 (default 64)")
     p.add_argument("--top", type=whole_number(1), default=8, metavar="K",
                    help="parameters Morris ranks highest that Sobol' analyses (default 8)")
-    p.add_argument("--seed", type=_seed, default=0, metavar="N", help="root seed (default 0)")
     p.add_argument("--days", type=_days, metavar="N", help="days of each run (default 180)")
-    p.add_argument("--scale", type=_scale, metavar="X", help="share of residents simulated "
-                                                             "(default 0.1)")
-    p.add_argument("--set", dest="sets", action="append", type=_assignment, default=[],
-                   metavar="KEY.PATH=VALUE", help="set a field of every run (may repeat)")
-    p.add_argument("--out", type=Path, default=Path("results") / "robustness", metavar="DIR",
-                   help="folder (default results/robustness)")
-    add_backend_arguments(p, "the runs")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _shared(p, 3, "replications of each one-at-a-time point", "robustness", "0.1")
     p.set_defaults(handler=handle_robustness)
 
 
