@@ -871,3 +871,21 @@ def test_scheduler_address_is_checked_before_connecting(tmp_path: Path, address:
     with pytest.raises(InputError, match="SCHEME://HOST:PORT"):
         check_address(address)
     check_address("tcp://127.0.0.1:8786")
+
+
+def test_one_at_a_time_design_moves_each_parameter_alone_to_each_end():
+    """`oat`: the scenarios as they are, then each parameter alone at its low and high end
+    (whole numbers for an integer field); no samples to give."""
+    from sim.experiments.design import count_points, make_design
+    from sim.experiments.spec import parse_spec
+
+    spec = parse_spec({"scenarios": ["hotline"], "design": "oat", "parameters": {
+        "whistle.compliance": {"low": 0.7, "high": 1.0},
+        "fragmented.max_bounces": {"low": 2, "high": 5}}})
+    design = make_design(spec)
+    assert count_points(spec) == len(design.points) == 5
+    assert design.points == [{}, {"whistle.compliance": 0.7}, {"whistle.compliance": 1.0},
+                             {"fragmented.max_bounces": 2}, {"fragmented.max_bounces": 5}]
+    with pytest.raises(InputError, match="no samples"):
+        parse_spec({"scenarios": ["hotline"], "design": {"method": "oat", "samples": 4},
+                    "parameters": {"whistle.compliance": {"low": 0.7, "high": 1.0}}})

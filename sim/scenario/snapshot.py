@@ -65,7 +65,7 @@ def resolve_as_of(data: dict[str, Any], file: str | None, depth: int = 0) -> dic
     given = data.get("start_date", date)
     if str(given) != str(date):
         raise InputError(file, "start_date", f"the date of `as_of` ({date}) or nothing (to take "
-                         "the city as of another date, set as_of.date)", given)
+                         "the city as of another date, set as_of.date)", str(given))
     warmup = data.get("warmup_days", 0)
     if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
         raise InputError(file, "warmup_days", "a whole number of days >= 0", warmup)
