@@ -29,6 +29,7 @@ from sim.briefing import findings as findings_mod
 from sim.charts import style
 from sim.charts.style import Results, Run
 from sim.results import Result
+from sim.scenario.schema import Scenario
 
 # ------------------------------------------------------------------------------------ words
 TEXT: dict[str, dict[str, str]] = {
@@ -292,6 +293,20 @@ def _sources_zh(text: str) -> str:
     return text
 
 
+def _evidence(specs: Sequence[Scenario], lang: str) -> list[str]:
+    """The shipped decomposition and robustness of the presets' steps, when the brief's runs
+    are the shipped presets (the tables say nothing of other scenarios)."""
+    from sim.evidence.shipped import step_sentences
+    from sim.presets import PRESETS
+    from sim.scenario.loader import load_scenario
+
+    if [s.name for s in specs] != list(PRESETS):
+        return []
+    if any(s.based_on != load_scenario(s.name).based_on for s in specs):
+        return []
+    return step_sentences(lang)
+
+
 def method_note(rs: list[Run], lang: str, surge_note: str = "",
                 seeds: Sequence[int] | None = None) -> list[tuple[str, list[str]]]:
     """(heading, paragraphs) of the method note: what was run, how to read it, sources.
@@ -304,6 +319,9 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
     seeds = sorted(set(seeds) if seeds else {s.seed for s in specs})
     warmup = "/".join(sorted({str(s.warmup_days) for s in specs}))
     timeline = any(getattr(s, "timeline", None) for s in specs)
+    snapshots = {s.based_on for s in specs}
+    snapshot = next(iter(snapshots)) if len(snapshots) == 1 else ""
+    evidence = _evidence(specs, lang)
     regimes = []
     for r in rs:
         spec = r.result.scenario
@@ -328,6 +346,8 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
             "不计未解决的问题。解决率、满意率按办结案件计算；响应率为在时限内有单位接手的比例。"),
         ]
         caveat = ("本模拟为北京改革时间线，参数已按公布数据校准。" if timeline else
+                  f"各模式为同一座校准后的北京（{snapshot}），只在改革开关上不同；区间只反映随机种子的波动，"
+                  "不含校准参数本身的不确定性。" if snapshot else
                   "参数为合理的默认值，尚未按北京公布数据校准：请把结果理解为机制之间的比较，而非预测。")
         sources = [
             ("各区人口：第七次全国人口普查（2020年）；街道、乡镇名称与代码：国家统计局2023年统计用区划代码"
@@ -342,6 +362,8 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
                ("如何阅读", read)]
         if surge_note:
             out.append(("需求激增压力测试", [surge_note]))
+        if evidence:
+            out.append(("效果依据什么", evidence))
         out += [("注意", [caveat]), ("数据来源", sources)]
         return out
     sims = [
@@ -368,6 +390,9 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
     ]
     caveat = ("This run is Beijing's reform timeline, with parameters calibrated to the published "
               "figures." if timeline else
+              f"The regimes are one city, the calibrated Beijing ({snapshot}), differing only in "
+              "their reforms' switches; the intervals are seed noise at the calibrated values, "
+              "not the uncertainty of the fitted values themselves." if snapshot else
               "Parameters are plausible defaults, not yet calibrated to Beijing's published "
               "figures: read the results as comparisons of mechanisms, not as forecasts.")
     sources = [
@@ -386,6 +411,8 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
            ("How to read it", read)]
     if surge_note:
         out.append(("Surge stress test", [surge_note]))
+    if evidence:
+        out.append(("What the effects rest on", evidence))
     out += [("Caveat", [caveat]), ("Data sources", sources)]
     return out
 

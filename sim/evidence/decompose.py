@@ -204,7 +204,8 @@ def tables(runs: pd.DataFrame, steps: list[Step],
                 last = v[:, full] - v[:, full & ~(1 << j)]
                 mean_total = float(total.mean()) if len(v) else math.nan
                 rows.append({"step": f"{step.after} - {step.before}", "reform": step.reform,
-                             "mechanism": m.name, "title": m.title, "measure": name,
+                             "mechanism": m.name, "title": m.title, "title_zh": m.title_zh,
+                             "measure": name,
                              **_named("shapley", phi[:, j]),
                              "share_of_total": float(phi[:, j].mean()) / mean_total
                              if len(v) and mean_total else math.nan,
