@@ -55,9 +55,10 @@ class OfficeRules(NamedTuple):
 
 
 def office_rules(spec: Scenario) -> OfficeRules:
+    """The street office's sections: the 20+ upward-facing ones, or "6+1+3" once restructured
+    (a reform of the office itself, whether or not it whistles)."""
     frag, wh = spec.fragmented, spec.whistle
-    handoffs = (wh.restructured_handoffs if wh.enabled and wh.restructured_sections
-                else frag.internal_handoffs)
+    handoffs = wh.restructured_handoffs if wh.restructured_sections else frag.internal_handoffs
     cv = spec.staffing.work_cv
     return OfficeRules(handoffs=handoffs, handoff_hours=frag.internal_handoff_hours,
                        work_shape=0.0 if cv <= 0 else 1.0 / (cv * cv))

@@ -78,9 +78,14 @@ def test_devolved_powers_let_streets_resolve_more_themselves():
 
 
 def test_restructured_sections_cut_internal_handoffs():
+    """"6+1+3" is a reform of the street office itself: fewer hand-offs between its sections,
+    with or without the whistle."""
     old = small_run("whistle", days=45, whistle={"restructured_sections": False})
     new = small_run("whistle", days=45)
     assert new.measures["handoffs_per_case"] < old.measures["handoffs_per_case"]
+    alone = small_run("fragmented", days=45, whistle={"restructured_sections": True})
+    before = small_run("fragmented", days=45)
+    assert alone.measures["handoffs_per_case"] < 0.5 * before.measures["handoffs_per_case"]
 
 
 def test_joint_whistle_across_borders_speeds_border_problems():
