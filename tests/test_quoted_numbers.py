@@ -50,3 +50,12 @@ def test_every_table_names_the_command_that_made_it() -> None:
                    for line in lines), f"{table.name}: no line of sim/data/evidence/README.md " \
                                        "names it with its command"
     assert {q["table"] for q in _quotes()} <= {t.name for t in TABLES.glob("*.csv")}
+
+
+def test_the_evidence_page_shows_its_tables() -> None:
+    """docs/evidence.md's results sections are what `python -m sim.evidence.docs` writes from the
+    shipped tables."""
+    from sim.evidence import docs
+
+    current = docs.PAGE.read_text(encoding="utf-8")
+    assert docs.render(current) == current, "run `python -m sim.evidence.docs`"

@@ -31,6 +31,11 @@ def decomposition(effects: pd.DataFrame, mechanisms: pd.DataFrame,
     factor, unit = _scale(measure)
     heights = [1.0 + 0.42 * len(mechanisms[(mechanisms["step"] == s)
                                             & (mechanisms["measure"] == measure)]) for s in steps]
+    shown = mechanisms[mechanisms["measure"] == measure]
+    span = factor * max(float(np.nanmax(np.abs(shown[["shapley_low", "shapley_high"]]))),
+                        float(np.nanmax(np.abs(effects.loc[effects["measure"] == measure,
+                                                           ["total_low", "total_high"]]))),
+                        1e-9)
     with style.context("en"):
         fig = style.new_figure(8.0, 1.6 + sum(heights))
         axes = fig.subplots(len(steps), 1, sharex=True, squeeze=False,
@@ -49,16 +54,24 @@ def decomposition(effects: pd.DataFrame, mechanisms: pd.DataFrame,
             err = np.vstack([means - low, high - means])
             ax.errorbar(means, y, xerr=np.nan_to_num(err), fmt="none", ecolor="black",
                         capsize=3, linewidth=1)
+            for yy, mean, hi in zip(y, means, high, strict=True):
+                if np.isfinite(mean):  # right of the bar, or of 0 for a bar to the left
+                    edge = max(0.0, hi if np.isfinite(hi) else mean)
+                    ax.text(edge + 0.012 * span, yy, f"{mean:+.1f}", va="center", ha="left",
+                            fontsize=8)
             ax.set_yticks(y, labels)
             ax.axvline(0.0, color="black", linewidth=0.8)
-            ax.set_title(step, loc="left", fontsize=10, fontweight="bold")
+            after, _, before = step.partition(" - ")
+            ax.set_title(f"{after} over {before}" if before else step, loc="left",
+                         fontsize=10, fontweight="bold")
             ax.grid(axis="x", alpha=0.3)
-        axes[-1].set_xlabel(f"{LABELS.get(measure, measure)}: change ({unit})")
-        fig.suptitle(f"Each reform's effect on the {LABELS.get(measure, measure)}, and what "
-                     "each of its mechanisms gives (Shapley values)", x=0.01, ha="left",
-                     fontsize=11, fontweight="bold")
+        axes[-1].set_xlabel(f"change, {unit}")
+        title = (f"What each mechanism adds: each reform's effect on the "
+                 f"{LABELS.get(measure, measure)}, taken apart (Shapley values)")
+        fig.suptitle(style.wrap(title, "en", 7.6, 11), x=0.01, ha="left", fontsize=11,
+                     fontweight="bold")
         if note:
-            fig.text(0.01, 0.005, note, fontsize=7, color="#555555", ha="left", va="bottom",
-                     wrap=True)
-        fig.get_layout_engine().set(rect=(0.0, 0.05 if note else 0.0, 1.0, 0.97))
+            fig.text(0.01, 0.005, style.wrap(note, "en", 7.6, 7), fontsize=7, color="#555555",
+                     ha="left", va="bottom")
+            fig.get_layout_engine().set(rect=(0.0, 0.05, 1.0, 0.95))
     return fig

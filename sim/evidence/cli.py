@@ -136,14 +136,14 @@ def _cell(mean: float, low: float, high: float, factor: float, digits: int) -> s
 def show(effects: Any, mechanisms: Any, measure: str) -> None:
     """The printed table: per step, its total effect and each mechanism's share."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
+    from sim.cli import _console
     from sim.evidence.chart import LABELS, _scale
 
     factor, unit = _scale(measure)
     digits = 1 if factor == 100.0 else 2
-    console = Console(highlight=False)
+    console = _console()
     console.print(f"[bold]{LABELS.get(measure, measure)}[/bold]: change in {unit}, mean "
                   "[95 % interval] over seeds")
     for step, rows in mechanisms[mechanisms["measure"] == measure].groupby("step", sort=False):
@@ -197,8 +197,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def handle_counterfactual(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from sim.cli import _console
     from sim.evidence.counterfactual import counterfactual
 
     result = counterfactual(args.remove, args.move, seeds=args.seeds, scale=args.scale,
@@ -207,7 +206,7 @@ def handle_counterfactual(args: argparse.Namespace) -> int:
                             progress=not args.quiet, overrides=dict(args.sets))
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    console = Console(highlight=False)
+    console = _console()
     t = result.table
     show = t[t["measure"] == "resolved_within_7d_share"]
     for variant, rows in show.groupby("variant", sort=False):

@@ -1,0 +1,170 @@
+"""docs/evidence.md's results, written from the shipped evidence tables (`sim/data/evidence/`), so
+that every number the page shows is its table's: `python -m sim.evidence.docs` writes the
+sections between their markers, and a test checks that the page is up to date."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from sim.evidence.measures import DEFAULT_MEASURES, HEADLINE
+from sim.evidence.shipped import DECOMPOSE_EFFECTS, DECOMPOSE_MECHANISMS, ROBUSTNESS, table
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "evidence.md"
+LABELS = dict(DEFAULT_MEASURES)
+COUNTERFACTUAL = "counterfactual.csv"
+#: The measures the decomposition section shows beside the headline, with how each is written.
+STEP_MEASURES = ("resolved_within_7d_share", "dealt_share", "reported_share", "satisfaction_rate",
+                 "street_staff_hours", "department_staff_hours", "case_staff", "hotline_seats")
+#: The counterfactual table's measures, by year.
+YEARLY_MEASURES = ("resolved_within_7d_share", "requests", "street_staff_hours",
+                   "department_staff_hours")
+
+
+def fmt(measure: str, value: float, signed: bool = True) -> str:
+    """A number as the page writes it: shares in points (or %), hours and people in
+    thousands or whole, counts with commas."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    sign = "+" if signed else ""
+    if measure.endswith(("_share", "_rate")):
+        return f"{100 * value:{sign}.1f}"
+    if measure.endswith("_hours"):
+        return f"{value / 1e3:{sign},.0f}k"
+    if measure in ("case_staff", "hotline_seats", "overloaded_units"):
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign},.0f}"
+
+
+def _cell(measure: str, mean: float, low: float, high: float) -> str:
+    return f"{fmt(measure, mean)} [{fmt(measure, low)}, {fmt(measure, high)}]"
+
+
+def decomposition(effects: pd.DataFrame, mechanisms: pd.DataFrame) -> str:
+    """Per step: the effect on the headline and other measures, then each mechanism's share."""
+    lines = []
+    for step, e in effects.groupby("step", sort=False):
+        e = e.set_index("measure")
+        seeds = int(e.loc[HEADLINE, "seeds"])
+        lines += [(f"**{step}** ({seeds} seeds, 1:1, a year after a 60-day warm-up; shares "
+                   "in percentage points, hours in thousands)"), "",
+                  "| measure | before | after | effect [95 % interval] |", "|---|---|---|---|"]
+        for m in STEP_MEASURES:
+            if m not in e.index:
+                continue
+            r = e.loc[m]
+            lines.append(f"| {LABELS.get(m, m)} | {fmt(m, r['before'], False)} | "
+                         f"{fmt(m, r['after'], False)} | "
+                         f"{_cell(m, r['total'], r['total_low'], r['total_high'])} |")
+        rows = mechanisms[(mechanisms["step"] == step) & (mechanisms["measure"] == HEADLINE)]
+        lines += ["", f"Its mechanisms, on the {LABELS[HEADLINE]} (points):", "",
+                  "| mechanism | Shapley value | share of the effect | alone | last |",
+                  "|---|---|---|---|---|"]
+        for _, r in rows.iterrows():
+            share = "—" if math.isnan(r["share_of_total"]) else f"{100 * r['share_of_total']:.0f} %"
+            lines.append(f"| {r['title']} | "
+                         f"{_cell(HEADLINE, r['shapley'], r['shapley_low'], r['shapley_high'])}"
+                         f" | {share} | {_cell(HEADLINE, r['alone'], r['alone_low'], r['alone_high'])}"
+                         f" | {_cell(HEADLINE, r['last'], r['last_low'], r['last_high'])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def counterfactual(frame: pd.DataFrame) -> str:
+    """Per variant: the published measures year by year, the history as it happened and the
+    variant's difference with its interval."""
+    lines = []
+    for variant, part in frame.groupby("variant", sort=False):
+        years = sorted(set(part["year"]))
+        lines += [(f"**The history {variant}** (the variant minus the history as it "
+                   f"happened; {int(part['seeds'].max())} seeds, 1:1)"), "",
+                  "| measure | " + " | ".join(map(str, years)) + " |",
+                  "|---|" + "---|" * len(years)]
+        for m in YEARLY_MEASURES:
+            rows = part[part["measure"] == m].set_index("year")
+            if rows.empty:
+                continue
+            cells = [_cell(m, rows.loc[y, "difference"], rows.loc[y, "difference_low"],
+                           rows.loc[y, "difference_high"]) if y in rows.index else "—"
+                     for y in years]
+            lines.append(f"| {LABELS.get(m, m.replace('_', ' '))} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def robustness(frame: pd.DataFrame) -> str:
+    """Per preset difference and measure: the difference, what reverses it, its sign over the
+    sampled ranges, the assumptions that matter most."""
+    lines = [("| preset difference | measure | difference [95 %] | reversed alone by | same "
+              "sign (Morris points) | sampled range | most influential (Sobol' ST) |"),
+             "|---|---|---|---|---|---|---|"]
+    for _, r in frame.iterrows():
+        m = r["measure"]
+        reversed_by = r.get("reversed_by")
+        reversed_by = ", ".join(f"`{p}`" for p in str(reversed_by).split()) \
+            if isinstance(reversed_by, str) and reversed_by else "none"
+        same = r.get("morris_same_sign_share")
+        same = "—" if same is None or math.isnan(same) else f"{100 * same:.0f} %"
+        span = (f"{fmt(m, r.get('morris_min'))} to {fmt(m, r.get('morris_max'))}"
+                if "morris_min" in r else "—")
+        top = r.get("sobol_top", r.get("morris_top"))
+        top = ", ".join(f"`{p}`" for p in str(top).split()[:3]) if isinstance(top, str) else "—"
+        lines.append(f"| {r['step']} | {LABELS.get(m, m)} | "
+                     f"{_cell(m, r['difference'], r['difference_low'], r['difference_high'])} | "
+                     f"{reversed_by} | {same} | {span} | {top} |")
+    return "\n".join(lines) + "\n"
+
+
+SECTIONS = {
+    "decomposition": lambda: (decomposition(table(DECOMPOSE_EFFECTS), table(DECOMPOSE_MECHANISMS))
+                              if table(DECOMPOSE_EFFECTS) is not None else None),
+    "counterfactual": lambda: (counterfactual(table(COUNTERFACTUAL))
+                               if table(COUNTERFACTUAL) is not None else None),
+    "robustness": lambda: (robustness(table(ROBUSTNESS))
+                           if table(ROBUSTNESS) is not None else None),
+}
+
+
+def render(text: str) -> str:
+    """The page with each section made anew from its table (a section whose table is not
+    shipped is left as it is)."""
+    for name, make in SECTIONS.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start not in text:
+            continue
+        body = make()
+        if body is None:
+            continue
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        text = (f"{head}{start}\n<!-- Generated by `python -m sim.evidence.docs` from "
+                f"sim/data/evidence. Do not edit by hand. -->\n\n{body}\n{end}{tail}")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sim.evidence.docs",
+                                     description="Write docs/evidence.md's results from the "
+                                     "shipped evidence tables.")
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if the page differs from what would be "
+                             "written")
+    args = parser.parse_args(argv)
+    current = PAGE.read_text(encoding="utf-8")
+    text = render(current)
+    if args.check:
+        if text != current:
+            print(f"{PAGE} is out of date: run `python -m sim.evidence.docs`", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(text, encoding="utf-8")
+    print(f"wrote {PAGE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
