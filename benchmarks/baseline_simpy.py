@@ -39,6 +39,7 @@ from sim.cases import grow, has_room
 from sim.cases import rows as case_rows
 from sim.engine import clock as clk
 from sim.engine import desks as dk
+from sim.engine.compile import view
 from sim.engine.workload import new_workload
 from sim.engine.workload import ref as workload_ref
 from sim.model import GovernanceModel
@@ -109,7 +110,9 @@ def make_workload(preset: str, scale: float, days: int, seed: int) -> Workload:
 
 @numba.njit(cache=False)
 def _replay(clock, desks, workload, entered, first, count, unit, delay, work, done, days):
-    """Each request's visits in turn, day by day: arrive, queue at the desk, go on."""
+    """Each request's visits in turn, day by day: arrive, queue at the desk, go on (the
+    structs taken as views, as `sim.flow` takes them: `sim.engine.compile`)."""
+    clock, desks, workload = view(clock), view(desks), view(workload)
     n = len(entered)
     hop = np.zeros(n, np.int64)
     for i in range(n):

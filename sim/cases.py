@@ -20,7 +20,7 @@ import numpy as np
 from numba.experimental import structref
 
 from sim.engine import draws
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 from sim.engine.desks import serve, serve_now
 
 # Outcomes: each problem ends in exactly one (the accounting invariant).
@@ -132,12 +132,13 @@ by_reference(CaseTable, _CasesStruct, FIELDS)
 
 @kernel
 def _new_ref(*fields):
-    return CaseTable(*fields)
+    return CaseTable(*borrowed(fields))
 
 
 def ref(cases: Cases) -> CaseTable:
     """The case table as kernels take it: one struct, by reference, over the same arrays."""
-    return _new_ref(*(getattr(cases, name) for name in FIELDS))
+    arrays = tuple(getattr(cases, name) for name in FIELDS)
+    return holding(_new_ref(*arrays), arrays)
 
 _FILL = {"outcome": OPEN, "owner_unit": -1, "neighbour": -1, "responded": -1,
          "callback_resolved": -1, "satisfied": -1}

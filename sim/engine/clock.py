@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.experimental import structref
 
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 
 #: Positions in `Clock.counters`.
 SOON, LATER, TODAY_END, TODAY_NEXT, NEXT_SEQ, EVENTS_RUN = range(6)
@@ -65,12 +65,12 @@ by_reference(ClockRef, _ClockStruct, Clock._fields)
 
 @kernel
 def _new_ref(*fields):
-    return ClockRef(*fields)
+    return ClockRef(*borrowed(fields))
 
 
 def ref(value: Clock) -> ClockRef:
     """The clock as kernels take it: one struct, by reference, over the same arrays."""
-    return _new_ref(*value)
+    return holding(_new_ref(*value), value)
 
 
 def _arrays(capacity: int) -> list[np.ndarray]:

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.experimental import structref
 
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 from sim.engine.workload import book_hours, book_visit
 
 
@@ -47,12 +47,12 @@ by_reference(DesksRef, _DesksStruct, Desks._fields)
 
 @kernel
 def _new_ref(*fields):
-    return DesksRef(*fields)
+    return DesksRef(*borrowed(fields))
 
 
 def ref(value: Desks) -> DesksRef:
     """The desks as kernels take it: one struct, by reference, over the same arrays."""
-    return _new_ref(*value)
+    return holding(_new_ref(*value), value)
 
 
 def servers_for(staff: float) -> tuple[int, float]:
