@@ -41,7 +41,7 @@ def _rss_gb() -> float:
 def child(kind: str, scale: float, seed: int) -> dict:
     import sim
     from sim.calibration.fit import chosen_targets, load_spec
-    from sim.calibration.targets import RULE_COLUMNS, simulated_all
+    from sim.calibration.targets import simulated_all
 
     peak = [0.0]
 
@@ -56,13 +56,14 @@ def child(kind: str, scale: float, seed: int) -> dict:
     t0 = time.perf_counter()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     result = sim.run(scenario, seed=seed, scale=scale,
-                     columns=RULE_COLUMNS if kind == "evaluation" else None)
+                     columns=() if kind == "evaluation" else None)
     values = simulated_all(result, targets)
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     return {"kind": kind, "scale": scale, "seed": seed, "wall_s": time.perf_counter() - t0,
             "user_s": r1.ru_utime - r0.ru_utime, "sys_s": r1.ru_stime - r0.ru_stime,
             "cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime),
-            "peak_gb": max(peak[0], r1.ru_maxrss / 1e6), "problems": len(result.problems),
+            "peak_gb": max(peak[0], r1.ru_maxrss / 1e6),
+            "problems": result.meta["accounting"]["occurred"],
             "contacts_2024": values[[t.key for t in targets].index("hotline_contacts 2024")]}
 
 

@@ -26,12 +26,23 @@ from sim.agents import (
     Office,
     StreetOffice,
 )
-from sim.cases import COLUMNS, ENTER, grow, has_room, new_cases, take_recorded
+from sim.cases import (
+    COLUMNS,
+    ENTER,
+    RETIRED,
+    compact,
+    grow,
+    has_room,
+    new_cases,
+    problems,
+    retire,
+    take_recorded,
+)
 from sim.cases import ref as cases_ref
 from sim.city import City, beijing_city, load_city, synthetic_city
 from sim.city.city import DEPARTMENT_TYPES
 from sim.demand import Demand
-from sim.engine.clock import EVENTS_RUN, new_clock, pending
+from sim.engine.clock import EVENTS_RUN, new_clock, pending, renumber
 from sim.engine.clock import ref as clock_ref
 from sim.engine.clock import with_room as clock_with_room
 from sim.engine.desks import charge_all, new_desks, people, restaffed
@@ -41,6 +52,7 @@ from sim.engine.workload import new_workload
 from sim.engine.workload import ref as workload_ref
 from sim.flow import Tables, World, admit, office_rules, run_until, tables_ref
 from sim.flow import ref as world_ref
+from sim.ledger import Ledger, Streamed, frame_of
 from sim.mechanisms import (
     borders,
     callbacks,
@@ -75,9 +87,15 @@ def make_city(config: CityConfig) -> City:
 
 
 class GovernanceModel(mesa.Model):
-    """A city under one scenario. Build it, call `step()` once per day, then `finish()`."""
+    """A city under one scenario. Build it, call `step()` once per day, then `finish()`.
 
-    def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None):
+    `stream`: read each day's final cases into a `sim.ledger.Ledger` (and their rows into the
+    problem file it asks for) and let their rows go, so the case table holds only the cases in
+    flight; None: keep every case's row to the end (the interactive page, the reference build
+    of `sim.results.collect`)."""
+
+    def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None,
+                 stream: Streamed | None = None):
         super().__init__(rng=spec.seed)
         self.given = spec  # as given, timeline included; `spec` is the scenario as it stands
         self.file = file
@@ -94,6 +112,10 @@ class GovernanceModel(mesa.Model):
             elif day < self.total_days:
                 self.changes[day].append(change)
         self.spec = spec
+        self.end_spec = spec  # as it will stand at the end of the run (the tables read it)
+        for day in sorted(self.changes):
+            for change in self.changes[day]:
+                self.end_spec = apply_change(self.end_spec, change)
         self.table = load_categories(spec)
         self.day = 0
         self.key = run_key(spec.seed)
@@ -128,7 +150,7 @@ class GovernanceModel(mesa.Model):
         self.staff_growth = (0, 1.0)  # (day, level): staff growth compounds from there
         self.productivity = (0, 1.0)  # (day, level): productivity growth, likewise
 
-        self.cases = new_cases(self.key, self._expected_problems())
+        self.cases = new_cases(self.key, self._expected_problems(stream is not None))
         self.clock = new_clock()
         self.workload = new_workload(self.n_units, self.total_days)
         self.desks = new_desks(np.zeros(self.n_units), np.zeros(self.n_units),
@@ -151,6 +173,7 @@ class GovernanceModel(mesa.Model):
         #: ids of the problems recorded during the last day (occurred and gone, or closed)
         self.last_recorded = np.zeros(0, np.int64)
         population = c.community_population
+        self.ledger = None if stream is None else self._ledger(stream)
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": lambda m: m.day,
             "occurred": lambda m: m.counts_today.occurred,
@@ -183,11 +206,25 @@ class GovernanceModel(mesa.Model):
                                       int(c.community_population[i]))
                         for i in np.flatnonzero(sampled[c.community_street]).tolist()]
 
-    def _expected_problems(self) -> int:
-        """Rows to allocate at the start: about a year of the scenario's demand, or the run."""
+    def _expected_problems(self, streamed: bool) -> int:
+        """Rows to allocate at the start: about a year of the scenario's demand, or the run;
+        streamed, about two weeks' (the table holds the cases in flight, and a few days' of
+        final ones until `compact`)."""
         sampled = float(self.city.population) * self.sample.share
         per_day = sampled / 1e4 * self.spec.demand.rate_per_10k_per_day
-        return int(per_day * min(self.total_days, 400) * 1.05) + 1024
+        days = 14 if streamed else min(self.total_days, 400)
+        return int(per_day * days * 1.05) + 1024
+
+    def _ledger(self, stream: Streamed) -> Ledger:
+        from sim.problem_file import ProblemWriter
+
+        frame = frame_of(self)
+        writer = None
+        if stream.problems is not None:
+            columns = tuple(stream.problems)
+            empty = Ledger.empty(self.cases, frame, Ledger.needs(False, ("pid", *columns)))
+            writer = ProblemWriter(columns, empty, stream.folder)
+        return Ledger(frame, stream.waits, writer)
 
     def _staff_levels(self) -> np.ndarray:
         """Staff of every unit under the scenario as it stands, real people: a sampled street's
@@ -340,7 +377,7 @@ class GovernanceModel(mesa.Model):
     @property
     def next_pid(self) -> int:
         """Problems that have occurred so far (ids are 0 .. next_pid - 1)."""
-        return int(self.cases.counters[0])
+        return problems(self.cases)
 
     @property
     def events_run(self) -> int:
@@ -351,15 +388,16 @@ class GovernanceModel(mesa.Model):
         return self.offices[unit]
 
     def problem_columns(self, names: tuple[str, ...] = ("pid", *COLUMNS),
-                        ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Columns of the problem rows (all so far, or those of `ids`), as copies; `pid` is
-        the problem's id (its row)."""
-        rows = np.arange(self.next_pid, dtype=np.int64) if ids is None else np.asarray(ids)
-        return {name: rows.copy() if name == "pid" else getattr(self.cases, name)[rows]
-                for name in names}
+                        rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Columns of the case table's rows (every one in use, or `rows`), as copies; `pid`
+        is the problem's id. A model that keeps every row (no `stream`) has one per problem
+        so far, in order of id."""
+        n = int(self.cases.counters[0])
+        rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows)
+        return {name: getattr(self.cases, name)[rows] for name in names}
 
     def cases_in_flight(self) -> np.ndarray:
-        """Ids of the cases an event is pending for: at a desk, between units, in a relay,
+        """Rows of the cases an event is pending for: at a desk, between units, in a relay,
         awaiting a callback that reopens them. Those in their last handling are recorded
         already, with their future closing time, and are not listed."""
         return np.unique(pending(self.clock)[2])
@@ -412,13 +450,7 @@ class GovernanceModel(mesa.Model):
         occurring = self.demand.draw(d, np.random.Generator(np.random.PCG64(
             np.random.SeedSequence(self.spec.seed, spawn_key=(_DEMAND_STREAM, d)))))
         n = len(occurring.category)
-        roomier = clock_with_room(self.clock, n)
-        if roomier is not self.clock or not has_room(self.cases, n):
-            self.parts = self.world = None  # the kernels let go of the old arrays first
-            self.clock = roomier
-            if not has_room(self.cases, n):
-                grow(self.cases, n)
-            self._rebuild_world()
+        self._make_room(n)
         entering, gone, self.counts_today = self.maker.add(
             self.cases, d, self.origin + dt.timedelta(days=d), occurring, self.trust,
             self.propensity, self.themes)
@@ -430,13 +462,40 @@ class GovernanceModel(mesa.Model):
         self.trust_learning.hear(self.cases.closed_h[closed], self.cases.community[closed],
                                  self.cases.satisfied[closed] > 0)
         self.trust_learning.update(d, self.spec)
+        if self.ledger is not None:  # final: into the results, and their rows let go
+            self.ledger.read(self.cases, self.last_recorded)
+            retire(self.cases, self.last_recorded)
         self.datacollector.collect(self)
         self.day += 1
 
+    def _make_room(self, n: int) -> None:
+        """Room for `n` new cases on the clock and in the case table: when the table is full,
+        the rows given back first (the cases in flight moved together, their events told),
+        then more rows if the cases would still fill more than half of it."""
+        cases = self.cases
+        grown = False
+        if not has_room(cases, n):
+            if cases.counters[RETIRED]:
+                renumber(self.clock, compact(cases))
+            half = len(cases.outcome) // 2 if self.ledger is not None else 0
+            grown = not has_room(cases, n + half)
+        roomier = clock_with_room(self.clock, n)
+        if roomier is not self.clock or grown:
+            self.parts = self.world = None  # the kernels let go of the old arrays first
+            self.clock = roomier
+            if grown:
+                grow(cases, n)
+            self._rebuild_world()
+
     def finish(self) -> None:
         """End of the run: every case still in the system keeps the outcome `open`; those not
-        yet entered (reported after the end) have no time of entry."""
+        yet entered (reported after the end) have no time of entry. All are final now."""
         _, kinds, ids = pending(self.clock)
         not_yet = ids[kinds == ENTER]
         self.cases.entered_h[not_yet] = np.nan
         self.horizon = 24.0 * self.total_days
+        if self.ledger is not None:
+            cases = self.cases
+            live = np.flatnonzero(cases.pid[:int(cases.counters[0])] >= 0)
+            self.ledger.read(cases, live)
+            retire(cases, live)

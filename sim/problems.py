@@ -35,6 +35,7 @@ from sim.cases import (
     MAX_DEPTS,
     NEVER_REPORTED,
     PATROL,
+    PIDS,
     PREVENTED,
     ROWS,
     Cases,
@@ -88,16 +89,17 @@ class ProblemMaker:
     def add(self, cases: Cases, day: int, date: dt.date, occ: DayOfProblems,
             trust: np.ndarray, propensity: np.ndarray,
             themes: Themes) -> tuple[np.ndarray, np.ndarray, DayCounts]:
-        """Write the day's problems as new rows; return the ids of those that enter, those
-        recorded already (prevented, or never reported) and the day's counts.
-        `cases` must have room (`sim.cases.grow`)."""
+        """Write the day's problems as new rows; return the rows of those that enter, those
+        recorded already (prevented, or never reported) and the day's counts. Their ids (the
+        draws' key) follow the last problem's. `cases` must have room (`sim.cases.grow`)."""
         spec, table, city = self.spec, self.table, self.city
         n = len(occ.category)
         first = int(cases.counters[ROWS])
         counts = DayCounts(occurred=n)
         if n == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), counts
-        ids = np.arange(first, first + n, dtype=np.int64)
+        first_id = int(cases.counters[PIDS])
+        ids = np.arange(first_id, first_id + n, dtype=np.int64)
         key = cases.key
 
         def u(purpose: int) -> np.ndarray:
@@ -146,6 +148,7 @@ class ProblemMaker:
 
         rows = slice(first, first + n)
         start_rows(cases, rows)
+        cases.pid[rows] = ids
         cases.category[rows] = cat
         cases.community[rows] = comm
         cases.street[rows] = street
@@ -164,12 +167,14 @@ class ProblemMaker:
         gone = ~enters  # their fate is known now; the others stay `open` until recorded
         cases.outcome[rows][gone] = np.where(prevented[gone], PREVENTED, NEVER_REPORTED)
         cases.counters[ROWS] = first + n
+        cases.counters[PIDS] = first_id + n
 
         counts.prevented = int(prevented.sum())
         idx = np.flatnonzero(enters)  # the clock sorts them by time of entry (sim.engine.clock)
         counts.entered = len(idx)
         themes.note_reports(street[idx], cat[idx])
-        return ids[idx], ids[gone], counts
+        slots = np.arange(first, first + n, dtype=np.int64)
+        return slots[idx], slots[gone], counts
 
     def _departments(self, ids: np.ndarray, key: np.uint64, cat: np.ndarray,
                      district: np.ndarray, multi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -82,18 +82,27 @@ def resolution_curve(problems: pd.DataFrame, horizon_h: float,
     time -= start
     keep = ~rows_in(outcome, ("prevented",)) if basis == "occurrence" else np.isfinite(start)
     time, resolved = time[keep], resolved[keep]
-    n = len(time)
-    follow_up = float(horizon_h - np.min(start, where=keep, initial=np.inf)) if n else 0.0
-    events = time[resolved]
+    follow_up = (float(horizon_h - np.min(start, where=keep, initial=np.inf)) if len(time)
+                 else 0.0)
+    events, censored = time[resolved], time[~resolved]
+    del time
+    return kaplan_meier(basis, events, censored, follow_up)
+
+
+def kaplan_meier(basis: str, events: np.ndarray, censored: np.ndarray,
+                 follow_up: float) -> ResolutionCurve:
+    """The curve of problems resolved after `events` hours and of problems watched for
+    `censored` hours and not resolved (both sorted in place)."""
+    n = len(events) + len(censored)
     if events.size == 0:
         return ResolutionCurve(basis, np.zeros(0), np.zeros(0), follow_up, n)
     events.sort()
     first = np.concatenate([[0], np.flatnonzero(events[1:] != events[:-1]) + 1])
     hours = events[first]  # the distinct times, and how many are resolved at each
     deaths = np.diff(np.append(first, events.size))
-    del events
-    time.sort()
-    at_risk = n - np.searchsorted(time, hours, side="left")  # watched at least that long
+    censored.sort()  # watched at least that long: resolved then or later, or not resolved
+    at_risk = (n - np.searchsorted(events, hours, side="left")
+               - np.searchsorted(censored, hours, side="left"))
     share = 1.0 - np.cumprod(1.0 - deaths / at_risk)
     return ResolutionCurve(basis, hours, share, follow_up, n)
 

@@ -116,6 +116,17 @@ def pending(clock: Clock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.concatenate([p[k][lo:hi] for *p, lo, hi in parts]) for k in range(3))
 
 
+def renumber(clock: Clock, new: np.ndarray) -> None:
+    """The pending events follow their cases to new rows: `new[old row]` (`sim.cases.compact`)."""
+    c = clock.counters
+    for cases, lo, hi in ((clock.soon_case, 0, c[SOON]), (clock.later_case, 0, c[LATER]),
+                          (clock.today_case, c[TODAY_NEXT], c[TODAY_END])):
+        moved = new[cases[lo:hi]]
+        if (moved < 0).any():  # a bug, never input: a case given back with an event pending
+            raise RuntimeError("an event is pending for a case no longer in the table")
+        cases[lo:hi] = moved
+
+
 @kernel
 def schedule(clock, time, kind, case):
     """`kind` happens to `case` at `time` (never before now: a past time means now)."""
