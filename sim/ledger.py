@@ -31,16 +31,40 @@ import pandas as pd
 
 from sim.cases import (
     CHANNELS,
-    CLOSED_UNRESOLVED,
-    DEPT_LINE,
-    HOTLINE,
-    INSPECTION,
     OPEN,
     OUTCOMES,
-    PATROL,
     PREVENTED,
     RESOLVED,
     Cases,
+)
+from sim.engine.counting import (
+    D_FOUND,
+    D_OCCURRED,
+    D_REQUESTS,
+    D_RESOLVED,
+    DAY_MEASURES,
+    DEPT_LINE_TICKETS,
+    HOTLINE_TICKETS,
+    OCCURRED,
+    PREVENTED_DAY,
+    REQUESTS,
+    RESOLVED_DAY,
+    SATISFIED,
+    SCORED_CALLBACKS,
+    SCORED_RESOLVED,
+    SCORED_SATISFIED,
+    SCORED_VERDICTS,
+    TICKET_CALLBACKS,
+    TICKET_RESOLVED,
+    TICKET_RESPONDED,
+    TICKET_RESPONSES,
+    TICKET_SATISFIED,
+    TICKET_VERDICTS,
+    TOTALS,
+    UNRESOLVED_DAY,
+    VERDICTS,
+    count_problems,
+    sum_handled,
 )
 from sim.resolution import ResolutionCurve, kaplan_meier
 
@@ -69,9 +93,11 @@ _MADE_FROM = {"pid": ("pid",), "district": ("street",), "occurred_day": ("occurr
 #: Read in every case: the warm-up cut, and what happened after the horizon undone.
 _ALWAYS = ("occurred_h", "outcome", "closed_h", "callback_h", "callback_resolved", "satisfied")
 #: The problem columns the counts read, and the waits besides.
-COUNTED = ("category", "district", "occurred_h", "entered_h", "channel", "closed_h",
+COUNTED = ("district", "category", "occurred_h", "entered_h", "channel", "closed_h",
            "outcome", "responded", "callback_resolved", "satisfied", "unreasonable")
-SUMMED = ("first_unit_h", "owner_unit", "handoffs", "bounces", "whistled", "overdue")
+HANDLED = ("entered_h", "channel", "first_unit_h", "owner_unit", "handoffs", "bounces",
+           "whistled", "overdue")
+SUMMED = HANDLED[2:]
 TIMED = ("pid", "latency_occurrence_h", "latency_report_h")
 
 
@@ -140,12 +166,10 @@ def _measured(a: dict[str, np.ndarray], shift: float) -> dict[str, np.ndarray]:
     return {k: v[keep] for k, v in a.items()}
 
 
-def problem_rows(a: dict[str, np.ndarray], frame: Frame,
-                 wanted: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The problem table's `wanted` columns, plain (labelled columns as codes, flags as
-    -1/0/1), from the case columns `a` (`sources(wanted)`; changed in place) of final
-    cases: warm-up problems left out, what is after the run's end undone, times from the
-    measured start."""
+def final_cases(a: dict[str, np.ndarray], frame: Frame) -> dict[str, np.ndarray]:
+    """The case columns `a` of final cases (changed in place) as the problem table reads them:
+    warm-up problems left out, what is after the run's end undone, times from the measured
+    start."""
     shift, horizon = frame.warmup_h, frame.end_h
     a = _measured(a, shift)
     late = a["closed_h"] > horizon  # what is after the horizon has not happened yet
@@ -160,8 +184,16 @@ def problem_rows(a: dict[str, np.ndarray], frame: Frame,
         for col in _TIMES:
             if col in a:
                 a[col] -= shift
+    return a
+
+
+def problem_columns(a: dict[str, np.ndarray], frame: Frame,
+                    wanted: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The problem table's `wanted` columns, plain (labelled columns as codes, flags as
+    -1/0/1), from final case columns (`final_cases`; `sources(wanted)` of them)."""
     outcome, closed_h = a["outcome"], a["closed_h"]
     resolved = outcome == RESOLVED
+    horizon = frame.end_h - frame.warmup_h
     build = {  # columns made here; the rest are the cases' own (bool flags among them)
         "district": lambda: frame.street_district[a["street"]],
         "occurred_day": lambda: np.floor(a["occurred_h"] / 24.0).astype(np.int32),
@@ -171,10 +203,17 @@ def problem_rows(a: dict[str, np.ndarray], frame: Frame,
         "report_delay_h": lambda: a["report_delay_h"].astype(float),
         "time_limit_h": lambda: a["time_limit_h"].astype(float),
         "overdue": lambda: (closed_h - a["entered_h"] > a["time_limit_h"])
-        | ((outcome == OPEN) & (horizon - shift - a["entered_h"] > a["time_limit_h"])),
+        | ((outcome == OPEN) & (horizon - a["entered_h"] > a["time_limit_h"])),
         "weight": lambda: np.full(len(outcome), frame.weight),
     }
     return {name: build[name]() if name in build else a[name] for name in wanted}
+
+
+def problem_rows(a: dict[str, np.ndarray], frame: Frame,
+                 wanted: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The problem table's `wanted` columns (`problem_columns`) from the case columns `a`
+    (`sources(wanted)`; changed in place) of final cases."""
+    return problem_columns(final_cases(a, frame), frame, wanted)
 
 
 def problem_frame(rows: dict[str, np.ndarray], labels: dict[str, tuple[str, ...]],
@@ -215,35 +254,9 @@ def plain_rows(problems: pd.DataFrame, labels: dict[str, tuple[str, ...]],
 
 
 # ------------------------------------------------------------------------------- counts
-#: Measures of `Counts.by_day`, by the day of occurrence ...
-OCCURRED, PREVENTED_DAY = 0, 1
-#: ... by the day of entry (entered problems only): residents' requests, 12345 tickets, the
-#: departments' own lines, problems found by patrols and inspections ...
-REQUESTS, HOTLINE_TICKETS, DEPT_LINE_TICKETS, FOUND = 2, 3, 4, 5
-#: ... and by the day of closing (cases closed, resolved or not): the resident's verdict
-#: (satisfied, of those known); of 12345 tickets, the callback's (resolved, satisfied,
-#: responded, each of those known); of tickets less unreasonable requests (the scored basis).
-(RESOLVED_DAY, UNRESOLVED_DAY, SATISFIED, VERDICTS, TICKETS_CLOSED,
- TICKET_RESOLVED, TICKET_CALLBACKS, TICKET_SATISFIED, TICKET_VERDICTS, TICKET_RESPONDED,
- TICKET_RESPONSES, SCORED_RESOLVED, SCORED_CALLBACKS, SCORED_SATISFIED,
- SCORED_VERDICTS) = range(6, 21)
-DAY_MEASURES = 21
-#: Measures of `Counts.by_category`: requests entered (by day of entry), problems that arose
-#: (not prevented; by day of occurrence).
-CATEGORY_REQUESTS, CATEGORY_AROSE = 0, 1
-#: Measures of `Counts.by_district` (run totals): problems, requests entered, found by a
-#: patrol or an inspection (entered or not), resolved.
-D_OCCURRED, D_REQUESTS, D_FOUND, D_RESOLVED = range(4)
-#: Run totals the summary reads.
-TOTALS = ("problems", "requests_entered", "found", "entered", "reached", "responded",
-          "handoffs", "bounces", "bounced", "whistled", "overdue", "requests_owned",
-          "to_street", "hotline", *OUTCOMES)
-
-
 class Counts:
-    """Integer counts of final problems: by day (0 .. the measured days; a time outside, or
-    none, is not counted by day), district and measure; by day and category; by district;
-    and in total."""
+    """Integer counts of final problems (`sim.engine.counting`): by day (0 .. the measured
+    days), district and measure; by day and category; by district; and in total."""
 
     def __init__(self, days: int, districts: int, categories: int,
                  response_limit_h: float = 0.0, dept_base: int = 0):
@@ -252,114 +265,20 @@ class Counts:
         self.by_day = np.zeros((self.days, districts, DAY_MEASURES), np.int64)
         self.by_category = np.zeros((self.days, categories, 2), np.int64)
         self.by_district = np.zeros((districts, 4), np.int64)
-        self.totals = dict.fromkeys(TOTALS, 0)
-
-    def _day(self, hours: np.ndarray) -> np.ndarray:
-        """Each time's day (floor of hours / 24, as every table counts it); -1 outside."""
-        day = np.floor(hours / 24.0)
-        ok = (day >= 0) & (day < self.days)  # NaN (never) is not
-        return np.where(ok, day, -1).astype(np.int64)
-
-    def _add(self, day: np.ndarray, district: np.ndarray, measure: int,
-             rows: np.ndarray | None = None) -> None:
-        """Count the `rows` (all: None) by `day` (-1: not counted) and district."""
-        if rows is not None:
-            day, district = day[rows], district[rows]
-        ok = day >= 0
-        day, district = day[ok], district[ok]
-        if not len(day):
-            return
-        first, last = int(day.min()), int(day.max())  # a few days: a day's final cases
-        counted = np.bincount((day - first) * self.districts + district,
-                              minlength=(last - first + 1) * self.districts)
-        self.by_day[first:last + 1, :, measure] += counted.reshape(-1, self.districts)
+        self.totals = np.zeros(len(TOTALS) + len(OUTCOMES), np.int64)
 
     def add(self, p: dict[str, np.ndarray], summed: bool = True) -> None:
         """Count plain problem rows (`problem_rows`, the columns `COUNTED`, and `SUMMED` for
         the summary's totals)."""
-        district = p["district"].astype(np.int64)
-        outcome, channel = p["outcome"], p["channel"]
-        entered = np.isfinite(p["entered_h"])
-        request = np.isin(channel, REQUEST_CHANNELS)
-        found = (channel == PATROL) | (channel == INSPECTION)
-        occurred_day = self._day(p["occurred_h"])
-        self._add(occurred_day, district, OCCURRED)
-        self._add(occurred_day, district, PREVENTED_DAY, outcome == PREVENTED)
-        entered_day = self._day(p["entered_h"])  # -1 where none
-        self._add(entered_day, district, REQUESTS, request)
-        self._add(entered_day, district, HOTLINE_TICKETS, channel == HOTLINE)
-        self._add(entered_day, district, DEPT_LINE_TICKETS, channel == DEPT_LINE)
-        self._add(entered_day, district, FOUND, found)
-        self._closed(p, district)
-        self._categories(p, occurred_day, entered_day, request)
-        resolved = outcome == RESOLVED
-        np.add.at(self.by_district, (district, D_OCCURRED), 1)
-        for measure, rows in ((D_REQUESTS, request & entered), (D_FOUND, found),
-                              (D_RESOLVED, resolved)):
-            self.by_district[:, measure] += np.bincount(district[rows],
-                                                        minlength=self.districts)
-        t = self.totals
-        t["problems"] += len(outcome)
-        t["requests_entered"] += int((request & entered).sum())
-        t["found"] += int(found.sum())
-        t["hotline"] += int((channel == HOTLINE).sum())
-        for code, name in enumerate(OUTCOMES):
-            t[name] += int((outcome == code).sum())
+        count_problems((self.by_day, self.by_category, self.by_district, self.totals),
+                       tuple(p[name] for name in COUNTED))
         if summed:
-            self._summed(p, entered, request)
+            sum_handled(self.totals, tuple(p[name] for name in HANDLED),
+                        self.response_limit_h, self.dept_base)
 
-    def _closed(self, p: dict[str, np.ndarray], district: np.ndarray) -> None:
-        outcome = p["outcome"]
-        closed = ((outcome == RESOLVED) | (outcome == CLOSED_UNRESOLVED)) \
-            & np.isfinite(p["closed_h"])
-        day = self._day(p["closed_h"])
-        self._add(day, district, RESOLVED_DAY, closed & (outcome == RESOLVED))
-        self._add(day, district, UNRESOLVED_DAY, closed & (outcome == CLOSED_UNRESOLVED))
-        satisfied = p["satisfied"]
-        self._add(day, district, SATISFIED, closed & (satisfied > 0))
-        self._add(day, district, VERDICTS, closed & (satisfied >= 0))
-        tickets = closed & (p["channel"] == HOTLINE)
-        scored = tickets & ~p["unreasonable"]
-        self._add(day, district, TICKETS_CLOSED, tickets)
-        for rows, flags, yes, known in (
-                (tickets, p["callback_resolved"], TICKET_RESOLVED, TICKET_CALLBACKS),
-                (tickets, satisfied, TICKET_SATISFIED, TICKET_VERDICTS),
-                (tickets, p["responded"], TICKET_RESPONDED, TICKET_RESPONSES),
-                (scored, p["callback_resolved"], SCORED_RESOLVED, SCORED_CALLBACKS),
-                (scored, satisfied, SCORED_SATISFIED, SCORED_VERDICTS)):
-            self._add(day, district, yes, rows & (flags > 0))
-            self._add(day, district, known, rows & (flags >= 0))
-
-    def _categories(self, p: dict[str, np.ndarray], occurred_day: np.ndarray,
-                    entered_day: np.ndarray, request: np.ndarray) -> None:
-        category = p["category"].astype(np.int64)
-        for measure, day, rows in ((CATEGORY_REQUESTS, entered_day, request),
-                                   (CATEGORY_AROSE, occurred_day, p["outcome"] != PREVENTED)):
-            ok = rows & (day >= 0)
-            day_ok = day[ok]
-            if not len(day_ok):
-                continue
-            first, last = int(day_ok.min()), int(day_ok.max())
-            counted = np.bincount((day_ok - first) * self.categories + category[ok],
-                                  minlength=(last - first + 1) * self.categories)
-            self.by_category[first:last + 1, :, measure] += counted.reshape(-1, self.categories)
-
-    def _summed(self, p: dict[str, np.ndarray], entered: np.ndarray,
-                request: np.ndarray) -> None:
-        t = self.totals
-        reached = entered & np.isfinite(p["first_unit_h"])
-        t["entered"] += int(entered.sum())
-        t["reached"] += int(reached.sum())
-        t["responded"] += int(((p["first_unit_h"] - p["entered_h"])[reached]
-                               <= self.response_limit_h).sum())
-        t["handoffs"] += int(p["handoffs"][entered].sum(dtype=np.int64))
-        t["bounces"] += int(p["bounces"][entered].sum(dtype=np.int64))
-        t["bounced"] += int((p["bounces"][entered] > 0).sum())
-        t["whistled"] += int(p["whistled"][entered].sum())
-        t["overdue"] += int(p["overdue"][entered].sum())
-        owned = request & (p["owner_unit"] >= 0)
-        t["requests_owned"] += int(owned.sum())
-        t["to_street"] += int((p["owner_unit"][owned] < self.dept_base).sum())
+    @property
+    def named_totals(self) -> dict[str, int]:
+        return dict(zip((*TOTALS, *OUTCOMES), self.totals.tolist(), strict=True))
 
 
 # -------------------------------------------------------------------------------- waits
@@ -459,20 +378,20 @@ class Ledger:
         self.waits = Waits(frame.horizon_h, frame.days) if waits else None
         self.writer = writer
         self.tally = Tally()
-        self.wanted = self.needs(waits, () if writer is None else writer.columns)
-        self.sources = tuple(dict.fromkeys(("pid", *sources(self.wanted))))
+        self.wanted = self.needs(waits)
+        kept = () if writer is None else writer.sources
+        self.sources = tuple(dict.fromkeys(("pid", *sources(self.wanted), *kept)))
 
     @staticmethod
-    def needs(waits: bool, columns: tuple[str, ...] = ()) -> tuple[str, ...]:
-        """The problem columns a ledger reads (with the problem table's `columns`)."""
-        wanted = [*COUNTED, *((*SUMMED, *TIMED) if waits else ()), *columns]
-        return tuple(dict.fromkeys(wanted))
+    def needs(waits: bool) -> tuple[str, ...]:
+        """The problem columns a ledger reads."""
+        return tuple(dict.fromkeys((*COUNTED, *((*SUMMED, *TIMED) if waits else ()))))
 
     @staticmethod
     def empty(cases: Cases, frame: Frame, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """Problem columns `names` of no problem (their types)."""
-        return problem_rows({name: getattr(cases, name)[:0] for name in sources(names)},
-                            frame, names)
+        """Final case columns (`final_cases`) for the problem columns `names`, of no case."""
+        return final_cases({name: getattr(cases, name)[:0]
+                            for name in ("pid", *sources(names))}, frame)
 
     def read(self, cases: Cases, slots: np.ndarray) -> None:
         """The final cases in rows `slots` (in any order) into the ledger."""
@@ -480,15 +399,16 @@ class Ledger:
             return
         a = {name: getattr(cases, name)[slots] for name in self.sources}
         self.tally.add(a["pid"], a["outcome"])
-        self.add(problem_rows(a, self.frame, self.wanted))
+        a = final_cases(a, self.frame)
+        self.add(problem_columns(a, self.frame, self.wanted))
+        if self.writer is not None:
+            self.writer.add(a)
 
     def add(self, rows: dict[str, np.ndarray]) -> None:
-        """Plain problem rows (`problem_rows`) into the ledger."""
+        """Plain problem rows (`problem_rows`) into the counts and waits."""
         self.counts.add(rows, summed=self.waits is not None)
         if self.waits is not None:
             self.waits.add(rows)
-        if self.writer is not None:
-            self.writer.add({name: rows[name] for name in self.writer.columns})
 
 
 # ----------------------------------------------------------------------- tables of counts
@@ -512,7 +432,7 @@ class Aggregates:
 
     def __init__(self, counts: Counts, weight: float, labels: dict[str, tuple[str, ...]]):
         self.by_day, self.by_category = counts.by_day, counts.by_category
-        self.by_district, self.totals = counts.by_district, dict(counts.totals)
+        self.by_district, self.totals = counts.by_district, counts.named_totals
         self.weight, self.labels = weight, labels
 
     @classmethod

@@ -222,8 +222,8 @@ class GovernanceModel(mesa.Model):
         writer = None
         if stream.problems is not None:
             columns = tuple(stream.problems)
-            empty = Ledger.empty(self.cases, frame, Ledger.needs(False, ("pid", *columns)))
-            writer = ProblemWriter(columns, empty, stream.folder)
+            writer = ProblemWriter(columns, Ledger.empty(self.cases, frame, columns), frame,
+                                   stream.folder)
         return Ledger(frame, stream.waits, writer)
 
     def _staff_levels(self) -> np.ndarray:

@@ -101,8 +101,7 @@ def kaplan_meier(basis: str, events: np.ndarray, censored: np.ndarray,
     hours = events[first]  # the distinct times, and how many are resolved at each
     deaths = np.diff(np.append(first, events.size))
     censored.sort()  # watched at least that long: resolved then or later, or not resolved
-    at_risk = (n - np.searchsorted(events, hours, side="left")
-               - np.searchsorted(censored, hours, side="left"))
+    at_risk = n - first - np.searchsorted(censored, hours, side="left")  # first: events before
     share = 1.0 - np.cumprod(1.0 - deaths / at_risk)
     return ResolutionCurve(basis, hours, share, follow_up, n)
 

@@ -31,19 +31,21 @@ from sim.cases import (
     release,
 )
 from sim.cases import columns as case_columns
-from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
-from sim.ledger import (
-    FLAGS,
+from sim.engine.counting import (
     FOUND,
-    LABELLED,
     OCCURRED,
-    PROBLEM_COLUMNS,
-    REQUEST_CHANNELS,
     REQUESTS,
     RESOLVED_DAY,
     SATISFIED,
     UNRESOLVED_DAY,
     VERDICTS,
+)
+from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
+from sim.ledger import (
+    FLAGS,
+    LABELLED,
+    PROBLEM_COLUMNS,
+    REQUEST_CHANNELS,
     Aggregates,
     Tally,
     frame_of,
@@ -748,17 +750,20 @@ def daily_rows(daily: pd.DataFrame, units_daily: pd.DataFrame, scenario: Scenari
 
 def _medians_by_day(values: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
     """The median of `values` on each day 0 .. n-1 (NaN on a day without), as pandas' groupby
-    median gives it (the middle value, or the mean of the middle two), from one sort."""
+    median gives it (the middle value, or the mean of the middle two): the values grouped by
+    day (a radix sort of the days), then each day's middle ones picked out."""
     inside = (day >= 0) & (day < n)
     values, day = values[inside], day[inside]
-    order = np.lexsort((values, day))
-    values, day = values[order], day[order]
+    order = np.argsort(day.astype(np.int16 if n < 2**15 else np.int64), kind="stable")
+    values = values[order]
     counts = np.bincount(day, minlength=n)
-    starts = np.cumsum(counts) - counts
-    has = counts > 0
+    ends = np.cumsum(counts)
     out = np.full(n, np.nan)
-    lo, hi = (starts + (counts - 1) // 2)[has], (starts + counts // 2)[has]
-    out[has] = (values[lo] + values[hi]) / 2
+    for d in np.flatnonzero(counts).tolist():
+        c = int(counts[d])
+        lo, hi = (c - 1) // 2, c // 2
+        part = np.partition(values[ends[d] - c:ends[d]], (lo, hi))
+        out[d] = (part[lo] + part[hi]) / 2
     return out
 
 

@@ -22,7 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from sim.ledger import CATEGORY_AROSE, CATEGORY_REQUESTS, HOTLINE_TICKETS, Aggregates
+from sim.engine.counting import CATEGORY_AROSE, CATEGORY_REQUESTS, HOTLINE_TICKETS
+from sim.ledger import Aggregates
 from sim.results import Result
 from sim.scenario.loader import apply_change, timeline_order
 from sim.scenario.schema import Scenario

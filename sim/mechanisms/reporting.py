@@ -24,15 +24,16 @@ def report_chance(spec: Scenario, trust: np.ndarray, propensity: np.ndarray) -> 
     return np.clip(propensity * easy * (2.0 * trust) ** r.trust_sensitivity, 0.0, 1.0)
 
 
-def channels(spec: Scenario, reported: np.ndarray, to_street: np.ndarray) -> np.ndarray:
+def channels(spec: Scenario, reported: np.ndarray, to_street: np.ndarray | None) -> np.ndarray:
     """The channel of each problem: 12345 once it exists, else the street's own line or a
-    department's (`to_street`: a uniform per problem); NO_CHANNEL where unreported."""
+    department's (`to_street`: a uniform per reported problem; None with the hotline);
+    NO_CHANNEL where unreported."""
     channel = np.full(len(reported), NO_CHANNEL, np.int8)
     if spec.hotline.enabled:
         channel[reported] = HOTLINE
     else:
         street = to_street < spec.reporting.to_street_share
-        channel[reported] = np.where(street[reported], STREET_LINE, DEPT_LINE)
+        channel[reported] = np.where(street, STREET_LINE, DEPT_LINE)
     return channel
 
 

@@ -93,10 +93,15 @@ class Themes:
         self.street_config = spec.street_governance
 
     def note_reports(self, streets: np.ndarray, categories: np.ndarray) -> None:
+        if not (self.config.enabled or self.street_config.enabled):
+            return
+        n_streets, n_categories = self.reports.shape
+        heard = np.bincount(streets * n_categories + categories,
+                            minlength=n_streets * n_categories).reshape(n_streets, n_categories)
         if self.config.enabled:
-            np.add.at(self.reports, (streets, categories), 1.0)
+            self.reports += heard
         if self.street_config.enabled:
-            np.add.at(self.street_reports, (streets, categories), 1.0)
+            self.street_reports += heard
 
     def _streets_per_project(self, month: int, project: int) -> int:
         k = self.config.hot_spot_streets * self.hot_spot_share
