@@ -69,7 +69,8 @@ class ProblemWriter:
         if not len(pid):
             return
         block = pid // BLOCK
-        blocks = np.unique(block).tolist()
+        first, last = int(block.min()), int(block.max())
+        blocks = [first] if first == last else np.unique(block).tolist()
         for b in blocks:
             part = {name: rows[name] for name in self.sources} if len(blocks) == 1 else \
                 {name: rows[name][block == b] for name in self.sources}

@@ -9,6 +9,7 @@ after the day has run, on the verdicts of the cases closed that day.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import numpy as np
 
@@ -60,9 +61,14 @@ class Trust:
     def hear(self, closed_h: np.ndarray, communities: np.ndarray, satisfied: np.ndarray) -> None:
         """Verdicts of cases closing at `closed_h` (hours), heard on their closing days."""
         days = (closed_h // 24.0).astype(np.int64)
-        for day in np.unique(days).tolist():
-            sel = days == day
-            self.heard[day].append((communities[sel], satisfied[sel].astype(float)))
+        order = np.argsort(days, kind="stable")  # grouped by day, each in the order given
+        days = days[order]
+        cuts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(days)]
+        for start, end in pairwise(cuts):
+            if end > start:
+                rows = order[start:end]
+                self.heard[int(days[start])].append((communities[rows],
+                                                     satisfied[rows].astype(float)))
 
     def update(self, day: int, spec: Scenario) -> None:
         """Move trust by the verdicts heard on `day`."""
