@@ -66,7 +66,7 @@ from sim.engine.counting import (
     count_problems,
     sum_handled,
 )
-from sim.resolution import ResolutionCurve, kaplan_meier
+from sim.resolution import ResolutionCurve, headline, kaplan_meier
 
 #: Columns of `Result.problems`, in order.
 PROBLEM_COLUMNS = (
@@ -283,35 +283,38 @@ class Counts:
 
 # -------------------------------------------------------------------------------- waits
 class Waits:
-    """The exact times the summary and the daily table need beyond counts: each problem's
-    time to resolution from occurrence and from entry (or, not resolved, the time it was
-    watched), the resolved problems' ids (their latency means are taken in id order, as the
-    table of all problems orders them) and their closing days."""
+    """The exact times the summary and the daily table need beyond counts: the resolved
+    problems' latency from occurrence and from entry (the survival curves' events too), their
+    ids (the latency means are taken in id order, as the table of all problems orders them)
+    and closing days; and how long the problems not resolved were watched."""
 
     def __init__(self, horizon_h: float, days: int):
         self.horizon_h, self.days = horizon_h, days
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "occurrence_events", "occurrence_censored", "report_events", "report_censored",
-            "pid", "latency_occurrence", "latency_report", "close_day")}
+            "latency_occurrence", "latency_report", "pid", "close_day", "occurrence_censored",
+            "report_censored")}
         self.first = {"occurrence": np.inf, "report": np.inf}
+        self.day_type = np.int16 if days + 1 < 2**15 else np.int32
 
     def add(self, p: dict[str, np.ndarray]) -> None:
         outcome = p["outcome"]
         resolved = outcome == RESOLVED
         for basis, start, keep in (("occurrence", p["occurred_h"], outcome != PREVENTED),
                                    ("report", p["entered_h"], np.isfinite(p["entered_h"]))):
-            # as `sim.resolution.resolution_curve` times them
-            time = np.where(resolved, p["closed_h"], self.horizon_h)
-            time -= start
-            self.parts[f"{basis}_events"].append(time[keep & resolved])
-            self.parts[f"{basis}_censored"].append(time[keep & ~resolved])
+            # not resolved: watched to the end of the run, as `resolution_curve` times them
+            # (a resolved problem's time is its latency: the event)
+            censored = keep & ~resolved
+            self.parts[f"{basis}_censored"].append(self.horizon_h - start[censored])
             if keep.any():
                 self.first[basis] = min(self.first[basis], float(start[keep].min()))
-        self.parts["pid"].append(p["pid"][resolved].astype(np.int64))
+        pid = p["pid"][resolved]
+        if len(pid) and pid.max() >= 2**31:  # a run is refused far below (docs/scenarios.md)
+            raise RuntimeError("more than 2**31 problems")
+        self.parts["pid"].append(pid.astype(np.int32))
         self.parts["latency_occurrence"].append(p["latency_occurrence_h"][resolved])
         self.parts["latency_report"].append(p["latency_report_h"][resolved])
         self.parts["close_day"].append(np.floor(p["closed_h"][resolved] / 24.0)
-                                       .astype(np.int64))
+                                       .astype(self.day_type))
 
     def _take(self, name: str) -> np.ndarray:
         parts = self.parts.pop(name)
@@ -319,21 +322,60 @@ class Waits:
         parts.clear()
         return out
 
-    def curve(self, basis: str) -> ResolutionCurve:
-        """The Kaplan-Meier curve of `basis` (`sim.resolution`), from the kept times."""
-        events, censored = self._take(f"{basis}_events"), self._take(f"{basis}_censored")
+    def measures(self, days: int) -> tuple[dict[str, float], np.ndarray]:
+        """The summary's measures of the times (the headline shares, the latency quantiles
+        and means), and the median latency of each day's resolved problems (days 0 ..
+        days - 1); one large array at a time, each let go once read."""
+        order = np.argsort(self._take("pid"), kind="stable")  # the table's order, by id
+        occurrence = self._take("latency_occurrence")
+        medians = medians_by_day(occurrence, self._take("close_day").astype(np.int64), days)
+        row = quantiles(occurrence, "resolved_latency_occurrence_h", order)
+        row.update(headline(self._curve("occurrence", occurrence)))
+        del occurrence
+        report = self._take("latency_report")
+        row.update(quantiles(report, "resolved_latency_report_h", order))
+        row.update(headline(self._curve("report", report), prefix="reported_"))
+        return row, medians
+
+    def _curve(self, basis: str, events: np.ndarray) -> ResolutionCurve:
+        """The Kaplan-Meier curve of `basis` (`sim.resolution`; `events` sorted in place)."""
+        censored = self._take(f"{basis}_censored")
         follow_up = (float(self.horizon_h - self.first[basis])
                      if len(events) + len(censored) else 0.0)
         return kaplan_meier(basis, events, censored, follow_up)
 
-    def resolved(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The resolved problems' latency from occurrence and from entry, in id order, and
-        their closing days."""
-        pid = self._take("pid").astype(np.int64)
-        order = np.argsort(pid, kind="stable")
-        del pid
-        return (self._take("latency_occurrence")[order], self._take("latency_report")[order],
-                self._take("close_day")[order])
+
+def quantiles(values: np.ndarray, prefix: str,
+              order: np.ndarray | None = None) -> dict[str, float]:
+    """Mean, median, 90th and 99th percentiles of `values` (the mean over `values[order]`:
+    a sum's last digit depends on the order of its terms)."""
+    if len(values) == 0:
+        return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
+    mean = float((values if order is None else values[order]).mean())
+    q = np.percentile(values, [50, 90, 99])
+    return {f"{prefix}_mean": mean, f"{prefix}_median": float(q[0]),
+            f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
+
+
+def medians_by_day(values: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
+    """The median of `values` on each day 0 .. n-1 (NaN on a day without), as pandas' groupby
+    median gives it (the middle value, or the mean of the middle two): the values grouped by
+    day (a radix sort of the days), then each day's middle ones picked out."""
+    inside = (day >= 0) & (day < n)
+    if not inside.all():
+        values, day = values[inside], day[inside]
+    order = np.argsort(day.astype(np.int16 if n < 2**15 else np.int64), kind="stable")
+    values = values[order]
+    del order
+    counts = np.bincount(day, minlength=n)
+    ends = np.cumsum(counts)
+    out = np.full(n, np.nan)
+    for d in np.flatnonzero(counts).tolist():
+        c = int(counts[d])
+        lo, hi = (c - 1) // 2, c // 2
+        part = np.partition(values[ends[d] - c:ends[d]], (lo, hi))
+        out[d] = (part[lo] + part[hi]) / 2
+    return out
 
 
 # ------------------------------------------------------------------------------- ledger

@@ -49,13 +49,15 @@ from sim.ledger import (
     Aggregates,
     Tally,
     frame_of,
+    medians_by_day,
     month_lookup,
     problem_frame,
     problem_rows,
+    quantiles,
     sources,
 )
 from sim.outputs import staged_folder
-from sim.resolution import WITHIN_DAYS, ResolutionCurve, headline, resolution_curve
+from sim.resolution import WITHIN_DAYS, headline, resolution_curve
 from sim.scenario.schema import Scenario
 from sim.units import RANK_CLASSES, UNIT_TYPES
 
@@ -478,14 +480,6 @@ def district_rows(t: pd.DataFrame, weight: float, population: dict[str, int] | N
     return t.reset_index()
 
 
-def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
-    if len(values) == 0:
-        return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
-    q = np.percentile(values, [50, 90, 99])
-    return {f"{prefix}_mean": float(values.mean()), f"{prefix}_median": float(q[0]),
-            f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
-
-
 def check_accounting(outcome: np.ndarray, occurred: int) -> dict[str, object]:
     """Each problem that occurred is counted exactly once, in exactly one outcome (`outcome`:
     the case table's rows, one per problem; `occurred`: the problems drawn, as the problem
@@ -556,20 +550,15 @@ def _collect_streamed(model: GovernanceModel, columns: tuple[str, ...] | None) -
     if columns is not None or ledger.waits is None:
         return Result(model.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                       pd.DataFrame(), meta, aggregates)
-    waits = ledger.waits
-    curves = {basis: waits.curve(basis) for basis in ("occurrence", "report")}
-    occurrence, report, close_day = waits.resolved()
-    units_daily = _units_daily(model)
     n = model.spec.days
-    columns = counted_daily(aggregates, _medians_by_day(occurrence, close_day, n), n)
-    del close_day
-    daily = daily_rows(_daily_counts(model), units_daily, model.spec, columns,
+    timed, medians = ledger.waits.measures(n)
+    units_daily = _units_daily(model)
+    daily = daily_rows(_daily_counts(model), units_daily, model.spec,
+                       counted_daily(aggregates, medians, n),
                        aggregates.weight if aggregates.totals["problems"]
                        else 1.0 / model.spec.scale)
-    row = {**_counted_measures(aggregates, model.spec, curves),
-           **_quantiles(occurrence, "resolved_latency_occurrence_h"),
-           **_quantiles(report, "resolved_latency_report_h")}
-    summary = _summary(model, row, units_daily)
+    summary = _summary(model, {**_counted_measures(aggregates, model.spec), **timed},
+                       units_daily)
     return Result(model.given, problems, units_daily, _rankings(model), daily, summary, meta,
                   aggregates)
 
@@ -703,7 +692,7 @@ def daily_table(daily: pd.DataFrame, problems: pd.DataFrame, units_daily: pd.Dat
     columns["satisfaction_rate"] = day_mean(
         problems["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed_rows])
     resolved_rows = closed_rows & (outcome == RESOLVED)
-    columns["resolved_latency_occurrence_h_median"] = _medians_by_day(
+    columns["resolved_latency_occurrence_h_median"] = medians_by_day(
         problems["latency_occurrence_h"].to_numpy(float)[resolved_rows],
         close_day[resolved_rows[closed_rows]], n)
     weight = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
@@ -746,25 +735,6 @@ def daily_rows(daily: pd.DataFrame, units_daily: pd.DataFrame, scenario: Scenari
         cum_occurred > 0, cum_occurred, np.nan)
     out["weight"] = weight
     return out[list(DAILY_COLUMNS)]
-
-
-def _medians_by_day(values: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
-    """The median of `values` on each day 0 .. n-1 (NaN on a day without), as pandas' groupby
-    median gives it (the middle value, or the mean of the middle two): the values grouped by
-    day (a radix sort of the days), then each day's middle ones picked out."""
-    inside = (day >= 0) & (day < n)
-    values, day = values[inside], day[inside]
-    order = np.argsort(day.astype(np.int16 if n < 2**15 else np.int64), kind="stable")
-    values = values[order]
-    counts = np.bincount(day, minlength=n)
-    ends = np.cumsum(counts)
-    out = np.full(n, np.nan)
-    for d in np.flatnonzero(counts).tolist():
-        c = int(counts[d])
-        lo, hi = (c - 1) // 2, c // 2
-        part = np.partition(values[ends[d] - c:ends[d]], (lo, hi))
-        out[d] = (part[lo] + part[hi]) / 2
-    return out
 
 
 def _units_daily(model: GovernanceModel) -> pd.DataFrame:
@@ -905,9 +875,9 @@ def _table_measures(model: GovernanceModel, p: pd.DataFrame) -> dict[str, object
     horizon_h = 24.0 * spec.days
     row.update(headline(resolution_curve(p, horizon_h, "occurrence")))
     row.update(headline(resolution_curve(p, horizon_h, "report"), prefix="reported_"))
-    row.update(_quantiles(p["latency_occurrence_h"].to_numpy()[resolved],
+    row.update(quantiles(p["latency_occurrence_h"].to_numpy()[resolved],
                           "resolved_latency_occurrence_h"))
-    row.update(_quantiles(p["latency_report_h"].to_numpy()[resolved], "resolved_latency_report_h"))
+    row.update(quantiles(p["latency_report_h"].to_numpy()[resolved], "resolved_latency_report_h"))
     limit = spec.hotline.response_limit_hours
     reached = entered & p["first_unit_h"].notna().to_numpy()
     resp = (p["first_unit_h"] - p["entered_h"]).to_numpy()[reached] <= limit
@@ -936,10 +906,9 @@ def _table_measures(model: GovernanceModel, p: pd.DataFrame) -> dict[str, object
     return row
 
 
-def _counted_measures(aggregates: Aggregates, spec: Scenario,
-                      curves: dict[str, ResolutionCurve]) -> dict[str, object]:
-    """The summary's measures of the problems, from a streamed run's counts and curves (the
-    latency quantiles besides): each the same number `_table_measures` gives."""
+def _counted_measures(aggregates: Aggregates, spec: Scenario) -> dict[str, object]:
+    """The summary's measures of the problems, from a streamed run's counts (its times give
+    the rest: `sim.ledger.Waits.measures`): each the same number `_table_measures` gives."""
     t = aggregates.totals
     k = aggregates.weight
     n = t["problems"]
@@ -950,8 +919,6 @@ def _counted_measures(aggregates: Aggregates, spec: Scenario,
         t["found"] * k, "prevented": t["prevented"] * k, "never_reported":
         t["never_reported"] * k, "resolved": resolved * k, "closed_unresolved": unresolved * k,
         "still_open": t["open"] * k}
-    row.update(headline(curves["occurrence"]))
-    row.update(headline(curves["report"], prefix="reported_"))
     satisfied = int(aggregates.day_counts(SATISFIED).sum())
     verdicts = int(aggregates.day_counts(VERDICTS).sum())
     with np.errstate(invalid="ignore", divide="ignore"):
