@@ -64,6 +64,7 @@ from sim.engine.counting import (
     UNRESOLVED_DAY,
     VERDICTS,
     count_problems,
+    group_by_day,
     sum_handled,
 )
 from sim.resolution import ResolutionCurve, headline, kaplan_meier
@@ -351,8 +352,9 @@ def quantiles(values: np.ndarray, prefix: str,
     a sum's last digit depends on the order of its terms)."""
     if len(values) == 0:
         return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
-    mean = float((values if order is None else values[order]).mean())
-    q = np.percentile(values, [50, 90, 99])
+    ordered = values if order is None else values[order]
+    mean = float(ordered.mean())
+    q = np.percentile(ordered, [50, 90, 99], overwrite_input=order is not None)
     return {f"{prefix}_mean": mean, f"{prefix}_median": float(q[0]),
             f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
 
@@ -360,20 +362,14 @@ def quantiles(values: np.ndarray, prefix: str,
 def medians_by_day(values: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
     """The median of `values` on each day 0 .. n-1 (NaN on a day without), as pandas' groupby
     median gives it (the middle value, or the mean of the middle two): the values grouped by
-    day (a radix sort of the days), then each day's middle ones picked out."""
-    inside = (day >= 0) & (day < n)
-    if not inside.all():
-        values, day = values[inside], day[inside]
-    order = np.argsort(day.astype(np.int16 if n < 2**15 else np.int64), kind="stable")
-    values = values[order]
-    del order
-    counts = np.bincount(day, minlength=n)
-    ends = np.cumsum(counts)
+    day in one pass, then each day's middle ones picked out."""
+    grouped, ends = group_by_day(values, day, n)
     out = np.full(n, np.nan)
-    for d in np.flatnonzero(counts).tolist():
-        c = int(counts[d])
+    starts = ends - np.diff(ends, prepend=0)
+    for d in np.flatnonzero(ends > starts).tolist():
+        c = int(ends[d] - starts[d])
         lo, hi = (c - 1) // 2, c // 2
-        part = np.partition(values[ends[d] - c:ends[d]], (lo, hi))
+        part = np.partition(grouped[starts[d]:ends[d]], (lo, hi))
         out[d] = (part[lo] + part[hi]) / 2
     return out
 

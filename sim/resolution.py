@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engine.counting import survival
+
 BASES = ("occurrence", "report")
 #: The headline horizons, in days: within a day, a week, a month.
 WITHIN_DAYS = (1, 7, 30)
@@ -97,12 +99,8 @@ def kaplan_meier(basis: str, events: np.ndarray, censored: np.ndarray,
     if events.size == 0:
         return ResolutionCurve(basis, np.zeros(0), np.zeros(0), follow_up, n)
     events.sort()
-    first = np.concatenate([[0], np.flatnonzero(events[1:] != events[:-1]) + 1])
-    hours = events[first]  # the distinct times, and how many are resolved at each
-    deaths = np.diff(np.append(first, events.size))
-    censored.sort()  # watched at least that long: resolved then or later, or not resolved
-    at_risk = n - first - np.searchsorted(censored, hours, side="left")  # first: events before
-    share = 1.0 - np.cumprod(1.0 - deaths / at_risk)
+    censored.sort()
+    hours, share = survival(events, censored)
     return ResolutionCurve(basis, hours, share, follow_up, n)
 
 

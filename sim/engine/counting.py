@@ -170,3 +170,68 @@ def sum_handled(totals, rows, response_limit, dept_base):
             totals[T_WHISTLED] += 1
         if overdue[i]:
             totals[T_OVERDUE] += 1
+
+
+@kernel
+def count_below(values, bounds):
+    """For each of `bounds` (ascending), how many of `values` (ascending) lie below it: one
+    merge of the two, where a binary search per bound costs a cache miss per step."""
+    out = np.empty(len(bounds), np.int64)
+    i = 0
+    n = len(values)
+    for j in range(len(bounds)):
+        b = bounds[j]
+        while i < n and values[i] < b:
+            i += 1
+        out[j] = i
+    return out
+
+
+@kernel
+def survival(events, censored):
+    """The Kaplan-Meier steps of problems resolved after `events` hours and of problems
+    watched `censored` hours and not resolved (both ascending): each distinct event time and
+    the share resolved by then, `1 - prod(1 - deaths / at risk)` taken in time order."""
+    n = len(events) + len(censored)
+    steps = 0
+    for i in range(len(events)):
+        if i == 0 or events[i] != events[i - 1]:
+            steps += 1
+    hours = np.empty(steps)
+    share = np.empty(steps)
+    left = 1.0
+    below = 0  # censored times below the current event time
+    i = 0
+    k = 0
+    while i < len(events):
+        t = events[i]
+        j = i
+        while j < len(events) and events[j] == t:
+            j += 1
+        while below < len(censored) and censored[below] < t:
+            below += 1
+        left *= 1.0 - (j - i) / (n - i - below)  # resolved at t, of those watched to t
+        hours[k] = t
+        share[k] = 1.0 - left
+        k += 1
+        i = j
+    return hours, share
+
+
+@kernel
+def group_by_day(values, day, n):
+    """`values` grouped by `day` (0 .. n - 1; others left out), in one pass, and where each
+    day's group ends."""
+    counts = np.zeros(n, np.int64)
+    for i in range(len(day)):
+        if 0 <= day[i] < n:
+            counts[day[i]] += 1
+    ends = np.cumsum(counts)
+    at = ends - counts
+    out = np.empty(ends[-1] if n else 0)
+    for i in range(len(day)):
+        d = day[i]
+        if 0 <= d < n:
+            out[at[d]] = values[i]
+            at[d] += 1
+    return out, ends
