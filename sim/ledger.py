@@ -67,7 +67,7 @@ from sim.engine.counting import (
     group_by_day,
     sum_handled,
 )
-from sim.resolution import ResolutionCurve, headline, kaplan_meier
+from sim.resolution import headline_of
 
 #: Columns of `Result.problems`, in order.
 PROBLEM_COLUMNS = (
@@ -318,9 +318,14 @@ class Waits:
                                        .astype(self.day_type))
 
     def _take(self, name: str) -> np.ndarray:
+        """The parts of `name` as one array, each part let go once copied."""
         parts = self.parts.pop(name)
-        out = np.concatenate(parts) if parts else np.zeros(0)
-        parts.clear()
+        out = np.empty(sum(len(p) for p in parts), parts[0].dtype if parts else float)
+        at = 0
+        for i, part in enumerate(parts):
+            out[at:at + len(part)] = part
+            at += len(part)
+            parts[i] = None
         return out
 
     def measures(self, days: int) -> tuple[dict[str, float], np.ndarray]:
@@ -329,21 +334,22 @@ class Waits:
         days - 1); one large array at a time, each let go once read."""
         order = np.argsort(self._take("pid"), kind="stable")  # the table's order, by id
         occurrence = self._take("latency_occurrence")
-        medians = medians_by_day(occurrence, self._take("close_day").astype(np.int64), days)
+        medians = medians_by_day(occurrence, self._take("close_day"), days)
         row = quantiles(occurrence, "resolved_latency_occurrence_h", order)
-        row.update(headline(self._curve("occurrence", occurrence)))
+        row.update(self._headline("occurrence", occurrence))
         del occurrence
         report = self._take("latency_report")
         row.update(quantiles(report, "resolved_latency_report_h", order))
-        row.update(headline(self._curve("report", report), prefix="reported_"))
+        row.update(self._headline("report", report, prefix="reported_"))
         return row, medians
 
-    def _curve(self, basis: str, events: np.ndarray) -> ResolutionCurve:
-        """The Kaplan-Meier curve of `basis` (`sim.resolution`; `events` sorted in place)."""
+    def _headline(self, basis: str, events: np.ndarray, prefix: str = "") -> dict[str, float]:
+        """The headline shares of the Kaplan-Meier curve of `basis` (`sim.resolution`;
+        `events` sorted in place)."""
         censored = self._take(f"{basis}_censored")
         follow_up = (float(self.horizon_h - self.first[basis])
                      if len(events) + len(censored) else 0.0)
-        return kaplan_meier(basis, events, censored, follow_up)
+        return headline_of(events, censored, follow_up, prefix)
 
 
 def quantiles(values: np.ndarray, prefix: str,

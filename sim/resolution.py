@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine.counting import survival
+from sim.engine.counting import survival, survival_at
 
 BASES = ("occurrence", "report")
 #: The headline horizons, in days: within a day, a week, a month.
@@ -102,6 +102,24 @@ def kaplan_meier(basis: str, events: np.ndarray, censored: np.ndarray,
     censored.sort()
     hours, share = survival(events, censored)
     return ResolutionCurve(basis, hours, share, follow_up, n)
+
+
+def headline_of(events: np.ndarray, censored: np.ndarray, follow_up: float,
+                prefix: str = "") -> dict[str, float]:
+    """`headline(kaplan_meier(...))` without keeping the curve's steps (tens of millions in a
+    long run): the same numbers (`events`, `censored` sorted in place)."""
+    n = len(events) + len(censored)
+    at = 24.0 * np.asarray(WITHIN_DAYS, float)
+    events.sort()
+    censored.sort()
+    within, half = survival_at(events, censored, at, 0.5 - 1e-12)
+    if n == 0:
+        within[:] = np.nan
+    within[at > follow_up] = np.nan
+    row = {f"{prefix}resolved_within_{d}d_share": float(v)
+           for d, v in zip(WITHIN_DAYS, within, strict=True)}
+    row[f"{prefix}half_resolved_h"] = float(half)
+    return row
 
 
 def rows_in(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:

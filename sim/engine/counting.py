@@ -235,3 +235,35 @@ def group_by_day(values, day, n):
             out[at[d]] = values[i]
             at[d] += 1
     return out, ends
+
+
+@kernel
+def survival_at(events, censored, at, level):
+    """`survival` read where the summary reads it, without keeping its steps: the share
+    resolved within each of `at` (ascending) and the first time the share reaches `level`
+    (NaN: never)."""
+    n = len(events) + len(censored)
+    within = np.zeros(len(at))
+    reached = np.nan
+    left = 1.0
+    below = 0
+    q = 0
+    i = 0
+    while i < len(events):
+        t = events[i]
+        j = i
+        while j < len(events) and events[j] == t:
+            j += 1
+        while below < len(censored) and censored[below] < t:
+            below += 1
+        while q < len(at) and at[q] < t:  # the share within at[q]: the steps up to it
+            within[q] = 1.0 - left
+            q += 1
+        left *= 1.0 - (j - i) / (n - i - below)
+        if math.isnan(reached) and 1.0 - left >= level:
+            reached = t
+        i = j
+    while q < len(at):
+        within[q] = 1.0 - left
+        q += 1
+    return within, reached
