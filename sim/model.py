@@ -42,13 +42,21 @@ from sim.cases import ref as cases_ref
 from sim.city import City, beijing_city, load_city, synthetic_city
 from sim.city.city import DEPARTMENT_TYPES
 from sim.demand import Demand
-from sim.engine.clock import EVENTS_RUN, new_clock, pending, renumber
+from sim.engine.clock import EVENTS_RUN, NOW, new_clock, pending, renumber
 from sim.engine.clock import ref as clock_ref
 from sim.engine.clock import with_room as clock_with_room
-from sim.engine.desks import charge_all, new_desks, people, restaffed
+from sim.engine.desks import (
+    WEEK,
+    catch_up_all,
+    charge_all,
+    new_desks,
+    people,
+    restaffed,
+    top_up,
+)
 from sim.engine.desks import ref as desks_ref
 from sim.engine.draws import run_key
-from sim.engine.workload import new_workload
+from sim.engine.workload import ARRIVALS, new_workload
 from sim.engine.workload import ref as workload_ref
 from sim.flow import Tables, World, admit, office_rules, run_until, tables_ref
 from sim.flow import ref as world_ref
@@ -75,6 +83,11 @@ from sim.units import ref as units_ref
 
 #: Spawn key of each day's demand draw (apart from the sample's and the cases' keyed draws).
 _DEMAND_STREAM = 3
+#: Days of a shared unit's sampled visits its background rate follows, and how much of its
+#: profile by hour of the week is kept from one day to the next (`GovernanceModel._background`).
+_BACKGROUND_DAYS, _PROFILE_KEEP = 7, 1.0 - 1.0 / 28
+#: Visits a unit's own profile must have seen to weigh as much as its kind's.
+_PROFILE_PRIOR = float(WEEK)
 
 
 def make_city(config: CityConfig) -> City:
@@ -151,10 +164,17 @@ class GovernanceModel(mesa.Model):
         self.productivity = (0, 1.0)  # (day, level): productivity growth, likewise
 
         self.cases = new_cases(self.key, self._expected_problems(stream is not None))
-        self.clock = new_clock()
         self.workload = new_workload(self.n_units, self.total_days)
+        #: each unit's share of its catchment's residents that is simulated (1: a street or a
+        #: team; below 1 a shared unit serves the rest's work as its background)
+        self.unit_share = self._unit_shares()
+        self.clock = new_clock()
         self.desks = new_desks(np.zeros(self.n_units), np.zeros(self.n_units),
-                               np.full(self.n_units, 24.0))
+                               np.full(self.n_units, 24.0), self.key)._replace(
+            present=self.clock.now[NOW:NOW + 1])  # the clock's time (a view of it)
+        self.desks.background[:] = self._backgrounds()
+        self.shared_units = np.flatnonzero(self.desks.background > 0)
+        self._made = np.zeros(len(self.shared_units), np.int64)  # background visits so far
         self.whistle_counts = np.zeros(2, np.int64)
         self._build_agents()
 
@@ -206,6 +226,50 @@ class GovernanceModel(mesa.Model):
                                       int(c.community_population[i]))
                         for i in np.flatnonzero(sampled[c.community_street]).tolist()]
 
+    def _unit_shares(self) -> np.ndarray:
+        """The share of each unit's catchment's residents that is simulated: a district's
+        units their district's, the city's units and the hotline the city's; 1 for streets
+        and their teams (a street is simulated whole, or not at all)."""
+        c, sample = self.city, self.sample
+        share = np.ones(self.n_units)
+        district = c.dept_district
+        share[self.dept_base:self.centre_base] = np.where(
+            district >= 0, sample.district_share[np.maximum(district, 0)], sample.share)
+        share[self.centre_base:self.hotline_unit] = sample.district_share
+        share[self.hotline_unit] = sample.share
+        return share
+
+    def _backgrounds(self) -> np.ndarray:
+        """Each shared unit's background (`sim.engine.desks`): the problems expected of the
+        streets it serves that are not simulated, per one of those that are, in the categories
+        that reach it (a department: those needing its type); from the demand as the run
+        starts: residents, their district's factor, their streets' persistent sources. 0 for
+        streets and teams, and for a unit none of whose streets is simulated."""
+        c, spec, table = self.city, self.spec, self.table
+        rates = ((c.street_population / 1e4 * spec.demand.rate_per_10k_per_day
+                  * c.demand_factor()[c.street_district])[:, None] * table.share[None, :]
+                 * self.sources.demand_factor(table.root_cause_share))  # (street, category)
+        sampled = self.sample.streets
+
+        def rest_per_sampled(streets: np.ndarray, categories: np.ndarray) -> float:
+            mine = rates[:, categories].sum(axis=1)
+            simulated = mine[streets & sampled].sum()
+            return float(mine[streets & ~sampled].sum() / simulated) if simulated > 0 else 0.0
+
+        every = np.ones(len(table), bool)
+        background = np.zeros(self.n_units)
+        for d in range(c.n_districts):
+            background[self.centre_base + d] = rest_per_sampled(c.street_district == d, every)
+        background[self.hotline_unit] = rest_per_sampled(np.ones(c.n_streets, bool), every)
+        own = c.dept_unit  # (district, type) -> the district's department, -1: the city's
+        for j, (d, t) in enumerate(zip(c.dept_district.tolist(), c.dept_type.tolist(),
+                                       strict=True)):
+            needing = (table.departments == t).any(axis=1)
+            served = [d] if d >= 0 else [k for k in range(c.n_districts) if own(k, t) < 0]
+            background[self.dept_base + j] = rest_per_sampled(
+                np.isin(c.street_district, served), needing)
+        return background
+
     def _expected_problems(self, streamed: bool) -> int:
         """Rows to allocate at the start: about a year of the scenario's demand, or the run;
         streamed, about two weeks' (the table holds the cases in flight, and a few days' of
@@ -228,12 +292,11 @@ class GovernanceModel(mesa.Model):
 
     def _staff_levels(self) -> np.ndarray:
         """Staff of every unit under the scenario as it stands, real people: a sampled street's
-        whole office and team, a shared unit's share for the sampled part of its catchment (0:
-        the unit is not simulated)."""
+        whole office and team, a shared unit whole if any street of its catchment is sampled
+        (it serves the others' work too: `sim.engine.desks`, background), else nobody."""
         spec, c = self.spec, self.city
         st = spec.staffing
         sampled = self.sample.streets.astype(float)
-        share = self.sample.district_share
         staff = np.zeros(self.n_units)
         per10k = c.street_population / 1e4
         staff[:c.n_streets] = per10k * st.street_staff_per_10k * sampled
@@ -262,13 +325,12 @@ class GovernanceModel(mesa.Model):
             people *= st.dept_grassroots_share
             if t == um and d >= 0:  # 城管 staff sunk down to street enforcement teams
                 people = max(0.2 * people, people - transferred[d])
-            staff[self.dept_base + j] = people * (share[d] if d >= 0 else self.sample.share)
+            staff[self.dept_base + j] = people
         staff[self.centre_base:self.hotline_unit] = (
-            c.district_population / 1e4 * st.district_centre_staff_per_10k * share)
+            c.district_population / 1e4 * st.district_centre_staff_per_10k)
         if spec.hotline.enabled:
-            staff[self.hotline_unit] = (channels.hotline_seats(spec, c.population)
-                                        * self.sample.share)
-        return staff
+            staff[self.hotline_unit] = channels.hotline_seats(spec, c.population)
+        return staff * (self.unit_share > 0)  # a shared unit whole (its background, desks)
 
     def _staff_growth_level(self, day: int) -> float:
         """Staff relative to the scenario's levels from `staffing.growth_per_year`, compounding
@@ -421,6 +483,7 @@ class GovernanceModel(mesa.Model):
         if d >= self.total_days:
             self.running = False
             return
+        self._background(d)
         for change in self.changes.get(d, ()):
             self.staff_growth = (d, self._staff_growth_level(d))  # growth so far, old rate
             self.productivity = (d, self._productivity_level(d))
@@ -467,6 +530,41 @@ class GovernanceModel(mesa.Model):
             retire(self.cases, self.last_recorded)
         self.datacollector.collect(self)
         self.day += 1
+
+    def _background(self, d: int) -> None:
+        """The shared units' background for day `d` (`sim.engine.desks`): what arrived by its
+        start made first, at the old rates; then each unit's rate from its sampled visits of
+        the last weeks, shaped by the hour-of-week profile of visits to its kind of unit."""
+        units = self.shared_units
+        if not len(units):
+            return
+        desks = self.desks
+        catch_up_all(self.parts.desks, units, 24.0 * d)
+        if d > 0:  # yesterday's background made up to its sampled visits
+            owed = (desks.background[units] * self.workload.table[d - 1, units, ARRIVALS]
+                    - (desks.made[units] - self._made))
+            top_up(self.parts.desks, units, owed, 24.0 * (d - 1), 24.0 * d)
+        self._made = desks.made[units].copy()
+        days = min(d, _BACKGROUND_DAYS)
+        per_day = (self.workload.table[d - days:d, units, ARRIVALS].sum(axis=0) / days
+                   if days else np.zeros(len(units)))
+        desks.arrived[units] *= _PROFILE_KEEP
+        kinds = self.unit_type[units]
+        for kind in np.unique(kinds).tolist():
+            mine = units[kinds == kind]
+            seen = desks.arrived[mine]
+            kind_seen = seen.sum(axis=0)
+            kind_profile = (kind_seen / kind_seen.sum() if kind_seen.sum() > 0
+                            else np.full(WEEK, 1.0 / WEEK))
+            # each unit's own profile, leaning on its kind's while it has seen few visits
+            profile = ((seen + _PROFILE_PRIOR * kind_profile)
+                       / (seen.sum(axis=1) + _PROFILE_PRIOR)[:, None])
+            # the day's expected visits, less any made beyond what was owed (made up today)
+            today = np.maximum(0.0, desks.background[mine] * per_day[kinds == kind]
+                               + np.minimum(desks.owed[mine], 0.0))
+            desks.rate[mine] = (7.0 * today)[:, None] * profile
+        desks.next_at[units] = np.nan  # drawn afresh at the new rates (a Poisson stream
+        desks.since[units] = np.maximum(desks.since[units], 24.0 * d)  # has no memory)
 
     def _make_room(self, n: int) -> None:
         """Room for `n` new cases on the clock and in the case table: when the table is full,

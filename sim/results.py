@@ -745,7 +745,7 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
     arrivals = per_unit(work, ARRIVALS)[units][:, :n]
     completions = per_unit(work, COMPLETIONS)[units][:, :n]
     backlog = np.cumsum(arrivals, axis=1) - np.cumsum(completions, axis=1)
-    staff = model.staff_log[units][:, :n]
+    staff = model.staff_log[units][:, :n] * model.unit_share[units][:, None]  # its sample's
     base_hours = model.base_hours_log[units][:, :n]
     hours = model.hours_log[units][:, :n]
     available = staff * hours
