@@ -265,6 +265,7 @@ class GovernanceModel(mesa.Model):
         for j, (d, t) in enumerate(zip(c.dept_district.tolist(), c.dept_type.tolist(),
                                        strict=True)):
             needing = (table.departments == t).any(axis=1)
+            needing = needing if needing.any() else every  # reached only as an extra one
             served = [d] if d >= 0 else [k for k in range(c.n_districts) if own(k, t) < 0]
             background[self.dept_base + j] = rest_per_sampled(
                 np.isin(c.street_district, served), needing)

@@ -2,8 +2,9 @@
 
 `scale: s` simulates about that share of the residents, street by street, at full intensity
 (`sim.sampling`). Checked here: the sample is what it says; a sampled street's office, team and
-demand are those of the whole city, and no unit becomes a slow server; shared units get their
-catchment's share of staff; and on a city of four million the rates and latency at a quarter of
+demand are those of the whole city, and no unit becomes a slow server; shared units are whole,
+serving the other streets' work as their background (`sim.engine.desks`), and report their
+sample's share of it; and on a city of four million the rates and latency at a quarter of
 the streets agree with the whole city, and so does the comparison of two regimes.
 """
 
@@ -72,12 +73,15 @@ def test_a_sampled_street_is_the_whole_city_street():
     # every unit that exists works at the normal pace: no unit is one slow server
     present = part.staff > 0
     assert np.all(part.desks.speed[present] == 1.0)
-    # a shared unit has its catchment's share of the whole city's staff, in whole people
+    # a shared unit is simulated whole (the same people), serving the rest of its streets'
+    # work as its background: about their residents per sampled one; none at full scale
     for dept in part.departments:
         if dept.district >= 0 and part.sample.district_share[dept.district] > 0:
             share = part.sample.district_share[dept.district]
-            want = whole.offices[dept.unit].staff * share
-            assert abs(dept.staff - want) <= max(0.5, 0.05 * want) + 0.5, dept.name
+            assert dept.staff == whole.offices[dept.unit].staff, dept.name
+            assert part.desks.background[dept.unit] == pytest.approx((1 - share) / share,
+                                                                     rel=0.5), dept.name
+    assert not whole.desks.background.any() and not len(whole.shared_units)
     # demand of a sampled community is its full rate: the same expected problems a day
     assert part.demand.base.sum() == pytest.approx(
         whole.demand.base[part.sample.communities(part.city)].sum())
