@@ -102,10 +102,10 @@ def people(staff: np.ndarray) -> np.ndarray:
 def new_desks(staff: np.ndarray, opens: np.ndarray, hours: np.ndarray,
               key: np.uint64 = np.uint64(0)) -> Desks:
     units = len(staff)
-    servers = np.zeros(units, np.int64)
-    speed = np.zeros(units)
-    for u in range(units):
-        servers[u], speed[u] = servers_for(float(staff[u]))
+    staff = np.asarray(staff, float)
+    present = staff > 0.0  # `servers_for`, for every unit at once
+    servers = np.where(present, np.maximum(1, np.floor(staff + 0.5)), 1).astype(np.int64)
+    speed = np.where(present, 1.0, 1e-9)
     first = np.concatenate([[0], np.cumsum(servers)[:-1]]).astype(np.int64)
     return Desks(first, servers, np.zeros(int(servers.sum())), speed,
                  np.asarray(opens, float).copy(), np.minimum(np.asarray(hours, float), 24.0),
@@ -122,16 +122,21 @@ def restaffed(desks: Desks, staff: np.ndarray, now: float) -> Desks:
     servers free latest leave once their queued work is done. The background goes on."""
     fresh = new_desks(staff, desks.opens, desks.hours)._replace(
         **{name: getattr(desks, name) for name in Desks._fields[6:]})
-    for u in range(len(staff)):
-        lo = int(desks.first[u])
-        old = np.sort(desks.free[lo:lo + int(desks.servers[u])])
-        n = int(fresh.servers[u])
+    _carry_over(desks.first, desks.servers, desks.free, fresh.first, fresh.servers, fresh.free,
+                now)
+    return fresh
+
+
+@kernel
+def _carry_over(first, servers, free, new_first, new_servers, new_free, now):
+    """Each unit's servers into its new head count (see `restaffed`)."""
+    for u in range(len(servers)):
+        old = np.sort(free[first[u]:first[u] + servers[u]])
+        n = new_servers[u]
         times = np.full(n, now)
         keep = min(n, len(old))
         times[:keep] = old[:keep]
-        start = int(fresh.first[u])
-        fresh.free[start:start + n] = np.sort(times)  # a sorted array is a min-heap
-    return fresh
+        new_free[new_first[u]:new_first[u] + n] = np.sort(times)  # sorted: a min-heap
 
 
 @kernel
