@@ -43,6 +43,7 @@ from sim.cases import (
 )
 from sim.city.city import DEPARTMENT_TYPES, City
 from sim.demand import DayOfProblems
+from sim.engine.draws import below as draw_below
 from sim.engine.draws import uniforms
 from sim.mechanisms import devolution, inspection, patrols, reporting, time_limits
 from sim.mechanisms.themes import Themes
@@ -110,10 +111,7 @@ class ProblemMaker:
         def below(purpose: int, p: np.ndarray) -> np.ndarray:
             """Whether each problem's uniform of `purpose` is below its `p` (drawn only where
             0 < p < 1)."""
-            out = p >= 1.0
-            rows = np.flatnonzero((p > 0.0) & ~out)
-            out[rows] = u(purpose, rows) < p[rows]
-            return out
+            return draw_below(key, ids, purpose, np.asarray(p, np.float64))
 
         cat, comm = occ.category, occ.community
         street = city.community_street[comm]

@@ -154,6 +154,36 @@ def schedule(clock, time, kind, case):
 
 
 @kernel
+def _stable_order(times):
+    """The order that sorts `times` (>= 0), ties kept in their order: a radix sort of their
+    bits, a byte at a time from the lowest, the bytes all keys share skipped (a day's times
+    share their highest ones), cheaper than a merge sort of a day's tens of thousands."""
+    n = len(times)
+    keys = np.empty(n, np.uint64)
+    for i in range(n):
+        keys[i] = np.float64(times[i] + 0.0).view(np.uint64)  # -0.0 as 0.0
+    order = np.arange(n)
+    spare = np.empty(n, np.int64)
+    counts = np.empty(257, np.int64)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[i] >> shift) & np.uint64(255)) + 1] += 1
+        if counts.max() == n:  # every key has the same byte here
+            continue
+        for b in range(256):
+            counts[b + 1] += counts[b]
+        for i in range(n):
+            k = order[i]
+            b = (keys[k] >> shift) & np.uint64(255)
+            spare[counts[b]] = k
+            counts[b] += 1
+        order, spare = spare, order
+    return order
+
+
+@kernel
 def start_day(clock, until):
     """Run events before `until` next: those already scheduled are sorted into `today`."""
     counters = clock.counters
@@ -182,7 +212,7 @@ def start_day(clock, until):
                                                                   clock.later_case[i])
             kept += 1
     counters[LATER] = kept
-    order = np.argsort(times, kind="mergesort")  # stable: ties stay in scheduling order
+    order = _stable_order(times)  # ties stay in scheduling order
     # what is left of today (an earlier call's end before `until`) comes first: it is earlier
     start, end = counters[TODAY_NEXT], counters[TODAY_END]
     left = end - start
