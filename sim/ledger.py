@@ -120,8 +120,7 @@ class Frame:
     weight: float  # real problems each simulated one stands for
     street_district: np.ndarray  # each street's district, in the smallest integers
     dept_base: int  # units below it are streets and their teams
-    response_limit_h: float
-    per_request: float  # contacts per request (1 + consultations) at the end
+    response_limit_h: float  # the summary's response rate: a unit reached within it
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -148,7 +147,6 @@ def frame_of(model, spec=None) -> Frame:
         warmup_h=24.0 * spec.warmup_days, end_h=24.0 * model.total_days,
         weight=model.sample.weight, street_district=small, dept_base=model.dept_base,
         response_limit_h=spec.hotline.response_limit_hours,
-        per_request=1.0 + spec.hotline.consultations_per_request,
         labels={"category": tuple(load_categories(spec).keys),
                 "district": tuple(city.district_names), "street": tuple(city.street_names),
                 "channel": CHANNELS, "outcome": OUTCOMES})
@@ -244,11 +242,9 @@ def plain_rows(problems: pd.DataFrame, labels: dict[str, tuple[str, ...]],
                     and list(column.cat.categories) == list(labels[name])):
                 column = pd.Series(pd.Categorical(column, categories=labels[name]))
             out[name] = column.cat.codes.to_numpy()
-        elif name in FLAGS:
-            out[name] = (column.astype("Int8").fillna(-1).to_numpy(np.int8)
-                         if isinstance(column.dtype, pd.BooleanDtype)
-                         else np.where(column.isna(), -1, column.fillna(0).astype(int) > 0)
-                         .astype(np.int8))
+        elif name in FLAGS:  # a nullable boolean (or 0/1 with gaps): 1, 0, -1 for none
+            values = column.to_numpy(dtype=float, na_value=np.nan)
+            out[name] = np.where(np.isnan(values), -1, values > 0).astype(np.int8)
         else:
             out[name] = column.to_numpy()
     return out
