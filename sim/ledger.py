@@ -327,15 +327,19 @@ class Waits:
     def measures(self, days: int) -> tuple[dict[str, float], np.ndarray]:
         """The summary's measures of the times (the headline shares, the latency quantiles
         and means), and the median latency of each day's resolved problems (days 0 ..
-        days - 1); one large array at a time, each let go once read."""
-        order = np.argsort(self._take("pid"), kind="stable")  # the table's order, by id
+        days - 1); one large array at a time, each let go once read (at the end of a long
+        run these are tens of millions each)."""
         occurrence = self._take("latency_occurrence")
         medians = medians_by_day(occurrence, self._take("close_day"), days)
-        row = quantiles(occurrence, "resolved_latency_occurrence_h", order)
+        order = np.argsort(self._take("pid"), kind="stable").astype(np.int32)  # the table's
+        mean = float(occurrence[order].mean())  # order, by id: a sum's last digit depends
+        report = self._take("latency_report")  # on the order of its terms
+        report_mean = float(report[order].mean())
+        del order
+        row = quantiles(occurrence, "resolved_latency_occurrence_h", mean)
         row.update(self._headline("occurrence", occurrence))
         del occurrence
-        report = self._take("latency_report")
-        row.update(quantiles(report, "resolved_latency_report_h", order))
+        row.update(quantiles(report, "resolved_latency_report_h", report_mean))
         row.update(self._headline("report", report, prefix="reported_"))
         return row, medians
 
@@ -348,15 +352,14 @@ class Waits:
         return headline_of(events, censored, follow_up, prefix)
 
 
-def quantiles(values: np.ndarray, prefix: str,
-              order: np.ndarray | None = None) -> dict[str, float]:
-    """Mean, median, 90th and 99th percentiles of `values` (the mean over `values[order]`:
-    a sum's last digit depends on the order of its terms)."""
+def quantiles(values: np.ndarray, prefix: str, mean: float | None = None) -> dict[str, float]:
+    """Mean (`mean`: taken already, in another order), median, 90th and 99th percentiles of
+    `values` (which, given `mean`, are reordered in place)."""
     if len(values) == 0:
         return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
-    ordered = values if order is None else values[order]
-    mean = float(ordered.mean())
-    q = np.percentile(ordered, [50, 90, 99], overwrite_input=order is not None)
+    if mean is None:
+        mean = float(values.mean())
+    q = np.percentile(values, [50, 90, 99], overwrite_input=True)
     return {f"{prefix}_mean": mean, f"{prefix}_median": float(q[0]),
             f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
 

@@ -33,7 +33,7 @@ from sim.ledger import Frame, problem_columns, problem_frame, sources
 #: Problem ids per block (record batches hold rows of one block).
 BLOCK = 1 << 20
 #: Rows of a block kept before they are written as a record batch, and rows kept in all.
-FLUSH_ROWS, HELD_ROWS = 1 << 17, 1 << 20
+FLUSH_ROWS, HELD_ROWS = 1 << 16, 1 << 18
 
 
 def _stored(values: np.ndarray) -> np.ndarray:
