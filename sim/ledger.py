@@ -287,11 +287,12 @@ class Waits:
 
     def __init__(self, horizon_h: float, days: int):
         self.horizon_h, self.days = horizon_h, days
-        self.parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-            "latency_occurrence", "latency_report", "pid", "close_day", "occurrence_censored",
-            "report_censored")}
+        day_type = np.int16 if days + 1 < 2**15 else np.int32
+        self.parts = {name: Growing(dtype) for name, dtype in (
+            ("latency_occurrence", float), ("latency_report", float), ("pid", np.int32),
+            ("close_day", day_type), ("occurrence_censored", float),
+            ("report_censored", float))}
         self.first = {"occurrence": np.inf, "report": np.inf}
-        self.day_type = np.int16 if days + 1 < 2**15 else np.int32
 
     def add(self, p: dict[str, np.ndarray]) -> None:
         outcome = p["outcome"]
@@ -307,22 +308,13 @@ class Waits:
         pid = p["pid"][resolved]
         if len(pid) and pid.max() >= 2**31:  # a run is refused far below (docs/scenarios.md)
             raise RuntimeError("more than 2**31 problems")
-        self.parts["pid"].append(pid.astype(np.int32))
+        self.parts["pid"].append(pid)
         self.parts["latency_occurrence"].append(p["latency_occurrence_h"][resolved])
         self.parts["latency_report"].append(p["latency_report_h"][resolved])
-        self.parts["close_day"].append(np.floor(p["closed_h"][resolved] / 24.0)
-                                       .astype(self.day_type))
+        self.parts["close_day"].append(np.floor(p["closed_h"][resolved] / 24.0))
 
     def _take(self, name: str) -> np.ndarray:
-        """The parts of `name` as one array, each part let go once copied."""
-        parts = self.parts.pop(name)
-        out = np.empty(sum(len(p) for p in parts), parts[0].dtype if parts else float)
-        at = 0
-        for i, part in enumerate(parts):
-            out[at:at + len(part)] = part
-            at += len(part)
-            parts[i] = None
-        return out
+        return self.parts.pop(name).take()
 
     def measures(self, days: int) -> tuple[dict[str, float], np.ndarray]:
         """The summary's measures of the times (the headline shares, the latency quantiles
@@ -350,6 +342,30 @@ class Waits:
         follow_up = (float(self.horizon_h - self.first[basis])
                      if len(events) + len(censored) else 0.0)
         return headline_of(events, censored, follow_up, prefix)
+
+
+class Growing:
+    """An array added to day by day, in one block whose room doubles as it fills (room not
+    yet written is never given by the system): no pile of small parts to join at the end,
+    whose memory the allocator would keep."""
+
+    def __init__(self, dtype: type):
+        self.data = np.empty(1 << 16, dtype)
+        self.n = 0
+
+    def append(self, values: np.ndarray) -> None:
+        need = self.n + len(values)
+        if need > len(self.data):
+            grown = np.empty(max(need, 2 * len(self.data)), self.data.dtype)
+            grown[:self.n] = self.data[:self.n]
+            self.data = grown
+        self.data[self.n:need] = values
+        self.n = need
+
+    def take(self) -> np.ndarray:
+        """The values (a view: the block is the caller's now)."""
+        values, self.data = self.data[:self.n], None
+        return values
 
 
 def quantiles(values: np.ndarray, prefix: str, mean: float | None = None) -> dict[str, float]:
