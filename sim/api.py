@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from sim.city.city import City
 from sim.errors import InputError
+from sim.ledger import Streamed
 from sim.model import GovernanceModel
 from sim.results import PROBLEM_COLUMNS, Result, collect
 from sim.scenario.loader import load_scenario, resolve_path, set_dotted, validate
@@ -58,7 +59,7 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
         overrides: dict[str, Any] | None = None, name: str | None = None,
         progress: bool | str = False,
         on_day: Callable[[GovernanceModel], None] | None = None,
-        columns: tuple[str, ...] | None = None) -> Result:
+        columns: tuple[str, ...] | None = None, problems: bool = True) -> Result:
     """Run one scenario and return its tables.
 
     `scenario` is a `Scenario`, a YAML path or a preset name (`"hotline"`); `seed`, `days` and
@@ -69,9 +70,16 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
     `result.name` and `result.scenario.name`: `hotline[ranking.enabled=False]` (see
     `variant_name`; seed, days and scale do not rename). `name=` names it yourself.
 
+    The run streams its results (`sim.ledger`): each case, once final, is read into the
+    tables' counts and let go, so memory follows the cases in flight, not the run's length.
+    The problem table (`result.problems`) is written to a temporary Parquet file as the run
+    goes and read when first asked for; `problems=False` keeps none (a sweep's runs, say),
+    and every other table is the same.
+
     `columns` asks for a lean result: a problem table of only these columns (of
-    `sim.results.PROBLEM_COLUMNS`) and no unit, ranking, daily or summary tables, for runs
-    read by a few rules only (a calibration's evaluations of a 1:1 history).
+    `sim.results.PROBLEM_COLUMNS`; `()`: none) and no unit, ranking, daily or summary tables,
+    for runs read by a few rules only: a calibration's evaluations of a 1:1 history read the
+    counts (`result.aggregates`) in a few hundred MB.
     """
     if columns is not None and (unknown := set(columns) - set(PROBLEM_COLUMNS)):
         raise InputError(None, "columns", "columns of the problem table "  # before the run
@@ -86,7 +94,9 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
     if name is not None:
         extra["name"] = name
     spec, file = as_scenario(scenario, extra)
-    model = GovernanceModel(spec, city=city, file=file)
+    kept = (PROBLEM_COLUMNS if columns is None else tuple(columns)) if problems else ()
+    stream = Streamed(problems=kept or None, waits=columns is None)
+    model = GovernanceModel(spec, city=city, file=file, stream=stream)
     label = progress if isinstance(progress, str) else spec.name
     with tqdm(total=model.total_days, desc=label, unit="day", disable=not progress,
               delay=1.0, leave=False) as bar:

@@ -1,15 +1,22 @@
 """The case lifecycle: every problem as one row of a struct of arrays, from occurrence to record.
 
-A problem's id is its row. The day's problems are written by `sim.problems` (what the problem
-is, whether and when it enters); the flow (`sim.flow`) and the mechanisms then move each entered
+A problem has an id (`pid`, in order of occurrence) and, while its case is in the system, a row
+of the table (a slot). The day's problems are written by `sim.problems` (what the problem is,
+whether and when it enters); the flow (`sim.flow`) and the mechanisms then move each entered
 case from station to station (`AT_STREET`, `AT_DEPT`, ...) until it is recorded with one of
 `OUTCOMES`. Columns are named as the result's problem table names them (docs/performance.md has
 the table). A problem that never enters is recorded when it occurs; one still in the system at
 the end of the run keeps the outcome `open`.
 
-Random draws of a case are keyed by the case, a purpose (`DRAW_*`, one list so that no two
+A recorded case is final: nothing happens to it any more. A streamed run (`sim.ledger`) reads
+each day's final cases into its results and gives their rows back (`retire`); the rows of the
+cases still in the system are moved together when the table runs out of room (`compact`), so
+the table holds the cases in flight, not the run's history. A run that keeps every row (the
+reference build, the interactive page) never retires one, and then a problem's row is its id.
+
+Random draws of a case are keyed by its id, a purpose (`DRAW_*`, one list so that no two
 purposes collide) and the case's own count of draws, so they do not depend on the order in
-which other cases' events run (`sim.engine.draws`).
+which other cases' events run, nor on its row (`sim.engine.draws`).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import numpy as np
 from numba.experimental import structref
 
 from sim.engine import draws
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 from sim.engine.desks import serve, serve_now
 
 # Outcomes: each problem ends in exactly one (the accounting invariant).
@@ -68,11 +75,12 @@ MAX_DEPTS = 3  # departments one problem can need at most (lead + 2)
 
 @dataclass(slots=True, eq=False, repr=False)
 class Cases:
-    """The struct of arrays (one row per problem). Mutable, so that `grow` can replace one
-    column at a time and let the old one go at once: a 1:1 history holds some 70 million
-    rows, and holding two copies of the table while it grows would double its memory."""
+    """The struct of arrays (one row per case in the table). Mutable, so that `grow` can
+    replace one column at a time and let the old one go at once: a table that keeps every
+    row of a 1:1 history holds some 70 million, and two copies of it would double its memory."""
 
     key: np.uint64  # the run's random key
+    pid: np.ndarray  # int64: the problem's id (its draws' key); -1: a row given back
     # what the problem is (set when it occurs)
     category: np.ndarray  # int8
     community: np.ndarray  # int32
@@ -108,14 +116,15 @@ class Cases:
     callback_h: np.ndarray  # float64
     reopens: np.ndarray  # int16
     draws: np.ndarray  # int32: draws made for it while handled
-    recorded: np.ndarray  # int64: ids recorded since the model last read them
-    counters: np.ndarray  # int64: [rows in use, ids in `recorded`]
+    recorded: np.ndarray  # int64: rows recorded since the model last read them
+    counters: np.ndarray  # int64: see the positions below
 
 
 #: The fields of `Cases`, in order (as the kernels' struct has them).
 FIELDS = tuple(f.name for f in fields(Cases))
-#: Positions in `Cases.counters`.
-ROWS, RECORDED = 0, 1
+#: Positions in `Cases.counters`: rows in use (given back ones included), rows in `recorded`,
+#: problems so far (the next id), rows given back and not yet reused.
+ROWS, RECORDED, PIDS, RETIRED = 0, 1, 2, 3
 
 
 @structref.register
@@ -132,17 +141,18 @@ by_reference(CaseTable, _CasesStruct, FIELDS)
 
 @kernel
 def _new_ref(*fields):
-    return CaseTable(*fields)
+    return CaseTable(*borrowed(fields))
 
 
 def ref(cases: Cases) -> CaseTable:
     """The case table as kernels take it: one struct, by reference, over the same arrays."""
-    return _new_ref(*(getattr(cases, name) for name in FIELDS))
+    arrays = tuple(getattr(cases, name) for name in FIELDS)
+    return holding(_new_ref(*arrays), arrays)
 
 _FILL = {"outcome": OPEN, "owner_unit": -1, "neighbour": -1, "responded": -1,
          "callback_resolved": -1, "satisfied": -1}
 _NAN = ("entered_h", "first_unit_h", "closed_h", "report_delay_h", "callback_h")
-_DTYPES = {"category": np.int8, "community": np.int32, "street": np.int32,
+_DTYPES = {"pid": np.int64, "category": np.int8, "community": np.int32, "street": np.int32,
            "occurred_h": np.float64, "unreasonable": np.bool_, "root_cause": np.bool_,
            "emergency": np.bool_, "time_limit_h": np.float32, "power": np.bool_,
            "n_depts": np.int8, "depts": np.int32, "cross_border": np.bool_,
@@ -153,10 +163,14 @@ _DTYPES = {"category": np.int8, "community": np.int32, "street": np.int32,
            "next_dept": np.int8, "backstop": np.bool_, "responded": np.int8,
            "callback_resolved": np.int8, "satisfied": np.int8, "callback_h": np.float64,
            "reopens": np.int16, "draws": np.int32}
+#: Columns a new row starts at zero (the problem maker writes the others, or they start as
+#: `_NAN` and `_FILL` say).
+_ZERO = ("handoffs", "bounces", "whistled", "late_reports", "next_dept", "backstop", "reopens",
+         "draws")
 #: Columns of a problem's row, as the model hands them to the result tables.
-COLUMNS = tuple(name for name in _DTYPES if name not in ("depts", "next_dept", "backstop",
-                                                           "draws", "street", "neighbour",
-                                                           "power"))
+COLUMNS = tuple(name for name in _DTYPES if name not in ("pid", "depts", "next_dept",
+                                                           "backstop", "draws", "street",
+                                                           "neighbour", "power"))
 
 
 def _column(name: str, rows: int) -> np.ndarray:
@@ -167,7 +181,10 @@ def _column(name: str, rows: int) -> np.ndarray:
 
 
 def start_rows(cases: Cases, rows: slice) -> None:
-    """New rows get their defaults: not yet entered, open, no owner, no callback ..."""
+    """New rows get their defaults: not yet entered, open, no owner, no callback, nothing
+    counted yet (a row may have held a case before: `compact`)."""
+    for name in _ZERO:
+        getattr(cases, name)[rows] = 0
     for name in _NAN:
         getattr(cases, name)[rows] = np.nan
     for name, value in _FILL.items():
@@ -176,7 +193,7 @@ def start_rows(cases: Cases, rows: slice) -> None:
 
 def new_cases(key: np.uint64, capacity: int = 1024) -> Cases:
     return Cases(np.uint64(key), **{name: _column(name, capacity) for name in _DTYPES},
-                 recorded=np.zeros(capacity, np.int64), counters=np.zeros(2, np.int64))
+                 recorded=np.zeros(capacity, np.int64), counters=np.zeros(4, np.int64))
 
 
 def has_room(cases: Cases, more: int) -> bool:
@@ -202,7 +219,36 @@ def grow(cases: Cases, more: int) -> None:
 
 
 def rows(cases: Cases) -> int:
+    """Rows in use (given back ones included, until `compact`)."""
     return int(cases.counters[ROWS])
+
+
+def problems(cases: Cases) -> int:
+    """Problems that have occurred so far (their ids are 0 .. problems - 1)."""
+    return int(cases.counters[PIDS])
+
+
+def retire(cases: Cases, slots: np.ndarray) -> None:
+    """Give back the rows of final cases (read into the results): `compact` reuses them."""
+    if (cases.pid[slots] < 0).any():  # a bug, never input (a row twice in `slots` shows in
+        raise RuntimeError("a case table row was given back twice")  # the ledger's tally)
+    cases.pid[slots] = -1
+    cases.counters[RETIRED] += len(slots)
+
+
+def compact(cases: Cases) -> np.ndarray:
+    """Move the rows of the cases still in the table to its front, in order, in place; return
+    each old row's new row (-1: given back), for the clock's events (`renumber`)."""
+    n = rows(cases)
+    live = np.flatnonzero(cases.pid[:n] >= 0)
+    for name in _DTYPES:
+        column = getattr(cases, name)
+        column[:len(live)] = column[live]
+    new = np.full(n, -1, np.int64)
+    new[live] = np.arange(len(live))
+    cases.counters[ROWS] = len(live)
+    cases.counters[RETIRED] = 0
+    return new
 
 
 def columns(cases: Cases, names: tuple[str, ...] = COLUMNS, start: int = 0,
@@ -221,7 +267,7 @@ def release(cases: Cases, keep: tuple[str, ...]) -> None:
 
 
 def take_recorded(cases: Cases) -> np.ndarray:
-    """Ids of the cases recorded since the last call (in recording order), and forget them."""
+    """Rows of the cases recorded since the last call (in recording order), and forget them."""
     n = int(cases.counters[RECORDED])
     ids = cases.recorded[:n].copy()
     cases.counters[RECORDED] = 0
@@ -240,25 +286,25 @@ def next_draw(cases, c):
 @kernel
 def chance(cases, c, purpose):
     """A uniform on [0, 1) for case `c`, the next of its draws."""
-    return draws.uniform(cases.key, c, purpose, next_draw(cases, c))
+    return draws.uniform(cases.key, cases.pid[c], purpose, next_draw(cases, c))
 
 
 @kernel
 def delay(cases, c, purpose, mean):
     """An exponential delay of mean `mean` hours for case `c`."""
-    return draws.exponential(cases.key, c, purpose, next_draw(cases, c), mean)
+    return draws.exponential(cases.key, cases.pid[c], purpose, next_draw(cases, c), mean)
 
 
 @kernel
 def work(cases, c, purpose, mean, shape):
     """Staff hours of one handling of case `c` (see `draws.work`)."""
-    return draws.work(cases.key, c, purpose, next_draw(cases, c), mean, shape)
+    return draws.work(cases.key, cases.pid[c], purpose, next_draw(cases, c), mean, shape)
 
 
 @kernel
 def count(cases, c, purpose, mean):
     """A small Poisson count for case `c`."""
-    return draws.poisson(cases.key, c, purpose, next_draw(cases, c), mean)
+    return draws.poisson(cases.key, cases.pid[c], purpose, next_draw(cases, c), mean)
 
 
 @kernel

@@ -26,21 +26,41 @@ from sim.agents import (
     Office,
     StreetOffice,
 )
-from sim.cases import COLUMNS, ENTER, grow, has_room, new_cases, take_recorded
+from sim.cases import (
+    COLUMNS,
+    ENTER,
+    RETIRED,
+    compact,
+    grow,
+    has_room,
+    new_cases,
+    problems,
+    retire,
+    take_recorded,
+)
 from sim.cases import ref as cases_ref
 from sim.city import City, beijing_city, load_city, synthetic_city
 from sim.city.city import DEPARTMENT_TYPES
 from sim.demand import Demand
-from sim.engine.clock import EVENTS_RUN, new_clock, pending
+from sim.engine.clock import EVENTS_RUN, NOW, new_clock, pending, renumber
 from sim.engine.clock import ref as clock_ref
 from sim.engine.clock import with_room as clock_with_room
-from sim.engine.desks import charge_all, new_desks, people, restaffed
+from sim.engine.desks import (
+    WEEK,
+    catch_up_all,
+    charge_all,
+    new_desks,
+    people,
+    restaffed,
+    top_up,
+)
 from sim.engine.desks import ref as desks_ref
 from sim.engine.draws import run_key
-from sim.engine.workload import new_workload
+from sim.engine.workload import ARRIVALS, new_workload
 from sim.engine.workload import ref as workload_ref
 from sim.flow import Tables, World, admit, office_rules, run_until, tables_ref
 from sim.flow import ref as world_ref
+from sim.ledger import Ledger, Streamed, frame_of
 from sim.mechanisms import (
     borders,
     callbacks,
@@ -64,6 +84,11 @@ from sim.units import ref as units_ref
 
 #: Spawn key of each day's demand draw (apart from the sample's and the cases' keyed draws).
 _DEMAND_STREAM = 3
+#: Days of a shared unit's sampled visits its background rate follows, and how much of its
+#: profile by hour of the week is kept from one day to the next (`GovernanceModel._background`).
+_BACKGROUND_DAYS, _PROFILE_KEEP = 7, 1.0 - 1.0 / 28
+#: Visits a unit's own profile must have seen to weigh as much as its kind's.
+_PROFILE_PRIOR = float(WEEK)
 
 
 def make_city(config: CityConfig) -> City:
@@ -76,9 +101,15 @@ def make_city(config: CityConfig) -> City:
 
 
 class GovernanceModel(mesa.Model):
-    """A city under one scenario. Build it, call `step()` once per day, then `finish()`."""
+    """A city under one scenario. Build it, call `step()` once per day, then `finish()`.
 
-    def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None):
+    `stream`: read each day's final cases into a `sim.ledger.Ledger` (and their rows into the
+    problem file it asks for) and let their rows go, so the case table holds only the cases in
+    flight; None: keep every case's row to the end (the interactive page, the reference build
+    of `sim.results.collect`)."""
+
+    def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None,
+                 stream: Streamed | None = None):
         super().__init__(rng=spec.seed)
         self.given = spec  # as given, timeline included; `spec` is the scenario as it stands
         self.file = file
@@ -95,6 +126,10 @@ class GovernanceModel(mesa.Model):
             elif day < self.total_days:
                 self.changes[day].append(change)
         self.spec = spec
+        self.end_spec = spec  # as it will stand at the end of the run (the tables read it)
+        for day in sorted(self.changes):
+            for change in self.changes[day]:
+                self.end_spec = apply_change(self.end_spec, change)
         self.table = load_categories(spec)
         self.day = 0
         self.key = run_key(spec.seed)
@@ -130,11 +165,18 @@ class GovernanceModel(mesa.Model):
         self.staff_growth = (0, spec.staffing.staff_level)
         self.productivity = (0, spec.staffing.productivity_level)  # likewise
 
-        self.cases = new_cases(self.key, self._expected_problems())
-        self.clock = new_clock()
+        self.cases = new_cases(self.key, self._expected_problems(stream is not None))
         self.workload = new_workload(self.n_units, self.total_days)
+        #: each unit's share of its catchment's residents that is simulated (1: a street or a
+        #: team; below 1 a shared unit serves the rest's work as its background)
+        self.unit_share = self._unit_shares()
+        self.clock = new_clock()
         self.desks = new_desks(np.zeros(self.n_units), np.zeros(self.n_units),
-                               np.full(self.n_units, 24.0))
+                               np.full(self.n_units, 24.0), self.key)._replace(
+            present=self.clock.now[NOW:NOW + 1])  # the clock's time (a view of it)
+        self.desks.background[:] = self._backgrounds()
+        self.shared_units = np.flatnonzero(self.desks.background > 0)
+        self._made = np.zeros(len(self.shared_units), np.int64)  # background visits so far
         self.whistle_counts = np.zeros(2, np.int64)
         self._build_agents()
 
@@ -153,6 +195,7 @@ class GovernanceModel(mesa.Model):
         #: ids of the problems recorded during the last day (occurred and gone, or closed)
         self.last_recorded = np.zeros(0, np.int64)
         population = c.community_population
+        self.ledger = None if stream is None else self._ledger(stream)
         self.datacollector = mesa.DataCollector(model_reporters={
             "day": lambda m: m.day,
             "occurred": lambda m: m.counts_today.occurred,
@@ -185,17 +228,76 @@ class GovernanceModel(mesa.Model):
                                       int(c.community_population[i]))
                         for i in np.flatnonzero(sampled[c.community_street]).tolist()]
 
-    def _expected_problems(self) -> int:
-        """Rows to allocate at the start: about a year of the scenario's demand, or the run."""
+    def _unit_shares(self) -> np.ndarray:
+        """The share of each unit's catchment's residents that is simulated: a district's
+        units their district's, the city's units and the hotline the city's; 1 for streets
+        and their teams (a street is simulated whole, or not at all)."""
+        c, sample = self.city, self.sample
+        share = np.ones(self.n_units)
+        district = c.dept_district
+        share[self.dept_base:self.centre_base] = np.where(
+            district >= 0, sample.district_share[np.maximum(district, 0)], sample.share)
+        share[self.centre_base:self.hotline_unit] = sample.district_share
+        share[self.hotline_unit] = sample.share
+        return share
+
+    def _backgrounds(self) -> np.ndarray:
+        """Each shared unit's background (`sim.engine.desks`): the problems expected of the
+        streets it serves that are not simulated, per one of those that are, in the categories
+        that reach it (a department: those needing its type); from the demand as the run
+        starts: residents, their district's factor, their streets' persistent sources. 0 for
+        streets and teams, and for a unit none of whose streets is simulated."""
+        c, spec, table = self.city, self.spec, self.table
+        rates = ((c.street_population / 1e4 * spec.demand.rate_per_10k_per_day
+                  * c.demand_factor()[c.street_district])[:, None] * table.share[None, :]
+                 * self.sources.demand_factor(table.root_cause_share))  # (street, category)
+        sampled = self.sample.streets
+
+        def rest_per_sampled(streets: np.ndarray, categories: np.ndarray) -> float:
+            mine = rates[:, categories].sum(axis=1)
+            simulated = mine[streets & sampled].sum()
+            return float(mine[streets & ~sampled].sum() / simulated) if simulated > 0 else 0.0
+
+        every = np.ones(len(table), bool)
+        background = np.zeros(self.n_units)
+        for d in range(c.n_districts):
+            background[self.centre_base + d] = rest_per_sampled(c.street_district == d, every)
+        background[self.hotline_unit] = rest_per_sampled(np.ones(c.n_streets, bool), every)
+        own = c.dept_unit  # (district, type) -> the district's department, -1: the city's
+        for j, (d, t) in enumerate(zip(c.dept_district.tolist(), c.dept_type.tolist(),
+                                       strict=True)):
+            needing = (table.departments == t).any(axis=1)
+            needing = needing if needing.any() else every  # reached only as an extra one
+            served = [d] if d >= 0 else [k for k in range(c.n_districts) if own(k, t) < 0]
+            background[self.dept_base + j] = rest_per_sampled(
+                np.isin(c.street_district, served), needing)
+        return background
+
+    def _expected_problems(self, streamed: bool) -> int:
+        """Rows to allocate at the start: about a year of the scenario's demand, or the run;
+        streamed, about two weeks' (the table holds the cases in flight, and a few days' of
+        final ones until `compact`)."""
         sampled = float(self.city.population) * self.sample.share
         per_day = sampled / 1e4 * self.spec.demand.rate_per_10k_per_day
-        return int(per_day * min(self.total_days, 400) * 1.05) + 1024
+        days = 14 if streamed else min(self.total_days, 400)
+        return int(per_day * days * 1.05) + 1024
+
+    def _ledger(self, stream: Streamed) -> Ledger:
+        from sim.problem_file import ProblemWriter
+
+        frame = frame_of(self)
+        writer = None
+        if stream.problems is not None:
+            columns = tuple(stream.problems)
+            writer = ProblemWriter(columns, Ledger.empty(self.cases, frame, columns), frame,
+                                   stream.folder)
+        return Ledger(frame, stream.waits, writer)
 
     def _staff_levels(self) -> np.ndarray:
         """Staff of every unit under the scenario as it stands (`sim.staffing`)."""
         return staff_levels(self.spec, self.city, self.table, self.sample,
                             Layout(self.dept_base, self.centre_base, self.hotline_unit,
-                                   self.n_units))
+                                   self.n_units), self.unit_share > 0)
 
     def _staff_growth_level(self, day: int) -> float:
         """Staff relative to the scenario's levels from `staffing.growth_per_year`, compounding
@@ -304,7 +406,7 @@ class GovernanceModel(mesa.Model):
     @property
     def next_pid(self) -> int:
         """Problems that have occurred so far (ids are 0 .. next_pid - 1)."""
-        return int(self.cases.counters[0])
+        return problems(self.cases)
 
     @property
     def events_run(self) -> int:
@@ -315,15 +417,16 @@ class GovernanceModel(mesa.Model):
         return self.offices[unit]
 
     def problem_columns(self, names: tuple[str, ...] = ("pid", *COLUMNS),
-                        ids: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Columns of the problem rows (all so far, or those of `ids`), as copies; `pid` is
-        the problem's id (its row)."""
-        rows = np.arange(self.next_pid, dtype=np.int64) if ids is None else np.asarray(ids)
-        return {name: rows.copy() if name == "pid" else getattr(self.cases, name)[rows]
-                for name in names}
+                        rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Columns of the case table's rows (every one in use, or `rows`), as copies; `pid`
+        is the problem's id. A model that keeps every row (no `stream`) has one per problem
+        so far, in order of id."""
+        n = int(self.cases.counters[0])
+        rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows)
+        return {name: getattr(self.cases, name)[rows] for name in names}
 
     def cases_in_flight(self) -> np.ndarray:
-        """Ids of the cases an event is pending for: at a desk, between units, in a relay,
+        """Rows of the cases an event is pending for: at a desk, between units, in a relay,
         awaiting a callback that reopens them. Those in their last handling are recorded
         already, with their future closing time, and are not listed."""
         return np.unique(pending(self.clock)[2])
@@ -347,6 +450,7 @@ class GovernanceModel(mesa.Model):
         if d >= self.total_days:
             self.running = False
             return
+        self._background(d)
         for change in self.changes.get(d, ()):
             self.staff_growth = (d, self._staff_growth_level(d))  # growth so far, old rate
             self.productivity = (d, self._productivity_level(d))
@@ -376,13 +480,7 @@ class GovernanceModel(mesa.Model):
         occurring = self.demand.draw(d, np.random.Generator(np.random.PCG64(
             np.random.SeedSequence(self.spec.seed, spawn_key=(_DEMAND_STREAM, d)))))
         n = len(occurring.category)
-        roomier = clock_with_room(self.clock, n)
-        if roomier is not self.clock or not has_room(self.cases, n):
-            self.parts = self.world = None  # the kernels let go of the old arrays first
-            self.clock = roomier
-            if not has_room(self.cases, n):
-                grow(self.cases, n)
-            self._rebuild_world()
+        self._make_room(n)
         entering, gone, self.counts_today = self.maker.add(
             self.cases, d, self.origin + dt.timedelta(days=d), occurring, self.trust,
             self.propensity, self.themes)
@@ -394,13 +492,75 @@ class GovernanceModel(mesa.Model):
         self.trust_learning.hear(self.cases.closed_h[closed], self.cases.community[closed],
                                  self.cases.satisfied[closed] > 0)
         self.trust_learning.update(d, self.spec)
+        if self.ledger is not None:  # final: into the results, and their rows let go
+            self.ledger.read(self.cases, self.last_recorded)
+            retire(self.cases, self.last_recorded)
         self.datacollector.collect(self)
         self.day += 1
 
+    def _background(self, d: int) -> None:
+        """The shared units' background for day `d` (`sim.engine.desks`): what arrived by its
+        start made first, at the old rates; then each unit's rate from its sampled visits of
+        the last weeks, shaped by the hour-of-week profile of visits to its kind of unit."""
+        units = self.shared_units
+        if not len(units):
+            return
+        desks = self.desks
+        catch_up_all(self.parts.desks, units, 24.0 * d)
+        if d > 0:  # yesterday's background made up to its sampled visits
+            owed = (desks.background[units] * self.workload.table[d - 1, units, ARRIVALS]
+                    - (desks.made[units] - self._made))
+            top_up(self.parts.desks, units, owed, 24.0 * (d - 1), 24.0 * d)
+        self._made = desks.made[units].copy()
+        days = min(d, _BACKGROUND_DAYS)
+        per_day = (self.workload.table[d - days:d, units, ARRIVALS].sum(axis=0) / days
+                   if days else np.zeros(len(units)))
+        desks.arrived[units] *= _PROFILE_KEEP
+        kinds = self.unit_type[units]
+        for kind in np.unique(kinds).tolist():
+            mine = units[kinds == kind]
+            seen = desks.arrived[mine]
+            kind_seen = seen.sum(axis=0)
+            kind_profile = (kind_seen / kind_seen.sum() if kind_seen.sum() > 0
+                            else np.full(WEEK, 1.0 / WEEK))
+            # each unit's own profile, leaning on its kind's while it has seen few visits
+            profile = ((seen + _PROFILE_PRIOR * kind_profile)
+                       / (seen.sum(axis=1) + _PROFILE_PRIOR)[:, None])
+            # the day's expected visits, less any made beyond what was owed (made up today)
+            today = np.maximum(0.0, desks.background[mine] * per_day[kinds == kind]
+                               + np.minimum(desks.owed[mine], 0.0))
+            desks.rate[mine] = (7.0 * today)[:, None] * profile
+        desks.next_at[units] = np.nan  # drawn afresh at the new rates (a Poisson stream
+        desks.since[units] = np.maximum(desks.since[units], 24.0 * d)  # has no memory)
+
+    def _make_room(self, n: int) -> None:
+        """Room for `n` new cases on the clock and in the case table: when the table is full,
+        the rows given back first (the cases in flight moved together, their events told),
+        then more rows if the cases would still fill more than half of it."""
+        cases = self.cases
+        grown = False
+        if not has_room(cases, n):
+            if cases.counters[RETIRED]:
+                renumber(self.clock, compact(cases))
+            half = len(cases.outcome) // 2 if self.ledger is not None else 0
+            grown = not has_room(cases, n + half)
+        roomier = clock_with_room(self.clock, n)
+        if roomier is not self.clock or grown:
+            self.parts = self.world = None  # the kernels let go of the old arrays first
+            self.clock = roomier
+            if grown:
+                grow(cases, n)
+            self._rebuild_world()
+
     def finish(self) -> None:
         """End of the run: every case still in the system keeps the outcome `open`; those not
-        yet entered (reported after the end) have no time of entry."""
+        yet entered (reported after the end) have no time of entry. All are final now."""
         _, kinds, ids = pending(self.clock)
         not_yet = ids[kinds == ENTER]
         self.cases.entered_h[not_yet] = np.nan
         self.horizon = 24.0 * self.total_days
+        if self.ledger is not None:
+            cases = self.cases
+            live = np.flatnonzero(cases.pid[:int(cases.counters[0])] >= 0)
+            self.ledger.read(cases, live)
+            retire(cases, live)

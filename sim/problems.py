@@ -35,6 +35,7 @@ from sim.cases import (
     MAX_DEPTS,
     NEVER_REPORTED,
     PATROL,
+    PIDS,
     PREVENTED,
     ROWS,
     Cases,
@@ -42,6 +43,7 @@ from sim.cases import (
 )
 from sim.city.city import DEPARTMENT_TYPES, City
 from sim.demand import DayOfProblems
+from sim.engine.draws import below as draw_below
 from sim.engine.draws import uniforms
 from sim.mechanisms import devolution, inspection, patrols, reporting, time_limits
 from sim.mechanisms.themes import Themes
@@ -88,32 +90,43 @@ class ProblemMaker:
     def add(self, cases: Cases, day: int, date: dt.date, occ: DayOfProblems,
             trust: np.ndarray, propensity: np.ndarray,
             themes: Themes) -> tuple[np.ndarray, np.ndarray, DayCounts]:
-        """Write the day's problems as new rows; return the ids of those that enter, those
-        recorded already (prevented, or never reported) and the day's counts.
-        `cases` must have room (`sim.cases.grow`)."""
+        """Write the day's problems as new rows; return the rows of those that enter, those
+        recorded already (prevented, or never reported) and the day's counts. Their ids (the
+        draws' key) follow the last problem's. `cases` must have room (`sim.cases.grow`)."""
         spec, table, city = self.spec, self.table, self.city
         n = len(occ.category)
         first = int(cases.counters[ROWS])
         counts = DayCounts(occurred=n)
         if n == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), counts
-        ids = np.arange(first, first + n, dtype=np.int64)
+        first_id = int(cases.counters[PIDS])
+        ids = np.arange(first_id, first_id + n, dtype=np.int64)
         key = cases.key
 
-        def u(purpose: int) -> np.ndarray:
-            return uniforms(key, ids, purpose, 0)
+        def u(purpose: int, rows: np.ndarray) -> np.ndarray:
+            """The purpose's uniforms of the problems `rows` (a draw is made only where it
+            decides something: keyed by the problem, it is the same whoever else draws)."""
+            return uniforms(key, ids[rows], purpose, 0)
+
+        def below(purpose: int, p: np.ndarray) -> np.ndarray:
+            """Whether each problem's uniform of `purpose` is below its `p` (drawn only where
+            0 < p < 1)."""
+            return draw_below(key, ids, purpose, np.asarray(p, np.float64))
 
         cat, comm = occ.category, occ.community
         street = city.community_street[comm]
-        unreasonable = u(DRAW_UNREASONABLE) < table.unreasonable_share[cat]
+        unreasonable = below(DRAW_UNREASONABLE, table.unreasonable_share[cat])
         # from the place's persistent source, and prevented where governance removed part of
         # it: the thinning of the day's draw at the governed rate (sim.mechanisms.sources)
         sources = themes.sources
-        root = u(DRAW_ROOT_CAUSE) < sources.root_chance(table.root_cause_share, street, cat)
-        prevented = root & (u(DRAW_PREVENTED) < sources.removed(street, cat))
-        emergency = u(DRAW_EMERGENCY) < table.emergency_share[cat]
-        multi = u(DRAW_MULTI_DEPT) < table.multi_dept_prob[cat]
-        power = u(DRAW_POWER) < self.powers[cat]
+        root = below(DRAW_ROOT_CAUSE, sources.root_chance(table.root_cause_share, street, cat))
+        prevented = np.zeros(n, bool)
+        rooted = np.flatnonzero(root)
+        prevented[rooted] = u(DRAW_PREVENTED, rooted) < sources.removed(street[rooted],
+                                                                         cat[rooted])
+        emergency = below(DRAW_EMERGENCY, table.emergency_share[cat])
+        multi = below(DRAW_MULTI_DEPT, table.multi_dept_prob[cat])
+        power = below(DRAW_POWER, self.powers[cat])
         limit = time_limits.limit_hours(spec, table, cat, emergency, multi)
 
         # departments needed: the category's lead; with several, two or three of its types,
@@ -123,29 +136,26 @@ class ProblemMaker:
 
         # who finds it first: a resident's report, a patrol, an inspection
         p_report = reporting.report_chance(spec, trust[comm], propensity[comm])
-        reported = u(DRAW_REPORTED) < p_report
-        t_report = occ.occurred_h - spec.reporting.mean_delay_hours * np.log1p(
-            -u(DRAW_REPORT_DELAY))
-        entered = np.where(reported, t_report, np.inf)
-        channel = reporting.channels(spec, reported, u(DRAW_STREET_LINE))
+        reported = below(DRAW_REPORTED, p_report)
+        told = np.flatnonzero(reported)
+        entered = np.full(n, np.inf)
+        entered[told] = occ.occurred_h[told] - spec.reporting.mean_delay_hours * np.log1p(
+            -u(DRAW_REPORT_DELAY, told))
+        channel = reporting.channels(spec, reported, None if spec.hotline.enabled
+                                     else u(DRAW_STREET_LINE, told))
         if self.patrol_rate is not None:
-            rate = self.patrol_rate[cat]
-            found_at = _found_at(occ.occurred_h, rate, u(DRAW_PATROL))
-            found = (rate > 0) & (found_at < entered)
-            entered = np.where(found, found_at, entered)
-            channel[found] = PATROL
+            self._search(self.patrol_rate[cat], u, DRAW_PATROL, occ.occurred_h, entered,
+                         channel, PATROL)
         rate_grid = inspection.discovery_rate(spec, table, date, city.n_streets,
                                               themes.themed_streets(day))
         if rate_grid is not None:
-            rate = rate_grid[street, cat]
-            found_at = _found_at(occ.occurred_h, rate, u(DRAW_INSPECTION))
-            found = (rate > 0) & (found_at < entered)
-            entered = np.where(found, found_at, entered)
-            channel[found] = INSPECTION
+            self._search(rate_grid[street, cat], u, DRAW_INSPECTION, occ.occurred_h, entered,
+                         channel, INSPECTION)
         enters = np.isfinite(entered) & ~prevented
 
         rows = slice(first, first + n)
         start_rows(cases, rows)
+        cases.pid[rows] = ids
         cases.category[rows] = cat
         cases.community[rows] = comm
         cases.street[rows] = street
@@ -164,26 +174,40 @@ class ProblemMaker:
         gone = ~enters  # their fate is known now; the others stay `open` until recorded
         cases.outcome[rows][gone] = np.where(prevented[gone], PREVENTED, NEVER_REPORTED)
         cases.counters[ROWS] = first + n
+        cases.counters[PIDS] = first_id + n
 
         counts.prevented = int(prevented.sum())
         idx = np.flatnonzero(enters)  # the clock sorts them by time of entry (sim.engine.clock)
         counts.entered = len(idx)
         themes.note_reports(street[idx], cat[idx])
-        return ids[idx], ids[gone], counts
+        slots = np.arange(first, first + n, dtype=np.int64)
+        return slots[idx], slots[gone], counts
+
+    @staticmethod
+    def _search(rate: np.ndarray, u, purpose: int, occurred: np.ndarray, entered: np.ndarray,
+                channel: np.ndarray, found_by: int) -> None:
+        """A search at `rate` per hour (0: none) finds problems before they enter otherwise:
+        their entry and channel are its (in place)."""
+        rows = np.flatnonzero(rate > 0)
+        found_at = _found_at(occurred[rows], rate[rows], u(purpose, rows))
+        found = found_at < entered[rows]
+        entered[rows[found]] = found_at[found]
+        channel[rows[found]] = found_by
 
     def _departments(self, ids: np.ndarray, key: np.uint64, cat: np.ndarray,
                      district: np.ndarray, multi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         types = self.table.departments[cat].astype(np.int64)  # (n, MAX_DEPTS), -1 padded
         listed = self.n_types[cat]
-        wanted = np.where(multi, np.where((uniforms(key, ids, DRAW_DEPT_COUNT, 0) < 0.7)
-                                          | (listed < 3), 2, 3), 1)
+        wanted = np.where(multi, 2, 1)
+        three = np.flatnonzero(multi & (listed >= 3))  # two or three of its types
+        wanted[three] = np.where(uniforms(key, ids[three], DRAW_DEPT_COUNT, 0) < 0.7, 2, 3)
         # a second department the category does not list: any other type, at random
+        need_extra = np.flatnonzero((wanted == 2) & (listed < 2))
         others = len(DEPARTMENT_TYPES) - 1
-        lead = types[:, 0]
-        t = (uniforms(key, ids, DRAW_OTHER_DEPT, 0) * others).astype(np.int64) % others
-        extra = np.where(t >= lead, t + 1, t)
-        need_extra = (wanted == 2) & (listed < 2)
-        types[need_extra, 1] = extra[need_extra]
+        lead = types[need_extra, 0]
+        t = (uniforms(key, ids[need_extra], DRAW_OTHER_DEPT, 0) * others).astype(np.int64) \
+            % others
+        types[need_extra, 1] = np.where(t >= lead, t + 1, t)
         n_depts = np.minimum(wanted, MAX_DEPTS)
         units = self.unit_of[district[:, None], np.maximum(types, 0)]
         depts = np.where(np.arange(MAX_DEPTS) < n_depts[:, None], units, -1).astype(np.int32)
@@ -192,8 +216,10 @@ class ProblemMaker:
     def _neighbours(self, ids: np.ndarray, key: np.uint64, cat: np.ndarray,
                     street: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         count = self.nbr_count[street]
-        cross = (uniforms(key, ids, DRAW_CROSS_BORDER, 0) < self.table.cross_border_share[cat]) \
-            & (count > 0)
+        share = self.table.cross_border_share[cat]
+        cross = (share >= 1.0) & (count > 0)
+        rows = np.flatnonzero((share > 0.0) & (share < 1.0) & (count > 0))
+        cross[rows] = uniforms(key, ids[rows], DRAW_CROSS_BORDER, 0) < share[rows]
         neighbour = np.full(len(ids), -1, np.int64)
         if cross.any():
             pick = (uniforms(key, ids[cross], DRAW_NEIGHBOUR, 0) * count[cross]).astype(np.int64)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engine.counting import survival, survival_at
+
 BASES = ("occurrence", "report")
 #: The headline horizons, in days: within a day, a week, a month.
 WITHIN_DAYS = (1, 7, 30)
@@ -82,20 +84,42 @@ def resolution_curve(problems: pd.DataFrame, horizon_h: float,
     time -= start
     keep = ~rows_in(outcome, ("prevented",)) if basis == "occurrence" else np.isfinite(start)
     time, resolved = time[keep], resolved[keep]
-    n = len(time)
-    follow_up = float(horizon_h - np.min(start, where=keep, initial=np.inf)) if n else 0.0
-    events = time[resolved]
+    follow_up = (float(horizon_h - np.min(start, where=keep, initial=np.inf)) if len(time)
+                 else 0.0)
+    events, censored = time[resolved], time[~resolved]
+    del time
+    return kaplan_meier(basis, events, censored, follow_up)
+
+
+def kaplan_meier(basis: str, events: np.ndarray, censored: np.ndarray,
+                 follow_up: float) -> ResolutionCurve:
+    """The curve of problems resolved after `events` hours and of problems watched for
+    `censored` hours and not resolved (both sorted in place)."""
+    n = len(events) + len(censored)
     if events.size == 0:
         return ResolutionCurve(basis, np.zeros(0), np.zeros(0), follow_up, n)
     events.sort()
-    first = np.concatenate([[0], np.flatnonzero(events[1:] != events[:-1]) + 1])
-    hours = events[first]  # the distinct times, and how many are resolved at each
-    deaths = np.diff(np.append(first, events.size))
-    del events
-    time.sort()
-    at_risk = n - np.searchsorted(time, hours, side="left")  # watched at least that long
-    share = 1.0 - np.cumprod(1.0 - deaths / at_risk)
+    censored.sort()
+    hours, share = survival(events, censored)
     return ResolutionCurve(basis, hours, share, follow_up, n)
+
+
+def headline_of(events: np.ndarray, censored: np.ndarray, follow_up: float,
+                prefix: str = "") -> dict[str, float]:
+    """`headline(kaplan_meier(...))` without keeping the curve's steps (tens of millions in a
+    long run): the same numbers (`events`, `censored` sorted in place)."""
+    n = len(events) + len(censored)
+    at = 24.0 * np.asarray(WITHIN_DAYS, float)
+    events.sort()
+    censored.sort()
+    within, half = survival_at(events, censored, at, 0.5 - 1e-12)
+    if n == 0:
+        within[:] = np.nan
+    within[at > follow_up] = np.nan
+    row = {f"{prefix}resolved_within_{d}d_share": float(v)
+           for d, v in zip(WITHIN_DAYS, within, strict=True)}
+    row[f"{prefix}half_resolved_h"] = float(half)
+    return row
 
 
 def rows_in(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:

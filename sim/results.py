@@ -9,7 +9,6 @@ everywhere, and every column holding one says so (`_h`); shares are fractions (`
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,31 @@ from sim.cases import (
     release,
 )
 from sim.cases import columns as case_columns
+from sim.engine.counting import (
+    FOUND,
+    OCCURRED,
+    REQUESTS,
+    RESOLVED_DAY,
+    SATISFIED,
+    UNRESOLVED_DAY,
+    VERDICTS,
+)
 from sim.engine.workload import ARRIVALS, BUSY, COMPLETIONS, SOJOURN, in_system_hours, per_unit
+from sim.ledger import (
+    FLAGS,
+    LABELLED,
+    PROBLEM_COLUMNS,
+    REQUEST_CHANNELS,
+    Aggregates,
+    Tally,
+    frame_of,
+    medians_by_day,
+    month_lookup,
+    problem_frame,
+    problem_rows,
+    quantiles,
+    sources,
+)
 from sim.outputs import staged_folder
 from sim.resolution import WITHIN_DAYS, headline, resolution_curve
 from sim.scenario.schema import Scenario
@@ -104,21 +127,59 @@ class AccountingError(RuntimeError):
     """A problem was lost or counted twice: a bug in the engine, never a user error."""
 
 
-@dataclass(repr=False)
 class Result:
     """Everything one run produced. `save(folder)` writes it; `Result.load(folder)` reads it.
+
+    `problems` is read when first asked for: a streamed run keeps it on disk
+    (`sim.problem_file`), a saved one in its folder. `aggregates` (`sim.ledger.Aggregates`)
+    are the run's counts, which `monthly()`, `by_district()` and the calibration's rules read
+    instead of the problem table; a result without them (loaded, or built by hand) counts
+    its problem table.
 
     `repr(result)` is one line (scenario, size, three headline measures); in a notebook the
     result shows as a small HTML table of its key measures and the tables it holds.
     """
 
-    scenario: Scenario
-    problems: pd.DataFrame
-    units_daily: pd.DataFrame
-    rankings: pd.DataFrame
-    daily: pd.DataFrame
-    summary: pd.DataFrame  # one row
-    meta: dict = field(default_factory=dict)
+    def __init__(self, scenario: Scenario, problems: object, units_daily: pd.DataFrame,
+                 rankings: pd.DataFrame, daily: pd.DataFrame, summary: pd.DataFrame,
+                 meta: dict | None = None, aggregates: Aggregates | None = None):
+        self.scenario = scenario
+        self._problems = problems  # a DataFrame, something that `read()`s one, or None
+        self.units_daily, self.rankings, self.daily = units_daily, rankings, daily
+        self.summary = summary  # one row
+        self.meta = {} if meta is None else meta
+        self.aggregates = aggregates
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """One row per simulated problem (read from disk when first asked for)."""
+        if self._problems is None:
+            raise ValueError("this run did not keep its problem table (sim.run(..., "
+                             "problems=False) or a lean run): run it with problems=True")
+        if not isinstance(self._problems, pd.DataFrame):
+            self._problems = self._problems.read()
+        return self._problems
+
+    @problems.setter
+    def problems(self, table: pd.DataFrame) -> None:
+        self._problems = table
+
+    @property
+    def kept_problems(self) -> bool:
+        """Whether the run kept its problem table."""
+        return self._problems is not None
+
+    def rows(self, name: str) -> int:
+        """Rows of table `name` (the problem table's without reading it)."""
+        table = self._problems if name == "problems" else getattr(self, name)
+        return 0 if table is None else len(table)
+
+    def __getstate__(self) -> dict:
+        """Pickled (to another process) with the problem table in it, as a table."""
+        state = dict(self.__dict__)
+        if self._problems is not None:
+            state["_problems"] = self.problems
+        return state
 
     @property
     def measures(self) -> pd.Series:
@@ -140,13 +201,16 @@ class Result:
 
     def monthly(self) -> pd.DataFrame:
         """Month-by-month measures (see `monthly`)."""
+        if self.aggregates is not None:
+            return self.aggregates.monthly(self.scenario)
         return monthly(self.problems, self.scenario)
 
     def by_district(self) -> pd.DataFrame:
         """Problems and requests per district, real-city units (see `district_table`)."""
-        return district_table(self.problems, self.weight,
-                              self.meta.get("district_population"),
-                              self.meta.get("district_simulated_share"))
+        sums = (self.aggregates.district_sums() if self.aggregates is not None
+                else district_sums(self.problems))
+        return district_rows(sums, self.weight, self.meta.get("district_population"),
+                             self.meta.get("district_simulated_share"))
 
     @property
     def name(self) -> str:
@@ -172,7 +236,7 @@ class Result:
             f"<td style='text-align:left'><code>{column}</code></td>"
             f"<td>{escape(_fmt(self.measures.get(column), measure_unit(column)))}</td></tr>"
             for label, column in KEY_MEASURES) if not self.summary.empty else ""
-        tables = ", ".join(f"<code>{name}</code> {len(getattr(self, name)):,} rows"
+        tables = ", ".join(f"<code>{name}</code> {self.rows(name):,} rows"
                            for name in TABLES)
         return (f"<div><b>Result</b> <code>{escape(self.name)}</code> ({escape(s.regime)}) — "
                 f"seed {s.seed}, {s.days} days, scale {s.scale:g}"
@@ -184,14 +248,21 @@ class Result:
 
     def save(self, folder: str | Path, csv: bool = False) -> Path:
         """Write every table as Parquet (and, with `csv`, as CSV) plus the scenario, all or
-        nothing."""
+        nothing. A problem table on disk is copied a block at a time, never read whole."""
         folder = Path(folder)
         with staged_folder(folder) as tmp:  # the old result stays until the new one is in
             for name in TABLES:
-                table: pd.DataFrame = getattr(self, name)
-                table.to_parquet(tmp / f"{name}.parquet", index=False)
-                if csv:
-                    table.to_csv(tmp / f"{name}.csv", index=False)
+                table = self._problems if name == "problems" else getattr(self, name)
+                if table is None:
+                    table = pd.DataFrame(columns=list(PROBLEM_COLUMNS))
+                if isinstance(table, pd.DataFrame):
+                    table.to_parquet(tmp / f"{name}.parquet", index=False)
+                    if csv:
+                        table.to_csv(tmp / f"{name}.csv", index=False)
+                else:
+                    table.write_parquet(tmp / f"{name}.parquet")
+                    if csv:
+                        table.write_csv(tmp / f"{name}.csv")
             (tmp / "scenario.yaml").write_text(
                 yaml.safe_dump(self.scenario.model_dump(mode="json"), allow_unicode=True,
                                sort_keys=False), encoding="utf-8")
@@ -200,11 +271,16 @@ class Result:
 
     @classmethod
     def load(cls, folder: str | Path) -> Result:
+        """A saved result; its problem table is read when first asked for."""
+        from sim.problem_file import SavedTable
+
         folder = Path(folder)
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES
+                  if name != "problems"}
         scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
         meta = json.loads((folder / "meta.json").read_text())
-        return cls(scenario=scenario, meta=meta, **tables)
+        return cls(scenario=scenario, meta=meta,
+                   problems=SavedTable(folder / "problems.parquet"), **tables)
 
 
 #: What `Result`'s notebook display and `Comparison`'s show first: (label, summary column).
@@ -261,18 +337,9 @@ def monthly(problems: pd.DataFrame, scenario: Scenario,
     read as arrays, never copied as a table (a 1:1 history has some 70 million rows).
     """
     k = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
-    origin = pd.Timestamp(scenario.start_date)
-    months = pd.period_range(origin, periods=max(1, (scenario.days + 30) // 28), freq="M")
-    months = months[months.start_time < origin + pd.Timedelta(days=scenario.days)]
-
-    index = pd.PeriodIndex(months, name="month")
-    first = index[0].ordinal if len(index) else 0
+    index, day_month = month_lookup(scenario)
     n = len(index)
-    # by day: a lookup table from day to month (one Period conversion per day, not per row)
     days = np.arange(scenario.days + 1)
-    day_month = (origin + pd.to_timedelta(days, unit="D")).to_period("M").asi8 - first
-    day_month[(day_month < 0) | (day_month >= n)] = -1
-
     day_month = np.append(day_month, -1).astype(np.int16)  # the last: unknown or outside
 
     def month_of(hours: np.ndarray) -> np.ndarray:
@@ -353,9 +420,6 @@ def codes(problems: pd.DataFrame, name: str) -> np.ndarray:
             and list(column.cat.categories) == list(LABELS[name])):
         column = pd.Series(pd.Categorical(column, categories=LABELS[name]))
     return column.cat.codes.to_numpy()
-#: Channels of a resident's request (a ticket), as against a problem found by a patrol or an
-#: inspection.
-REQUEST_CHANNELS = tuple(CHANNELS.index(k) for k in ("street_line", "dept_line", "hotline"))
 
 
 def first_to_street_share(p: pd.DataFrame, dept_base: int) -> float:
@@ -369,16 +433,9 @@ def first_to_street_share(p: pd.DataFrame, dept_base: int) -> float:
     return float((owner[sel] < dept_base).mean()) if sel.any() else float("nan")
 
 
-def district_table(p: pd.DataFrame, weight: float,
-                   population: dict[str, int] | None = None,
-                   simulated_share: dict[str, float] | None = None) -> pd.DataFrame:
-    """One row per district: problems occurred, residents' requests (tickets through the
-    street's or a department's line or 12345), problems found by patrols or inspections,
-    resolved, each district's share of the city's requests, requests per problem, and (given
-    the districts' populations) per 10,000 residents. Counts in real-city units: each
-    district's simulated counts over the share of its residents simulated
-    (`simulated_share`; without it, times the run's `weight`), so that a district sampled
-    a little above or below the run's scale is not over- or under-counted."""
+def district_sums(p: pd.DataFrame) -> pd.DataFrame:
+    """Per district: problems, residents' requests (entered), problems found by patrols or
+    inspections, resolved (simulated problems)."""
     ch = codes(p, "channel")
     entered = p["entered_h"].notna().to_numpy()
     out = codes(p, "outcome")
@@ -389,7 +446,25 @@ def district_table(p: pd.DataFrame, weight: float,
         "found_proactively": np.isin(ch, [PATROL, INSPECTION]).astype(float),
         "resolved": (out == RESOLVED).astype(float),
     })
-    t = frame.groupby("district", observed=False).sum()
+    return frame.groupby("district", observed=False).sum()
+
+
+def district_table(p: pd.DataFrame, weight: float,
+                   population: dict[str, int] | None = None,
+                   simulated_share: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per district: problems occurred, residents' requests (tickets through the
+    street's or a department's line or 12345), problems found by patrols or inspections,
+    resolved, each district's share of the city's requests, requests per problem, and (given
+    the districts' populations) per 10,000 residents. Counts in real-city units: each
+    district's simulated counts over the share of its residents simulated
+    (`simulated_share`; without it, times the run's `weight`), so that a district sampled
+    a little above or below the run's scale is not over- or under-counted."""
+    return district_rows(district_sums(p), weight, population, simulated_share)
+
+
+def district_rows(t: pd.DataFrame, weight: float, population: dict[str, int] | None = None,
+                  simulated_share: dict[str, float] | None = None) -> pd.DataFrame:
+    """`district_table` from the districts' sums (`district_sums`, or a run's counts)."""
     if simulated_share:
         share = pd.Series(simulated_share, dtype=float).reindex(t.index)
         t = t.div(share.where(share > 0), axis=0)
@@ -405,14 +480,6 @@ def district_table(p: pd.DataFrame, weight: float,
     return t.reset_index()
 
 
-def _quantiles(values: np.ndarray, prefix: str) -> dict[str, float]:
-    if len(values) == 0:
-        return {f"{prefix}_{k}": float("nan") for k in ("mean", "median", "p90", "p99")}
-    q = np.percentile(values, [50, 90, 99])
-    return {f"{prefix}_mean": float(values.mean()), f"{prefix}_median": float(q[0]),
-            f"{prefix}_p90": float(q[1]), f"{prefix}_p99": float(q[2])}
-
-
 def check_accounting(outcome: np.ndarray, occurred: int) -> dict[str, object]:
     """Each problem that occurred is counted exactly once, in exactly one outcome (`outcome`:
     the case table's rows, one per problem; `occurred`: the problems drawn, as the problem
@@ -424,147 +491,121 @@ def check_accounting(outcome: np.ndarray, occurred: int) -> dict[str, object]:
     bad = (outcome < 0) | (outcome >= len(OUTCOMES))
     if bad.any():
         raise AccountingError(f"{int(bad.sum())} problems have no outcome")
-    counts = np.bincount(outcome.astype(np.int64), minlength=len(OUTCOMES))
+    return _accounting(occurred, np.bincount(outcome.astype(np.int64), minlength=len(OUTCOMES)))
+
+
+def check_tally(tally: Tally, occurred: int) -> dict[str, object]:
+    """`check_accounting` of a streamed run: every problem read into its ledger once (as many
+    as occurred, their ids 0 .. occurred - 1 each once: their sum tells a loss or a
+    repeat), each in one outcome."""
+    if tally.problems != occurred or tally.id_sum != occurred * (occurred - 1) // 2:
+        raise AccountingError(f"{occurred} problems occurred but {tally.problems} records were "
+                              "read (or some twice)")
+    if tally.bad:
+        raise AccountingError(f"{tally.bad} problems have no outcome")
+    return _accounting(occurred, tally.by_outcome)
+
+
+def _accounting(occurred: int, counts: np.ndarray) -> dict[str, object]:
     return {"ok": True, "check": "each problem that occurred is counted once, in one outcome "
             "(warm-up included, simulated problems)", "occurred": int(occurred),
             "by_outcome": {name: int(n) for name, n in zip(OUTCOMES, counts, strict=True)}}
 
 
-def _flags(values: np.ndarray) -> pd.arrays.BooleanArray:
-    """0/1 flags with -1 for 'none' as a nullable boolean column."""
-    return pd.arrays.BooleanArray(values > 0, values < 0)
-
-
-#: Columns of `Result.problems`, in order.
-PROBLEM_COLUMNS = (
-    "pid", "category", "district", "street", "community", "occurred_h", "occurred_day",
-    "entered_h", "channel", "first_unit_h", "closed_h", "outcome", "latency_occurrence_h",
-    "latency_report_h", "owner_unit", "handoffs", "bounces", "whistled", "late_reports",
-    "report_delay_h", "n_depts", "cross_border", "unreasonable", "root_cause", "emergency",
-    "time_limit_h", "overdue", "responded", "callback_h", "callback_resolved", "satisfied",
-    "reopens", "weight")
-#: Times kept from the run's start (the model's) shifted to the measured start.
-_TIMES = ("occurred_h", "entered_h", "first_unit_h", "closed_h", "callback_h")
-#: The case columns a problem column is made from, where they are not the same name.
-_MADE_FROM = {"pid": (), "district": ("street",), "occurred_day": ("occurred_h",),
-              "latency_occurrence_h": ("closed_h", "occurred_h"),
-              "latency_report_h": ("closed_h", "entered_h"),
-              "overdue": ("closed_h", "entered_h", "time_limit_h"), "weight": ()}
-#: Read in every case: the warm-up cut, and what happened after the horizon undone.
-_ALWAYS = ("occurred_h", "outcome", "closed_h", "callback_h", "callback_resolved", "satisfied")
-
-
-def _sources(wanted: tuple[str, ...]) -> tuple[str, ...]:
-    """The case columns the problem columns `wanted` are made from."""
-    names = list(_ALWAYS)
-    for name in wanted:
-        names.extend(_MADE_FROM.get(name, (name,)))
-    return tuple(dict.fromkeys(names))
-
-
 def collect(model: GovernanceModel, columns: tuple[str, ...] | None = None) -> Result:
-    """Turn a finished model's case table and workload into tables, checking the accounting
+    """Turn a finished model (after `finish`) into its tables, checking the accounting
     invariant first.
 
-    The problem table takes over the model's case arrays (trimmed of the warm-up and brought
-    to the measured start in place, not copied): a 1:1 history has some 70 million problems,
-    and a copy of each column would double the memory a run needs. So `collect` is the last
-    thing done with a model, after `finish`.
+    A streamed model (`GovernanceModel(stream=...)`) has read its final cases into its ledger
+    as it ran: the tables are made from its counts and exact times, and the problem table is
+    its file on disk (if it kept one). A model that kept every row makes them here from its
+    case table (the reference build): the problem table takes over the model's case arrays
+    (trimmed of the warm-up and brought to the measured start in place, not copied), so
+    `collect` is the last thing done with it.
 
     `columns`: a lean result for runs read by a few rules (a calibration's evaluations): the
-    problem table holds only these columns (of `PROBLEM_COLUMNS`), and the unit, ranking,
-    daily and summary tables are left empty.
+    problem table holds only these columns (of `PROBLEM_COLUMNS`; a streamed run's are those
+    it was asked to keep), and the unit, ranking, daily and summary tables are left empty.
     """
-    spec = model.spec  # as it stands at the end
+    if model.ledger is not None:
+        return _collect_streamed(model, columns)
     problems, accounting = _problem_table(
         model, PROBLEM_COLUMNS if columns is None else tuple(columns))
     if columns is not None:
         return Result(model.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                       pd.DataFrame(), _meta(model, accounting))
-
     units_daily = _units_daily(model)
+    daily = daily_table(_daily_counts(model), problems, units_daily, model.spec)
+    summary = summarise(model, problems, units_daily)
+    return Result(model.given, problems, units_daily, _rankings(model), daily, summary,
+                  _meta(model, accounting))
+
+
+def _collect_streamed(model: GovernanceModel, columns: tuple[str, ...] | None) -> Result:
+    ledger = model.ledger
+    accounting = check_tally(ledger.tally, int(sum(model.datacollector.model_vars["occurred"])))
+    aggregates = Aggregates(ledger.counts, ledger.frame.weight, ledger.frame.labels)
+    problems = None if ledger.writer is None else ledger.writer.close(ledger.frame.labels)
+    meta = _meta(model, accounting)
+    if columns is not None or ledger.waits is None:
+        return Result(model.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                      pd.DataFrame(), meta, aggregates)
+    n = model.spec.days
+    timed, medians = ledger.waits.measures(n)
+    units_daily = _units_daily(model)
+    daily = daily_rows(_daily_counts(model), units_daily, model.spec,
+                       counted_daily(aggregates, medians, n),
+                       aggregates.weight if aggregates.totals["problems"]
+                       else 1.0 / model.spec.scale)
+    summary = _summary(model, {**_counted_measures(aggregates, model.spec), **timed},
+                       units_daily)
+    return Result(model.given, problems, units_daily, _rankings(model), daily, summary, meta,
+                  aggregates)
+
+
+def _rankings(model: GovernanceModel) -> pd.DataFrame:
     rankings = pd.DataFrame(model.ranking.rows, columns=[
         "month", "unit", "callbacks", "response_rate", "resolution_rate", "satisfaction_rate",
         "score", "class", "effort_next_month"])
     rankings["class"] = pd.Categorical.from_codes(rankings["class"].astype(int), RANK_CLASSES)
     rankings["unit_name"] = [model.unit_names[u] for u in rankings["unit"]]
+    return rankings
+
+
+def _daily_counts(model: GovernanceModel) -> pd.DataFrame:
+    """The model's own day-by-day series (occurred, entered, prevented, trust), measured days."""
+    warmup = model.spec.warmup_days
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    daily = daily[daily["day"] >= spec.warmup_days].copy()
-    daily["day"] -= spec.warmup_days
-    daily = daily_table(daily, problems, units_daily, spec)
-    summary = summarise(model, problems, units_daily)
-    return Result(model.given, problems, units_daily, rankings, daily, summary,
-                  _meta(model, accounting))
+    daily = daily[daily["day"] >= warmup].copy()
+    daily["day"] -= warmup
+    return daily
 
 
 def _problem_table(model: GovernanceModel, wanted: tuple[str, ...],
                    ) -> tuple[pd.DataFrame, dict[str, object]]:
     """The problem table's `wanted` columns, made from the model's case arrays in place (see
     `collect`), and the accounting check."""
-    spec, city = model.spec, model.city
     if unknown := set(wanted) - set(PROBLEM_COLUMNS):
         raise ValueError(f"not columns of the problem table: {sorted(unknown)}")
-    n = model.next_pid
-    keep = _sources(wanted)
+    keep = sources(wanted)
     a = case_columns(model.cases, keep)  # views of the model's arrays
     model.parts = model.world = None  # the kernels' view of them ...
     release(model.cases, keep)  # ... and the columns the tables do not read are let go now
     # the problem maker's own tally, day by day, against the rows the case table holds
     accounting = check_accounting(a["outcome"], int(sum(
         model.datacollector.model_vars["occurred"])))
-    horizon = 24.0 * model.total_days
-    shift = 24.0 * spec.warmup_days
-
-    # warm-up problems are not measured; rows are in order of occurrence, so they come first
-    first = int(np.searchsorted(a["occurred_h"], shift, side="left"))
-    a = {k: v[first:] for k, v in a.items()}
-    # what is after the horizon has not happened yet
-    late = a["closed_h"] > horizon
-    a["outcome"][late] = OPEN
-    a["closed_h"][late] = np.nan
-    late = a["callback_h"] > horizon
-    a["callback_resolved"][late] = -1
-    a["callback_h"][late] = np.nan
-    del late
-    a["satisfied"][a["outcome"] == OPEN] = -1
-    if shift:
-        for col in _TIMES:
-            if col in a:
-                a[col] -= shift
-    outcome, closed_h = a["outcome"], a["closed_h"]
-    resolved = outcome == RESOLVED
-
-    def small(table: np.ndarray) -> np.ndarray:  # a lookup table in the smallest integers
-        return table.astype(np.min_scalar_type(max(1, len(table) - 1)))
-
-    build = {  # columns made here; the rest are the model's own (bool flags among them)
-        "pid": lambda: np.arange(first, n, dtype=np.int64),
-        "category": lambda: pd.Categorical.from_codes(a["category"], model.table.keys),
-        "district": lambda: pd.Categorical.from_codes(
-            small(city.street_district)[a["street"]], city.district_names),
-        "street": lambda: pd.Categorical.from_codes(a["street"], city.street_names),
-        "occurred_day": lambda: np.floor(a["occurred_h"] / 24.0).astype(np.int32),
-        "channel": lambda: pd.Categorical.from_codes(a["channel"], CHANNELS),
-        "outcome": lambda: pd.Categorical.from_codes(outcome, OUTCOMES),
-        "latency_occurrence_h": lambda: np.where(resolved, closed_h - a["occurred_h"],
-                                                 np.nan),
-        "latency_report_h": lambda: np.where(resolved, closed_h - a["entered_h"], np.nan),
-        "report_delay_h": lambda: a["report_delay_h"].astype(float),
-        "time_limit_h": lambda: a["time_limit_h"].astype(float),
-        "overdue": lambda: (closed_h - a["entered_h"] > a["time_limit_h"])
-        | ((outcome == OPEN) & (horizon - shift - a["entered_h"] > a["time_limit_h"])),
-        "responded": lambda: _flags(a["responded"]),
-        "callback_resolved": lambda: _flags(a["callback_resolved"]),
-        "satisfied": lambda: _flags(a["satisfied"]),
-        "weight": lambda: np.full(n - first, model.sample.weight),
-    }
-    problems = pd.DataFrame({name: build[name]() if name in build else a[name]
-                             for name in wanted},
-                            copy=False)  # columns stay separate arrays: no consolidating copy
+    frame = frame_of(model, model.spec)
+    problems = problem_frame(problem_rows(a, frame, wanted), frame.labels)
+    del a
     # the model lets go of the case arrays the table made columns from (it holds converted
     # copies of them, or for categories views its codes keep alive)
-    release(model.cases, tuple(name for name in wanted if name not in build))
+    release(model.cases, tuple(name for name in wanted if name not in _CONVERTED))
     return problems, accounting
+
+
+#: Problem columns made from case columns by a conversion (not the case column itself).
+_CONVERTED = ("pid", "district", "occurred_day", "latency_occurrence_h", "latency_report_h",
+              "report_delay_h", "time_limit_h", "overdue", "weight", *LABELLED, *FLAGS)
 
 
 def _meta(model: GovernanceModel, accounting: dict[str, object]) -> dict[str, object]:
@@ -616,31 +657,26 @@ def daily_table(daily: pd.DataFrame, problems: pd.DataFrame, units_daily: pd.Dat
     `mean_trust` is the residents' mean trust in government at the end of the day; `date` the
     calendar day (the scenario's `start_date` is day 0).
     """
-    out = daily.reset_index(drop=True)
-    days = out["day"].to_numpy()
-    n = int(days.max()) + 1 if len(days) else 0
-    origin = pd.Timestamp(scenario.start_date)
-    out.insert(1, "date", origin + pd.to_timedelta(days, unit="D"))
+    n = len(daily)
+    # on the categoricals' codes (the engine's own): no string per problem at 1:1
+    channel = codes(problems, "channel")
+    entered = problems["entered_h"].to_numpy(float)
+    proactive = np.isin(channel, [PATROL, INSPECTION])
+    outcome = codes(problems, "outcome")
+    closed_h = problems["closed_h"].to_numpy(float)
 
     def per_day(hours: np.ndarray) -> np.ndarray:
         hours = hours[np.isfinite(hours)]
         d = np.floor(hours / 24.0).astype(np.int64)
         d = d[(d >= 0) & (d < n)]
-        return np.bincount(d, minlength=n)[days] if n else np.zeros(0, np.int64)
+        return np.bincount(d, minlength=n)
 
-    # on the categoricals' codes (the engine's own): no string per problem at 1:1
-    channel = codes(problems, "channel")
-    entered = problems["entered_h"].to_numpy(float)
-    proactive = np.isin(channel, [PATROL, INSPECTION])
-    out["reported"] = per_day(np.where((channel > 0) & ~proactive, entered, np.nan))
-    out["found_proactively"] = per_day(np.where(proactive, entered, np.nan))
-    outcome = codes(problems, "outcome")
-    closed_h = problems["closed_h"].to_numpy(float)
-    out["resolved"] = per_day(np.where(outcome == RESOLVED, closed_h, np.nan))
-    out["closed_unresolved"] = per_day(np.where(outcome == CLOSED_UNRESOLVED, closed_h, np.nan))
-    out["closed"] = out["resolved"] + out["closed_unresolved"]
-    backlog = units_daily.groupby("day")["backlog"].sum() if len(units_daily) else pd.Series()
-    out["backlog"] = backlog.reindex(days, fill_value=0).to_numpy()
+    columns = {
+        "reported": per_day(np.where((channel > 0) & ~proactive, entered, np.nan)),
+        "found_proactively": per_day(np.where(proactive, entered, np.nan)),
+        "resolved": per_day(np.where(outcome == RESOLVED, closed_h, np.nan)),
+        "closed_unresolved": per_day(np.where(outcome == CLOSED_UNRESOLVED, closed_h, np.nan)),
+        "occurred": per_day(problems["occurred_h"].to_numpy(float))}
     # over the cases closed each day, in arrays (no table of them: a 1:1 history closes some
     # 60 million): the day's means, and the median latency of the day's resolved problems
     closed_rows = np.isin(outcome, [RESOLVED, CLOSED_UNRESOLVED]) & np.isfinite(closed_h)
@@ -650,37 +686,55 @@ def daily_table(daily: pd.DataFrame, problems: pd.DataFrame, units_daily: pd.Dat
         ok = np.isfinite(values) & (close_day < n)
         with np.errstate(invalid="ignore", divide="ignore"):
             return (np.bincount(close_day[ok], values[ok], minlength=n)
-                    / np.bincount(close_day[ok], minlength=n))[days]
+                    / np.bincount(close_day[ok], minlength=n))
 
-    out["resolution_rate"] = day_mean((outcome[closed_rows] == RESOLVED).astype(float))
-    out["satisfaction_rate"] = day_mean(
+    columns["resolution_rate"] = day_mean((outcome[closed_rows] == RESOLVED).astype(float))
+    columns["satisfaction_rate"] = day_mean(
         problems["satisfied"].to_numpy(dtype=float, na_value=np.nan)[closed_rows])
     resolved_rows = closed_rows & (outcome == RESOLVED)
-    out["resolved_latency_occurrence_h_median"] = _medians_by_day(
+    columns["resolved_latency_occurrence_h_median"] = medians_by_day(
         problems["latency_occurrence_h"].to_numpy(float)[resolved_rows],
-        close_day[resolved_rows[closed_rows]], n)[days]
-    occurred = per_day(problems["occurred_h"].to_numpy(float))
-    cum_occurred = np.cumsum(occurred)
+        close_day[resolved_rows[closed_rows]], n)
+    weight = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
+    return daily_rows(daily, units_daily, scenario, columns, weight)
+
+
+def counted_daily(aggregates: Aggregates, medians: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """The columns `daily_rows` takes, from a streamed run's counts (and its exact daily
+    medians): those `daily_table` counts in the problem table."""
+    def per_day(measure: int) -> np.ndarray:
+        return aggregates.day_counts(measure)[:n]
+
+    resolved, unresolved = per_day(RESOLVED_DAY), per_day(UNRESOLVED_DAY)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"reported": per_day(REQUESTS), "found_proactively": per_day(FOUND),
+                "resolved": resolved, "closed_unresolved": unresolved,
+                "occurred": per_day(OCCURRED),
+                "resolution_rate": resolved / (resolved + unresolved),
+                "satisfaction_rate": per_day(SATISFIED) / per_day(VERDICTS),
+                "resolved_latency_occurrence_h_median": medians}
+
+
+def daily_rows(daily: pd.DataFrame, units_daily: pd.DataFrame, scenario: Scenario,
+               columns: dict[str, np.ndarray], weight: float) -> pd.DataFrame:
+    """`daily_table` from the model's own series (`daily`), the units' backlog and the
+    problems' `columns` by day 0 .. n - 1 (`counted_daily`, or `daily_table`'s own)."""
+    out = daily.reset_index(drop=True)
+    days = out["day"].to_numpy()
+    origin = pd.Timestamp(scenario.start_date)
+    out.insert(1, "date", origin + pd.to_timedelta(days, unit="D"))
+    for name in ("reported", "found_proactively", "resolved", "closed_unresolved"):
+        out[name] = columns[name][days]
+    out["closed"] = out["resolved"] + out["closed_unresolved"]
+    backlog = units_daily.groupby("day")["backlog"].sum() if len(units_daily) else pd.Series()
+    out["backlog"] = backlog.reindex(days, fill_value=0).to_numpy()
+    for name in ("resolution_rate", "satisfaction_rate", "resolved_latency_occurrence_h_median"):
+        out[name] = columns[name][days]
+    cum_occurred = np.cumsum(columns["occurred"][days])
     out["cumulative_resolved_share"] = np.cumsum(out["resolved"].to_numpy()) / np.where(
         cum_occurred > 0, cum_occurred, np.nan)
-    out["weight"] = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
+    out["weight"] = weight
     return out[list(DAILY_COLUMNS)]
-
-
-def _medians_by_day(values: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
-    """The median of `values` on each day 0 .. n-1 (NaN on a day without), as pandas' groupby
-    median gives it (the middle value, or the mean of the middle two), from one sort."""
-    inside = (day >= 0) & (day < n)
-    values, day = values[inside], day[inside]
-    order = np.lexsort((values, day))
-    values, day = values[order], day[order]
-    counts = np.bincount(day, minlength=n)
-    starts = np.cumsum(counts) - counts
-    has = counts > 0
-    out = np.full(n, np.nan)
-    lo, hi = (starts + (counts - 1) // 2)[has], (starts + counts // 2)[has]
-    out[has] = (values[lo] + values[hi]) / 2
-    return out
 
 
 def _units_daily(model: GovernanceModel) -> pd.DataFrame:
@@ -691,7 +745,7 @@ def _units_daily(model: GovernanceModel) -> pd.DataFrame:
     arrivals = per_unit(work, ARRIVALS)[units][:, :n]
     completions = per_unit(work, COMPLETIONS)[units][:, :n]
     backlog = np.cumsum(arrivals, axis=1) - np.cumsum(completions, axis=1)
-    staff = model.staff_log[units][:, :n]
+    staff = model.staff_log[units][:, :n] * model.unit_share[units][:, None]  # its sample's
     base_hours = model.base_hours_log[units][:, :n]
     hours = model.hours_log[units][:, :n]
     available = staff * hours
@@ -796,6 +850,11 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     `half_resolved_h` from occurrence over all problems that arose, `reported_*` from report over
     all problems reported or found. `resolved_latency_*` are over resolved problems only.
     """
+    return _summary(model, _table_measures(model, p), ud)
+
+
+def _table_measures(model: GovernanceModel, p: pd.DataFrame) -> dict[str, object]:
+    """The summary's measures of the problems, from the table of all of them."""
     spec = model.spec
     k = model.sample.weight
     out = codes(p, "outcome")
@@ -804,9 +863,6 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     ch = codes(p, "channel")
     resolved = out == RESOLVED
     row: dict[str, object] = {
-        "scenario": spec.name, "regime": spec.regime, "seed": table_seed(spec.seed),
-        "days": spec.days,
-        "scale": spec.scale,
         "occurred": len(p) * k,
         "reported": int(((ch != 0) & entered & (ch != PATROL) & (ch != INSPECTION)).sum()) * k,
         "found_proactively": int(np.isin(ch, [PATROL, INSPECTION]).sum()) * k,
@@ -819,9 +875,9 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     horizon_h = 24.0 * spec.days
     row.update(headline(resolution_curve(p, horizon_h, "occurrence")))
     row.update(headline(resolution_curve(p, horizon_h, "report"), prefix="reported_"))
-    row.update(_quantiles(p["latency_occurrence_h"].to_numpy()[resolved],
+    row.update(quantiles(p["latency_occurrence_h"].to_numpy()[resolved],
                           "resolved_latency_occurrence_h"))
-    row.update(_quantiles(p["latency_report_h"].to_numpy()[resolved], "resolved_latency_report_h"))
+    row.update(quantiles(p["latency_report_h"].to_numpy()[resolved], "resolved_latency_report_h"))
     limit = spec.hotline.response_limit_hours
     reached = entered & p["first_unit_h"].notna().to_numpy()
     resp = (p["first_unit_h"] - p["entered_h"]).to_numpy()[reached] <= limit
@@ -847,6 +903,54 @@ def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.D
     row["first_to_street_share"] = first_to_street_share(p, model.dept_base)
     row["hotline_contacts"] = (int((ch == HOTLINE).sum()) * k
                                * (1 + spec.hotline.consultations_per_request))
+    return row
+
+
+def _counted_measures(aggregates: Aggregates, spec: Scenario) -> dict[str, object]:
+    """The summary's measures of the problems, from a streamed run's counts (its times give
+    the rest: `sim.ledger.Waits.measures`): each the same number `_table_measures` gives."""
+    t = aggregates.totals
+    k = aggregates.weight
+    n = t["problems"]
+    resolved, unresolved = t["resolved"], t["closed_unresolved"]
+    closed = resolved + unresolved
+    row: dict[str, object] = {
+        "occurred": n * k, "reported": t["requests_entered"] * k, "found_proactively":
+        t["found"] * k, "prevented": t["prevented"] * k, "never_reported":
+        t["never_reported"] * k, "resolved": resolved * k, "closed_unresolved": unresolved * k,
+        "still_open": t["open"] * k}
+    satisfied = int(aggregates.day_counts(SATISFIED).sum())
+    verdicts = int(aggregates.day_counts(VERDICTS).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        row["response_rate"] = (float(np.float64(t["responded"]) / t["reached"]) if t["reached"]
+                                else float("nan"))
+        row["resolution_rate"] = (float(np.int64(resolved) / np.int64(closed)) if closed
+                                  else float("nan"))
+        row["satisfaction_rate"] = (float(np.float64(satisfied) / verdicts) if closed
+                                    else float("nan"))
+    row["resolved_share"] = float(np.int64(resolved) / np.int64(n)) if n else float("nan")
+    w = spec.ranking.weights
+    row["score"] = (w[0] * row["response_rate"] + w[1] * row["resolution_rate"]
+                    + w[2] * row["satisfaction_rate"])
+    entered = t["entered"]
+    for name, total in (("handoffs_per_case", "handoffs"), ("bounces_per_case", "bounces"),
+                        ("bounced_share", "bounced"), ("whistled_share", "whistled"),
+                        ("overdue_share", "overdue")):
+        row[name] = float(np.float64(t[total]) / entered) if entered else 0.0
+    row["first_to_street_share"] = (float(np.float64(t["to_street"]) / t["requests_owned"])
+                                    if t["requests_owned"] else float("nan"))
+    row["hotline_contacts"] = (t["hotline"] * k * (1 + spec.hotline.consultations_per_request))
+    return row
+
+
+def _summary(model: GovernanceModel, measures: dict[str, object],
+             ud: pd.DataFrame) -> pd.DataFrame:
+    """The summary row: the run's inputs, the problems' `measures`, the units' measures."""
+    spec = model.spec
+    k = model.sample.weight
+    row: dict[str, object] = {
+        "scenario": spec.name, "regime": spec.regime, "seed": table_seed(spec.seed),
+        "days": spec.days, "scale": spec.scale, **measures}
     over = overload_table(ud)
     for unit_type in UNIT_TYPES:  # every column in every run; NaN where the unit type is absent
         sel = ud[ud["unit_type"] == unit_type]

@@ -3,9 +3,11 @@
 `scale: s` picks streets, district by district, until they hold about the share s of the
 city's residents. Each sampled street is simulated at full intensity: all its residents, all
 its problems, its whole office and enforcement team, so its queues are the real city's. Units
-shared by many streets get the share of their staff that matches the sampled part of their
-catchment: a district's departments and command centre the district's sampled share, the
-city-level departments and the 12345 hotline the city's. A problem across the border from a
+shared by many streets (a district's departments and command centre, the city-level
+departments, the 12345 hotline) are simulated whole, serving besides the sampled streets'
+cases the work of the others as their background (`sim.engine.desks`), so a sampled case
+waits at them as it would at the whole unit; their reported staff is the share of their
+catchment sampled (`StreetSample.district_share`, `share`). A problem across the border from a
 street that is not sampled needs the other side all the same; its own street stands in for
 the neighbour (border work runs about as much one way as the other).
 

@@ -84,26 +84,23 @@ def transfers(spec: Scenario, city: City, dept_staff: np.ndarray) -> tuple[np.nd
 
 
 def staff_levels(spec: Scenario, city: City, table: CategoryTable, sample: StreetSample,
-                 layout: Layout) -> np.ndarray:
+                 layout: Layout, simulated: np.ndarray) -> np.ndarray:
     """Staff of every unit under the scenario as it stands, real people: a sampled street's
-    whole office and team, a shared unit's share for the sampled part of its catchment (0: the
-    unit is not simulated)."""
+    whole office and team, a shared unit whole where `simulated` (any street of its catchment is
+    sampled: it serves the others' work too, `sim.engine.desks`' background), else nobody."""
     st = spec.staffing
     sampled = sample.streets.astype(float)
-    share = sample.district_share
     staff = np.zeros(layout.n_units)
     staff[:city.n_streets] = city.street_population / 1e4 * st.street_staff_per_10k * sampled
     dept = department_staff(spec, city, table)
     team, given = transfers(spec, city, dept)
     staff[city.n_streets:layout.dept_base] = team * sampled
-    district = city.dept_district.astype(np.int64)
-    catchment = np.where(district >= 0, share[np.maximum(district, 0)], sample.share)
-    staff[layout.dept_base:layout.centre_base] = (dept - given) * catchment
+    staff[layout.dept_base:layout.centre_base] = dept - given
     staff[layout.centre_base:layout.hotline] = (
-        city.district_population / 1e4 * st.district_centre_staff_per_10k * share)
+        city.district_population / 1e4 * st.district_centre_staff_per_10k)
     if spec.hotline.enabled:
-        staff[layout.hotline] = channels.hotline_seats(spec, city.population) * sample.share
-    return staff
+        staff[layout.hotline] = channels.hotline_seats(spec, city.population)
+    return staff * simulated
 
 
 def case_staff(spec: Scenario, city: City, table: CategoryTable) -> float:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.experimental import structref
 
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 
 #: Unit types, in the order of the index space.
 UNIT_TYPES = ("street", "enforcement", "department", "district_centre", "hotline")
@@ -48,12 +48,12 @@ by_reference(UnitsRef, _UnitsStruct, Units._fields)
 
 @kernel
 def _new_ref(*fields):
-    return UnitsRef(*fields)
+    return UnitsRef(*borrowed(fields))
 
 
 def ref(units: Units) -> UnitsRef:
     """The units as kernels take them: one struct, by reference, over the same arrays."""
-    return _new_ref(*units)
+    return holding(_new_ref(*units), units)
 
 
 def layout(n_streets: int, n_departments: int, n_districts: int) -> tuple[int, int, int, int]:

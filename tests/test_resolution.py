@@ -151,13 +151,13 @@ def test_the_curve_is_kaplan_meier_with_ties_and_censoring() -> None:
 def test_daily_medians_are_pandas_groupby_medians() -> None:
     """The daily table's median latency per closing day (one sort, no table of the closed
     cases) is exactly pandas' groupby median: odd and even counts, ties, empty days."""
-    from sim.results import _medians_by_day
+    from sim.ledger import medians_by_day
 
     rng = np.random.default_rng(9)
     day = rng.integers(0, 30, 2000)
     day = day[day != 7]  # a day without any
     values = rng.integers(0, 50, len(day)) / 4.0
-    got = _medians_by_day(values, day, 31)
+    got = medians_by_day(values, day, 31)
     expected = pd.Series(values).groupby(day).median().reindex(range(31)).to_numpy()
     np.testing.assert_array_equal(got, expected)
     assert np.isnan(got[7]) and np.isnan(got[30])

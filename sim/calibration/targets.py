@@ -22,16 +22,17 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from sim.resolution import rows_in
+from sim.engine.counting import CATEGORY_AROSE, CATEGORY_REQUESTS, HOTLINE_TICKETS
+from sim.ledger import Aggregates
 from sim.results import Result
-from sim.results import monthly as monthly_table
 from sim.scenario.loader import apply_change, timeline_order
 from sim.scenario.schema import Scenario
 
 #: The channels through which a resident reports (the 12345 line, the old lines).
 REPORT_CHANNELS = ("hotline", "street_line", "dept_line")
-#: The problem table's columns the rules read (`sim.run(..., columns=RULE_COLUMNS)` makes a
-#: lean result of only these: what lets a 1:1 history be evaluated in a few GB).
+#: The problem table's columns the rules read, when they read a problem table (a result
+#: without counts: `Aggregates.of_table`); a fit's runs keep none (`sim.run(..., columns=())`)
+#: and the rules read their counts.
 RULE_COLUMNS = ("category", "district", "occurred_h", "entered_h", "channel", "closed_h",
                 "outcome", "responded", "callback_resolved", "satisfied", "unreasonable",
                 "weight")
@@ -174,63 +175,59 @@ def _previous_season(season: str) -> str:
 
 # ------------------------------------------------------------------------------------- rules
 class Run:
-    """One run's tables as the rules read them: columns as arrays, times in hours from the
-    run's start, each area's monthly table made once."""
+    """One run's tables as the rules read them: its counts (`Result.aggregates`, or those of
+    its problem table), by day from the run's start, each area's monthly table made once."""
 
     def __init__(self, result: Result, monthly: pd.DataFrame | None = None):
         self.result = result
         self.scenario = result.scenario
-        self.problems = p = result.problems
         self.k = result.weight
         self.origin = pd.Timestamp(self.scenario.start_date)
-        self.entered_h = p["entered_h"].to_numpy(float, na_value=np.nan)
-        self.hotline = rows_in(p["channel"], ("hotline",))
-        self.reported = rows_in(p["channel"], REPORT_CHANNELS) & np.isfinite(self.entered_h)
+        self.counts = (result.aggregates if result.aggregates is not None
+                       else Aggregates.of_table(result.problems, self.scenario.days, self.k))
         self._monthly: dict[str, pd.DataFrame] = {}
         if monthly is not None:
             self._monthly[""] = monthly
 
-    def hours(self, when: pd.Timestamp) -> float:
-        return (when - self.origin) / pd.Timedelta(hours=1)
+    def day(self, when: pd.Timestamp) -> int:
+        """Days from the run's start to `when` (a midnight)."""
+        return (when - self.origin).days
 
-    def area(self, area: str) -> np.ndarray | None:
-        """Which problems are in the area (None: not a district of the model city)."""
+    def area(self, area: str) -> int | None | bool:
+        """The area's district (None: the whole city; False: not a district of the city)."""
         if not area:
-            return np.ones(len(self.entered_h), bool)
-        district = self.problems["district"]
-        names = district.cat.categories if hasattr(district, "cat") else district.unique()
-        return rows_in(district, (area,)) if area in set(names) else None
+            return None
+        district = self.counts.district(area)
+        return False if district is None else district
 
     def monthly(self, area: str = "") -> pd.DataFrame | None:
         if area not in self._monthly:
-            rows = self.area(area)
-            if rows is None:
+            district = self.area(area)
+            if district is False:
                 return None
-            self._monthly[area] = monthly_table(self.problems, self.scenario,
-                                                None if not area else rows)
+            self._monthly[area] = self.counts.monthly(self.scenario, district)
         return self._monthly[area]
 
-    def tickets_in(self, start: pd.Timestamp, end: pd.Timestamp, area: str = "",
-                   ) -> np.ndarray | None:
-        """Entry hours of the 12345 tickets that entered in [start, end) (None: no such area)."""
-        rows = self.area(area)
-        if rows is None:
+    def _days(self, counts: np.ndarray, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        return counts[max(0, self.day(start)):max(0, self.day(end))]
+
+    def tickets(self, start: pd.Timestamp, end: pd.Timestamp, area: str = "",
+                ) -> np.ndarray | None:
+        """12345 tickets entered each day of [start, end) (None: no such area)."""
+        district = self.area(area)
+        if district is False:
             return None
-        h = self.entered_h
-        sel = rows & self.hotline & (h >= self.hours(start)) & (h < self.hours(end))
-        return h[sel]
+        return self._days(self.counts.day_counts(HOTLINE_TICKETS, district), start, end)
 
     def heating(self, start: pd.Timestamp, end: pd.Timestamp, when: str = "entered_h") -> float:
         """Heating problems reported (`entered_h`) or occurring (`occurred_h`, less those
         prevented at their source) in [start, end), real-city units."""
-        heating = rows_in(self.problems["category"], ("heating",))
-        if when == "entered_h":
-            heating &= self.reported
-        else:  # a problem prevented at its source did not occur
-            heating &= ~rows_in(self.problems["outcome"], ("prevented",))
-        h = self.problems[when].to_numpy(float, na_value=np.nan)
-        sel = heating & (h >= self.hours(start)) & (h < self.hours(end))
-        return float(sel.sum()) * self.k
+        if "heating" not in self.counts.labels["category"]:
+            return 0.0
+        heating = self.counts.labels["category"].index("heating")
+        measure = CATEGORY_REQUESTS if when == "entered_h" else CATEGORY_AROSE
+        days = self._days(self.counts.category_counts(measure, heating), start, end)
+        return float(days.sum()) * self.k
 
 
 def _rate(run: Run, target: Target) -> float:
@@ -272,8 +269,8 @@ def _requests(run: Run, target: Target, shift_years: int = 0) -> float:
     start, end = start - pd.DateOffset(years=shift_years), end - pd.DateOffset(years=shift_years)
     if not _covered(run.result, start, end):
         return float("nan")
-    times = run.tickets_in(start, end, target.area)
-    return float("nan") if times is None else float(len(times)) * run.k
+    days = run.tickets(start, end, target.area)
+    return float("nan") if days is None else float(days.sum()) * run.k
 
 
 def _requests_change(run: Run, target: Target) -> float:
@@ -285,12 +282,11 @@ def _peak_day(run: Run, target: Target) -> float:
     start, end = span(target.period)
     if not _covered(run.result, start, end):
         return float("nan")
-    times = run.tickets_in(start, end, target.area)
-    if times is None or not len(times):
+    days = run.tickets(start, end, target.area)
+    if days is None or not days.sum():
         return float("nan")
     per_request = 1.0 + run.scenario.hotline.consultations_per_request
-    return float(np.bincount(np.floor(times / 24.0).astype(np.int64)
-                             - int(run.hours(start) // 24)).max()) * run.k * per_request
+    return float(days.max()) * run.k * per_request
 
 
 def _core_share(run: Run, target: Target) -> float:
@@ -298,11 +294,12 @@ def _core_share(run: Run, target: Target) -> float:
     start, end = span(target.period)
     if not _covered(run.result, start, end):
         return float("nan")
-    h = run.entered_h
-    sel = run.hotline & (h >= run.hours(start)) & (h < run.hours(end))
-    if not sel.any():
+    tickets = int(run.tickets(start, end).sum())
+    if not tickets:
         return float("nan")
-    return float(rows_in(run.problems["district"], CORE_DISTRICTS)[sel].mean())
+    core = sum(int(run.tickets(start, end, area).sum()) for area in CORE_DISTRICTS
+               if run.area(area) is not False)
+    return float(np.float64(core) / tickets)
 
 
 def _input(run: Run, target: Target) -> float:

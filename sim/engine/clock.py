@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.experimental import structref
 
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 
 #: Positions in `Clock.counters`.
 SOON, LATER, TODAY_END, TODAY_NEXT, NEXT_SEQ, EVENTS_RUN = range(6)
@@ -65,12 +65,12 @@ by_reference(ClockRef, _ClockStruct, Clock._fields)
 
 @kernel
 def _new_ref(*fields):
-    return ClockRef(*fields)
+    return ClockRef(*borrowed(fields))
 
 
 def ref(value: Clock) -> ClockRef:
     """The clock as kernels take it: one struct, by reference, over the same arrays."""
-    return _new_ref(*value)
+    return holding(_new_ref(*value), value)
 
 
 def _arrays(capacity: int) -> list[np.ndarray]:
@@ -116,6 +116,17 @@ def pending(clock: Clock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.concatenate([p[k][lo:hi] for *p, lo, hi in parts]) for k in range(3))
 
 
+def renumber(clock: Clock, new: np.ndarray) -> None:
+    """The pending events follow their cases to new rows: `new[old row]` (`sim.cases.compact`)."""
+    c = clock.counters
+    for cases, lo, hi in ((clock.soon_case, 0, c[SOON]), (clock.later_case, 0, c[LATER]),
+                          (clock.today_case, c[TODAY_NEXT], c[TODAY_END])):
+        moved = new[cases[lo:hi]]
+        if (moved < 0).any():  # a bug, never input: a case given back with an event pending
+            raise RuntimeError("an event is pending for a case no longer in the table")
+        cases[lo:hi] = moved
+
+
 @kernel
 def schedule(clock, time, kind, case):
     """`kind` happens to `case` at `time` (never before now: a past time means now)."""
@@ -140,6 +151,36 @@ def schedule(clock, time, kind, case):
         clock.soon_kind[i], clock.soon_case[i] = clock.soon_kind[parent], clock.soon_case[parent]
         i = parent
     times[i], seqs[i], clock.soon_kind[i], clock.soon_case[i] = time, seq, kind, case
+
+
+@kernel
+def _stable_order(times):
+    """The order that sorts `times` (>= 0), ties kept in their order: a radix sort of their
+    bits, a byte at a time from the lowest, the bytes all keys share skipped (a day's times
+    share their highest ones), cheaper than a merge sort of a day's tens of thousands."""
+    n = len(times)
+    keys = np.empty(n, np.uint64)
+    for i in range(n):
+        keys[i] = np.float64(times[i] + 0.0).view(np.uint64)  # -0.0 as 0.0
+    order = np.arange(n)
+    spare = np.empty(n, np.int64)
+    counts = np.empty(257, np.int64)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        counts[:] = 0
+        for i in range(n):
+            counts[((keys[i] >> shift) & np.uint64(255)) + 1] += 1
+        if counts.max() == n:  # every key has the same byte here
+            continue
+        for b in range(256):
+            counts[b + 1] += counts[b]
+        for i in range(n):
+            k = order[i]
+            b = (keys[k] >> shift) & np.uint64(255)
+            spare[counts[b]] = k
+            counts[b] += 1
+        order, spare = spare, order
+    return order
 
 
 @kernel
@@ -171,7 +212,7 @@ def start_day(clock, until):
                                                                   clock.later_case[i])
             kept += 1
     counters[LATER] = kept
-    order = np.argsort(times, kind="mergesort")  # stable: ties stay in scheduling order
+    order = _stable_order(times)  # ties stay in scheduling order
     # what is left of today (an earlier call's end before `until`) comes first: it is earlier
     start, end = counters[TODAY_NEXT], counters[TODAY_END]
     left = end - start

@@ -23,8 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import numba
+from numba.core import cgutils, imputils, types
 from numba.core import config as numba_config
-from numba.core import types
+from numba.core.datamodel import models
+from numba.core.extending import (
+    infer_getattr,
+    intrinsic,
+    lower_getattr_generic,
+    register_model,
+)
+from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -113,3 +121,100 @@ class ByReference(types.StructRef):
 def by_reference(proxy: type, struct_type: type, fields: tuple[str, ...]) -> None:
     """Make `proxy` construct (and box) structs of `struct_type` with `fields`."""
     structref.define_proxy(proxy, struct_type, list(fields))
+
+
+def holding(proxy: structref.StructRefProxy, owner: object) -> structref.StructRefProxy:
+    """`proxy`, keeping `owner` (the Python record whose arrays it borrows) alive with it."""
+    proxy.owner = owner
+    return proxy
+
+
+# Reference counts. Numba counts every reference to an array or a struct it manages: each
+# field read, each struct handed to a kernel, is an atomic update in and out, which cost about
+# a quarter of the compiled day. The structs here hold their arrays *borrowed* (without their
+# owner, so reading one counts nothing: the Python record they are made from owns them, and
+# `holding` ties it to the struct's proxy), and the day's kernels take a struct as a `View`: a
+# plain pointer to its fields, passed and read without any count. A struct is viewed where
+# Python hands it over (`view`), and the world holds views of its parts.
+class View(types.Type):
+    """A `ByReference` struct seen through a plain pointer to its fields: read like the
+    struct, never counted; valid while the struct lives."""
+
+    def __init__(self, struct: ByReference):
+        self.struct = struct
+        super().__init__(name=f"View({struct.name})")
+
+
+@register_model(View)
+class _ViewModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        payload = dmm.lookup(fe_type.struct.get_data_type()).get_value_type()
+        super().__init__(dmm, fe_type, payload.as_pointer())
+
+
+@infer_getattr
+class _ViewAttribute(AttributeTemplate):
+    key = View
+
+    def generic_resolve(self, typ, attr):
+        return typ.struct.field_dict.get(attr)
+
+
+@lower_getattr_generic(View)
+def _view_getattr(context, builder, typ, value, attr):
+    fields = cgutils.create_struct_proxy(typ.struct.get_data_type())(context, builder,
+                                                                     ref=value)
+    return imputils.impl_ret_borrowed(context, builder, typ.struct.field_dict[attr],
+                                      getattr(fields, attr))
+
+
+def _data_pointer(context, builder, typ, value):
+    struct = cgutils.create_struct_proxy(typ)(context, builder, value=value)
+    data = context.nrt.meminfo_data(builder, struct.meminfo)
+    payload = context.data_model_manager[typ.get_data_type()].get_value_type()
+    return builder.bitcast(data, payload.as_pointer())
+
+
+@intrinsic
+def view(typingctx, struct):
+    """The struct as a `View` (a view stays itself)."""
+    if isinstance(struct, View):
+        return struct(struct), lambda context, builder, sig, args: args[0]
+    if not isinstance(struct, ByReference):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return _data_pointer(context, builder, struct, args[0])
+
+    return View(struct)(struct), codegen
+
+
+def _borrowed_type(typ):
+    return View(typ) if isinstance(typ, ByReference) else typ
+
+
+@intrinsic
+def borrowed(typingctx, values):
+    """`values` (a tuple) as a struct made of them holds them: each array without its owner
+    and each struct as a `View`, so that reading them counts nothing (see above)."""
+    if not isinstance(values, types.BaseTuple):
+        return None
+    out_type = types.Tuple([_borrowed_type(t) for t in values.types])
+
+    def codegen(context, builder, sig, args):
+        out = []
+        for i, typ in enumerate(values.types):
+            value = builder.extract_value(args[0], i)
+            if isinstance(typ, types.Array):
+                array = context.make_array(typ)(context, builder, value=value)
+                array.meminfo = cgutils.get_null_value(array.meminfo.type)
+                array.parent = cgutils.get_null_value(array.parent.type)
+                value = array._getvalue()
+            elif isinstance(typ, ByReference):
+                value = _data_pointer(context, builder, typ, value)
+            else:
+                context.nrt.incref(builder, typ, value)
+            out.append(value)
+        return context.make_tuple(builder, out_type, out)
+
+    return out_type(values), codegen

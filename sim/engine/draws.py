@@ -124,3 +124,18 @@ def uniforms(key, cases, purpose, n):
     for i in range(len(cases)):
         out[i] = uniform(key, cases[i], purpose, n)
     return out
+
+
+@kernel
+def below(key, cases, purpose, p):
+    """Whether each case's uniform of `purpose` (count 0) is below its `p`: drawn only where
+    0 < p < 1 (p >= 1: always; p <= 0: never), in one pass (the day's problems are drawn so)."""
+    out = np.empty(len(cases), np.bool_)
+    for i in range(len(cases)):
+        if p[i] >= 1.0:
+            out[i] = True
+        elif p[i] > 0.0:
+            out[i] = uniform(key, cases[i], purpose, 0) < p[i]
+        else:
+            out[i] = False
+    return out

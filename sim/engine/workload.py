@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba.experimental import structref
 
-from sim.engine.compile import ByReference, by_reference, kernel
+from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
 
 #: The measures, in the table's last axis.
 ARRIVALS, COMPLETIONS, BUSY, SOJOURN, IN_SYSTEM, SPAN = range(6)
@@ -40,12 +40,12 @@ by_reference(WorkloadRef, _WorkloadStruct, Workload._fields)
 
 @kernel
 def _new_ref(*fields):
-    return WorkloadRef(*fields)
+    return WorkloadRef(*borrowed(fields))
 
 
 def ref(value: Workload) -> WorkloadRef:
     """The workload as kernels take it: one struct, by reference, over the same array."""
-    return _new_ref(*value)
+    return holding(_new_ref(*value), value)
 
 
 def new_workload(units: int, days: int) -> Workload:

@@ -123,7 +123,9 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         scenario = resolve(task["base"], task["params"], task["seed"])
         city = cached_city(scenario.city)
         t0 = time.perf_counter()
-        result = api.run(scenario, city=city)
+        # the problem table only where something reads it (saved tables, extra measures)
+        result = api.run(scenario, city=city,
+                         problems=bool(task.get("tables") or task.get("measures")))
         sim_s = time.perf_counter() - t0
         outcomes = outcomes_of(result, task.get("measures"))
         if task.get("tables"):

@@ -38,7 +38,7 @@ def evaluate(scenario: Scenario | str | Path | dict[str, Any] = "hotline", /, *,
     from sim.experiments.execute import INPUT_COLUMNS, outcomes_of
 
     overrides = {_dotted(k): v for k, v in parameters.items()}
-    result = api.run(scenario, overrides=overrides)
+    result = api.run(scenario, overrides=overrides, problems=False)  # the summary's measures
     values = outcomes_of(result, None)
     numeric = {k: float(v) for k, v in values.items()
                if isinstance(v, int | float) and not isinstance(v, bool)

@@ -9,6 +9,7 @@ after the day has run, on the verdicts of the cases closed that day.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 
 import numpy as np
 
@@ -24,15 +25,16 @@ def report_chance(spec: Scenario, trust: np.ndarray, propensity: np.ndarray) -> 
     return np.clip(propensity * easy * (2.0 * trust) ** r.trust_sensitivity, 0.0, 1.0)
 
 
-def channels(spec: Scenario, reported: np.ndarray, to_street: np.ndarray) -> np.ndarray:
+def channels(spec: Scenario, reported: np.ndarray, to_street: np.ndarray | None) -> np.ndarray:
     """The channel of each problem: 12345 once it exists, else the street's own line or a
-    department's (`to_street`: a uniform per problem); NO_CHANNEL where unreported."""
+    department's (`to_street`: a uniform per reported problem; None with the hotline);
+    NO_CHANNEL where unreported."""
     channel = np.full(len(reported), NO_CHANNEL, np.int8)
     if spec.hotline.enabled:
         channel[reported] = HOTLINE
     else:
         street = to_street < spec.reporting.to_street_share
-        channel[reported] = np.where(street[reported], STREET_LINE, DEPT_LINE)
+        channel[reported] = np.where(street, STREET_LINE, DEPT_LINE)
     return channel
 
 
@@ -59,9 +61,14 @@ class Trust:
     def hear(self, closed_h: np.ndarray, communities: np.ndarray, satisfied: np.ndarray) -> None:
         """Verdicts of cases closing at `closed_h` (hours), heard on their closing days."""
         days = (closed_h // 24.0).astype(np.int64)
-        for day in np.unique(days).tolist():
-            sel = days == day
-            self.heard[day].append((communities[sel], satisfied[sel].astype(float)))
+        order = np.argsort(days, kind="stable")  # grouped by day, each in the order given
+        days = days[order]
+        cuts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist(), len(days)]
+        for start, end in pairwise(cuts):
+            if end > start:
+                rows = order[start:end]
+                self.heard[int(days[start])].append((communities[rows],
+                                                     satisfied[rows].astype(float)))
 
     def update(self, day: int, spec: Scenario) -> None:
         """Move trust by the verdicts heard on `day`."""

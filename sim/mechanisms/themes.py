@@ -50,7 +50,8 @@ class Themes:
 
     `hot_spot_share` is the share of the city's streets that are simulated (1 at full scale):
     a project takes that share of `hot_spot_streets`, so a sample of streets sees as many
-    projects per street as the whole city does; a policy's hours are that share of its cost.
+    projects per street as the whole city does. A policy's unit is simulated whole (a shared
+    unit: `sim.engine.desks`), so it bears the policy's whole cost.
     `policy_units` gives, per category, the unit charged with its policy work.
     """
 
@@ -93,10 +94,15 @@ class Themes:
         self.street_config = spec.street_governance
 
     def note_reports(self, streets: np.ndarray, categories: np.ndarray) -> None:
+        if not (self.config.enabled or self.street_config.enabled):
+            return
+        n_streets, n_categories = self.reports.shape
+        heard = np.bincount(streets * n_categories + categories,
+                            minlength=n_streets * n_categories).reshape(n_streets, n_categories)
         if self.config.enabled:
-            np.add.at(self.reports, (streets, categories), 1.0)
+            self.reports += heard
         if self.street_config.enabled:
-            np.add.at(self.street_reports, (streets, categories), 1.0)
+            self.street_reports += heard
 
     def _streets_per_project(self, month: int, project: int) -> int:
         k = self.config.hot_spot_streets * self.hot_spot_share
@@ -146,7 +152,7 @@ class Themes:
                     else np.zeros(0, np.int64))
             self._start(Project(month, cat, np.arange(len(self.population)), day,
                                 day + cfg.lag_days, cfg.policy_effectiveness, "policy", unit),
-                        cfg.policy_cost_staff_hours * self.hot_spot_share, cfg.lag_days)
+                        cfg.policy_cost_staff_hours, cfg.lag_days)  # a unit simulated whole
         density = self.reports[:, cat] / np.maximum(self.population, 1.0)
         hot = np.argsort(-density, kind="stable")
         hot = hot[density[hot] > 0]
