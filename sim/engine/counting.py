@@ -34,8 +34,13 @@ from sim.engine.compile import kernel
  RESOLVED_DAY, UNRESOLVED_DAY, SATISFIED, VERDICTS, TICKETS_CLOSED,
  TICKET_RESOLVED, TICKET_CALLBACKS, TICKET_SATISFIED, TICKET_VERDICTS, TICKET_RESPONDED,
  TICKET_RESPONSES, SCORED_RESOLVED, SCORED_CALLBACKS, SCORED_SATISFIED,
- SCORED_VERDICTS) = np.arange(21, dtype=np.int64)
-DAY_MEASURES = 21
+ SCORED_VERDICTS,
+ # ... and again by the day of occurrence: resolved at all, resolved within a week of it (a
+ # period's share of problems resolved within 7 days, counted: `sim.evidence.counterfactual`)
+ RESOLVED_OF_DAY, WEEK_OF_DAY) = np.arange(23, dtype=np.int64)
+DAY_MEASURES = 23
+#: Hours within which a problem counts in `WEEK_OF_DAY`.
+WEEK_H = 24.0 * 7
 #: Measures by day and category (`by_category[day, category, measure]`): requests entered (by
 #: day of entry), problems that arose (not prevented; by day of occurrence).
 CATEGORY_REQUESTS, CATEGORY_AROSE = np.arange(2, dtype=np.int64)
@@ -112,6 +117,10 @@ def count_problems(counts, rows):
                 by_day[day, d, PREVENTED_DAY] += 1
             else:
                 by_category[day, category[i], CATEGORY_AROSE] += 1
+            if oc == RESOLVED:
+                by_day[day, d, RESOLVED_OF_DAY] += 1
+                if closed_h[i] - occurred_h[i] <= WEEK_H:
+                    by_day[day, d, WEEK_OF_DAY] += 1
         day = day_of(entered_h[i], days)
         if day >= 0:
             if request:

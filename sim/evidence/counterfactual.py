@@ -114,11 +114,12 @@ def _label(name: str) -> str:
 
 def yearly(result: Any) -> dict[str, float]:
     """A history run's published measures by calendar year: the share of the year's problems
-    resolved within 7 days of occurring (Kaplan-Meier, over the problems that arose), the
-    share resolved, problems occurred and prevented, residents' requests, 12345 contacts,
-    the rates of closed cases and of 12345 tickets (by month of closing), staff hours by unit
-    type (real-city units)."""
-    from sim.resolution import curves_by
+    resolved within 7 days of occurring (of those that arose at least 7 days before the run's
+    end: each followed for the whole week) and the share resolved by the run's end, problems
+    occurred and prevented, residents' requests, 12345 contacts, the rates of closed cases and
+    of 12345 tickets (by month of closing), staff hours by unit type (real-city units). All from
+    the run's counts: a history run keeps no problem table."""
+    from sim.engine.counting import OCCURRED, PREVENTED_DAY, RESOLVED_OF_DAY, WEEK_OF_DAY
 
     scenario = result.scenario
     out: dict[str, float] = {}
@@ -140,13 +141,21 @@ def yearly(result: Any) -> dict[str, float]:
             values = rows[name].to_numpy(float)
             out[f"{name}_{year}"] = float(np.nanmean(values)) if np.isfinite(values).any() \
                 else float("nan")
-    p = result.problems
     origin = pd.Timestamp(scenario.start_date)
-    year = (origin + pd.to_timedelta(p["occurred_h"].to_numpy(float), unit="h")).year
-    horizon = 24.0 * scenario.days
-    for y, curve in curves_by(p, np.asarray(year), horizon).items():
-        out[f"resolved_within_7d_share_{y}"] = curve.share_within(24.0 * 7)
-        out[f"resolved_share_{y}"] = curve.ever
+    counts = result.aggregates
+    day = np.arange(counts.by_day.shape[0])
+    year = (origin + pd.to_timedelta(day, unit="D")).year.to_numpy()
+    arose = counts.day_counts(OCCURRED) - counts.day_counts(PREVENTED_DAY)
+    followed = day + 7 <= scenario.days
+    for y in sorted(set(year)):
+        this = year == y
+        week = this & followed
+        if arose[week].sum():
+            out[f"resolved_within_7d_share_{y}"] = float(
+                counts.day_counts(WEEK_OF_DAY)[week].sum() / arose[week].sum())
+        if arose[this].sum():
+            out[f"resolved_share_{y}"] = float(
+                counts.day_counts(RESOLVED_OF_DAY)[this].sum() / arose[this].sum())
     ud = result.units_daily
     if len(ud):
         when = (origin + pd.to_timedelta(ud["day"].to_numpy(), unit="D")).year
@@ -155,6 +164,9 @@ def yearly(result: Any) -> dict[str, float]:
         for (y, unit), value in hours.items():
             out[f"{unit}_staff_hours_{y}"] = float(value)
     return out
+
+
+yearly.reads_problems = False  # the run's counts and unit tables only
 
 
 def table(runs: pd.DataFrame, chosen: list[Variant]) -> pd.DataFrame:

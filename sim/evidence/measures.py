@@ -38,6 +38,8 @@ def extra(result: Any) -> dict[str, float]:
     return out
 
 
+extra.reads_problems = False  # the run's counts and unit tables only
+
 #: The measures a decomposition and a robustness analysis report by default, headline first:
 #: (summary or `extra` column, short label).
 HEADLINE = "resolved_within_7d_share"

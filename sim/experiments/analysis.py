@@ -49,16 +49,15 @@ def runs_table(plan: pd.DataFrame, records: dict[str, dict[str, Any]]) -> pd.Dat
         outcomes = record.get("outcomes") or {}
         for n in names:
             values[n].append(outcomes.get(n))
-    table = plan.copy()
-    table["status"] = pd.Categorical(status, categories=["ok", "failed", "pending"])
-    table["error"] = pd.array(error, dtype="string")
-    for n in names:
-        table[n] = _column(values[n], table.index)
-    table["sim_s"] = np.asarray(sim_s, dtype=float)
-    table["wall_s"] = np.asarray(wall_s, dtype=float)
-    table["worker"] = pd.array(worker, dtype="string")
-    table["traceback"] = pd.array(trace, dtype="string")
-    return table
+    index = plan.index
+    columns = {"status": pd.Categorical(status, categories=["ok", "failed", "pending"]),
+               "error": pd.array(error, dtype="string"),
+               **{n: _column(values[n], index) for n in names},
+               "sim_s": np.asarray(sim_s, dtype=float), "wall_s": np.asarray(wall_s, dtype=float),
+               "worker": pd.array(worker, dtype="string"),
+               "traceback": pd.array(trace, dtype="string")}
+    plan = plan.drop(columns=[c for c in columns if c in plan.columns])
+    return pd.concat([plan, pd.DataFrame(columns, index=index)], axis=1)  # one block each
 
 
 def _column(values: list[Any], index: pd.Index) -> pd.Series:

@@ -111,6 +111,18 @@ def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
     return out
 
 
+def _reads_problems(task: dict[str, Any]) -> bool:
+    """Whether a run keeps its problem table: only where something reads it (saved tables, a
+    measures function that does not say `reads_problems = False`)."""
+    if task.get("tables"):
+        return True
+    if not task.get("measures"):
+        return False
+    from sim.experiments.spec import measures_function
+
+    return bool(getattr(measures_function(task["measures"]), "reads_problems", True))
+
+
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run one task (see `Plan.tasks`) and return its record; exceptions become `failed`."""
     from sim import api
@@ -123,9 +135,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         scenario = resolve(task["base"], task["params"], task["seed"])
         city = cached_city(scenario.city)
         t0 = time.perf_counter()
-        # the problem table only where something reads it (saved tables, extra measures)
-        result = api.run(scenario, city=city,
-                         problems=bool(task.get("tables") or task.get("measures")))
+        result = api.run(scenario, city=city, problems=_reads_problems(task))
         sim_s = time.perf_counter() - t0
         outcomes = outcomes_of(result, task.get("measures"))
         if task.get("tables"):
