@@ -76,7 +76,7 @@ REFORMS: dict[str, Reform] = {r.name: r for r in (
                   source="[S1], [S2]"),
         Mechanism("ranking", "30/35/35 scoring and monthly ranking", "考评排名",
                   {"ranking.enabled": True}, source="[S2]"),
-        Mechanism("centres_relay_fast", "district centres pass 12345's tickets on within hours",
+        Mechanism("centres_relay_fast", "district centres pass cases on within hours",
                   "区级指挥中心快速转派", {"fragmented.relay_delay_hours": 4.0},
                   source="assumed"),
     )),

@@ -52,10 +52,11 @@ def test_every_table_names_the_command_that_made_it() -> None:
     assert {q["table"] for q in _quotes()} <= {t.name for t in TABLES.glob("*.csv")}
 
 
-def test_the_evidence_page_shows_its_tables() -> None:
-    """docs/evidence.md's results sections are what `python -m sim.evidence.docs` writes from the
-    shipped tables."""
+def test_the_evidence_pages_show_their_tables() -> None:
+    """docs/evidence.md's and docs/calibration.md's results sections are what
+    `python -m sim.evidence.docs` writes from the shipped tables."""
     from sim.evidence import docs
 
-    current = docs.PAGE.read_text(encoding="utf-8")
-    assert docs.render(current) == current, "run `python -m sim.evidence.docs`"
+    for page in docs.PAGES:
+        current = page.read_text(encoding="utf-8")
+        assert docs.render(current) == current, f"{page.name}: run `python -m sim.evidence.docs`"

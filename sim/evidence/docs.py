@@ -1,6 +1,7 @@
-"""docs/evidence.md's results, written from the shipped evidence tables (`sim/data/evidence/`), so
-that every number the page shows is its table's: `python -m sim.evidence.docs` writes the
-sections between their markers, and a test checks that the page is up to date."""
+"""The results sections of docs/evidence.md and docs/calibration.md, written from the shipped
+evidence tables (`sim/data/evidence/`), so that every number these pages show is its table's:
+`python -m sim.evidence.docs` writes the sections between their markers, and a test checks that
+the pages are up to date."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ import pandas as pd
 from sim.evidence.measures import DEFAULT_MEASURES, HEADLINE
 from sim.evidence.shipped import DECOMPOSE_EFFECTS, DECOMPOSE_MECHANISMS, ROBUSTNESS, table
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "evidence.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PAGE = DOCS / "evidence.md"
+#: The pages with generated sections.
+PAGES = (PAGE, DOCS / "calibration.md")
 LABELS = dict(DEFAULT_MEASURES)
 COUNTERFACTUAL = "counterfactual.csv"
+CALIBRATION_TARGETS = "calibration_targets.csv"
 #: The measures the decomposition section shows beside the headline, with how each is written.
 STEP_MEASURES = ("resolved_within_7d_share", "dealt_share", "reported_share", "satisfaction_rate",
                  "street_staff_hours", "department_staff_hours", "case_staff", "hotline_seats")
@@ -119,6 +124,32 @@ def robustness(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def calibration_report(frame: pd.DataFrame) -> str:
+    """The report of the calibrated history (`govsim calibrate --report`): each published
+    figure against the simulated mean with its interval over seeds, pass or fail, its role."""
+    from sim.calibration.cli import _fmt, _fmt_error
+    from sim.calibration.targets import TOLERANCES
+
+    def judged(role: str) -> str:
+        rows = frame[(frame["role"] == role) & (frame["result"] != "—")]
+        return f"{role}, {int((rows['result'] == 'pass').sum())} of {len(rows)} pass"
+
+    lines = [f"**{judged('fitted')}; {judged('held out')}**", "",
+             ("| target | published | simulated | 95 % interval | error | tolerance | result "
+              "| role |"), "|---|---|---|---|---|---|---|---|"]
+    for r in frame.itertuples():
+        m = r.measure
+        area = f"{r.area}, " if isinstance(r.area, str) and r.area else ""
+        name = f"{m.replace('_', ' ')}, {area}{r.period}"
+        interval = (f"{_fmt(m, r.ci95_low)} – {_fmt(m, r.ci95_high)}"
+                    if not math.isnan(r.ci95_low) else "—")
+        result = f"**{r.result}**" if r.result == "fail" else r.result
+        lines.append(f"| {name} | {_fmt(m, r.published)} | {_fmt(m, r.simulated)} | {interval} "
+                     f"| {_fmt_error(m, TOLERANCES[m].relative, r.error)} | {r.tolerance} | "
+                     f"{result} | {r.role} |")
+    return "\n".join(lines) + "\n"
+
+
 SECTIONS = {
     "decomposition": lambda: (decomposition(table(DECOMPOSE_EFFECTS), table(DECOMPOSE_MECHANISMS))
                               if table(DECOMPOSE_EFFECTS) is not None else None),
@@ -126,6 +157,8 @@ SECTIONS = {
                                if table(COUNTERFACTUAL) is not None else None),
     "robustness": lambda: (robustness(table(ROBUSTNESS))
                            if table(ROBUSTNESS) is not None else None),
+    "calibration-report": lambda: (calibration_report(table(CALIBRATION_TARGETS))
+                                   if table(CALIBRATION_TARGETS) is not None else None),
 }
 
 
@@ -148,22 +181,26 @@ def render(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.evidence.docs",
-                                     description="Write docs/evidence.md's results from the "
-                                     "shipped evidence tables.")
+                                     description="Write the results sections of docs/evidence.md and "
+                                     "docs/calibration.md from the shipped evidence tables.")
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the page differs from what would be "
                              "written")
     args = parser.parse_args(argv)
-    current = PAGE.read_text(encoding="utf-8")
-    text = render(current)
-    if args.check:
+    stale = 0
+    for page in PAGES:
+        current = page.read_text(encoding="utf-8")
+        text = render(current)
+        if args.check:
+            if text != current:
+                print(f"{page} is out of date: run `python -m sim.evidence.docs`",
+                      file=sys.stderr)
+                stale = 1
+            continue
         if text != current:
-            print(f"{PAGE} is out of date: run `python -m sim.evidence.docs`", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(text, encoding="utf-8")
-    print(f"wrote {PAGE}")
-    return 0
+            page.write_text(text, encoding="utf-8")
+            print(f"wrote {page}")
+    return stale
 
 
 if __name__ == "__main__":
