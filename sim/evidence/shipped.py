@@ -24,6 +24,8 @@ TEXT = {
                   "{share:.0f} % of sampled points{reversed}.",
         "reversed": "; alone at one end of its range, {names} reverses it",
         "not_reversed": "; no assumption alone reverses it",
+        "prevented": " It also prevents {share:.1f} % of the problems that would occur "
+                     "[{low:.1f}, {high:.1f}], which these shares count as not resolved.",
         "source": "From the tables govsim ships (sim/data/evidence), made by govsim decompose "
                   "and govsim robustness on the presets: they hold for the presets as shipped, "
                   "not for other scenarios.",
@@ -36,6 +38,8 @@ TEXT = {
         "robust": "在各假设参数的文献范围内，{share:.0f}%的抽样点上方向不变{reversed}。",
         "reversed": "；单独取其范围一端时，{names}会使其反转",
         "not_reversed": "；没有任何单个假设能使其反转",
+        "prevented": "此外它预防了本会发生的问题的{share:.1f}%［{low:.1f}，{high:.1f}］，"
+                     "这些比例把被预防的问题算作未解决。",
         "source": "以上来自 govsim 附带的表格（sim/data/evidence，由 govsim decompose 与 govsim "
                   "robustness 对预设情景计算），只适用于原样的预设情景。",
         "join": "、",
@@ -65,7 +69,7 @@ def step_sentences(lang: str = "en") -> list[str]:
     for _, e in effects[effects["measure"] == HEADLINE].iterrows():
         rows = mechanisms[(mechanisms["step"] == e["step"])
                           & (mechanisms["measure"] == HEADLINE)]
-        rows = rows.sort_values("shapley", ascending=False).head(2)
+        rows = rows.sort_values("share_of_total", ascending=False).head(2)  # either sign
         titles = rows["title_zh"] if lang == "zh" and "title_zh" in rows else rows["title"]
         top = t["join"].join(t["mechanism"].format(title=title, share=100 * share)
                              for title, share in zip(titles, rows["share_of_total"],
@@ -83,6 +87,12 @@ def step_sentences(lang: str = "en") -> list[str]:
                              if isinstance(names, str) and names else t["not_reversed"])
                 if not (isinstance(share, float) and math.isnan(share)):
                     text += t["robust"].format(share=100 * share, reversed=reversed_)
+        prevented = effects[(effects["step"] == e["step"])
+                            & (effects["measure"] == "prevented_share")]
+        if len(prevented) and prevented["total"].iloc[0] > 0.0005:
+            p = prevented.iloc[0]
+            text += t["prevented"].format(share=100 * p["total"], low=100 * p["total_low"],
+                                          high=100 * p["total_high"])
         out.append(text)
     if out:
         out.append(t["source"])
