@@ -19,14 +19,16 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE = DOCS / "evidence.md"
 #: The pages with generated sections.
 PAGES = (PAGE, DOCS / "calibration.md")
-LABELS = dict(DEFAULT_MEASURES)
+LABELS = {**dict(DEFAULT_MEASURES), "requests": "residents' requests entered",
+          "prevented": "problems prevented at their source",
+          "hotline_contacts": "12345 contacts"}
 COUNTERFACTUAL = "counterfactual.csv"
 CALIBRATION_TARGETS = "calibration_targets.csv"
 #: The measures the decomposition section shows beside the headline, with how each is written.
 STEP_MEASURES = ("resolved_within_7d_share", "dealt_share", "reported_share", "satisfaction_rate",
                  "street_staff_hours", "department_staff_hours", "case_staff", "hotline_seats")
 #: The counterfactual table's measures, by year.
-YEARLY_MEASURES = ("resolved_within_7d_share", "requests", "street_staff_hours",
+YEARLY_MEASURES = ("resolved_within_7d_share", "requests", "prevented", "street_staff_hours",
                    "department_staff_hours")
 
 
@@ -42,6 +44,8 @@ def fmt(measure: str, value: float, signed: bool = True) -> str:
         return f"{value / 1e3:{sign},.0f}k"
     if measure in ("case_staff", "hotline_seats", "overloaded_units"):
         return f"{value:{sign},.0f}"
+    if measure in ("requests", "occurred", "prevented", "hotline_contacts"):
+        return f"{value / 1e6:{sign}.2f}"
     return f"{value:{sign},.0f}"
 
 
@@ -80,23 +84,32 @@ def decomposition(effects: pd.DataFrame, mechanisms: pd.DataFrame) -> str:
 
 
 def counterfactual(frame: pd.DataFrame) -> str:
-    """Per variant: the published measures year by year, the history as it happened and the
-    variant's difference with its interval."""
-    lines = []
-    for variant, part in frame.groupby("variant", sort=False):
-        years = sorted(set(part["year"]))
-        lines += [(f"**The history {variant}** (the variant minus the history as it "
-                   f"happened; {int(part['seeds'].max())} seeds, 1:1)"), "",
-                  "| measure | " + " | ".join(map(str, years)) + " |",
-                  "|---|" + "---|" * len(years)]
-        for m in YEARLY_MEASURES:
-            rows = part[part["measure"] == m].set_index("year")
-            if rows.empty:
-                continue
-            cells = [_cell(m, rows.loc[y, "difference"], rows.loc[y, "difference_low"],
-                           rows.loc[y, "difference_high"]) if y in rows.index else "—"
-                     for y in years]
-            lines.append(f"| {LABELS.get(m, m.replace('_', ' '))} | " + " | ".join(cells) + " |")
+    """Per measure: the history as it happened year by year, then each variant's difference from
+    it with its interval (rows: variants, columns: years)."""
+    from sim.evidence.counterfactual import DEFAULT_REMOVED
+
+    order = {f"without {name}": i for i, name in enumerate(DEFAULT_REMOVED)}
+    variants = sorted(set(frame["variant"]), key=lambda v: (order.get(v, len(order)), v))
+    years = sorted(set(frame["year"]))
+    seeds = int(frame["seeds"].max())
+    lines = [(f"Each variant minus the history as it happened, with its 95 % interval over "
+              f"{seeds} seeds (common random numbers), 1:1; shares in percentage points, "
+              "hours in thousands, counts of problems in millions."), ""]
+    for m in YEARLY_MEASURES:
+        part = frame[frame["measure"] == m]
+        if part.empty:
+            continue
+        lines += [f"**{LABELS.get(m, m.replace('_', ' '))}**", "",
+                  "| | " + " | ".join(map(str, years)) + " |", "|---|" + "---|" * len(years)]
+        base = part.drop_duplicates("year").set_index("year")["as_it_happened"]
+        lines.append("| as it happened | " + " | ".join(
+            fmt(m, base[y], signed=False) if y in base.index else "—" for y in years) + " |")
+        for v in variants:
+            rows = part[part["variant"] == v].set_index("year")
+            lines.append(f"| {v} | " + " | ".join(
+                _cell(m, rows.loc[y, "difference"], rows.loc[y, "difference_low"],
+                      rows.loc[y, "difference_high"]) if y in rows.index else "—"
+                for y in years) + " |")
         lines.append("")
     return "\n".join(lines)
 
