@@ -200,10 +200,11 @@ class Result:
 
     @classmethod
     def load(cls, folder: str | Path) -> Result:
-        folder = Path(folder)
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
-        scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
-        meta = json.loads((folder / "meta.json").read_text())
+        """A run written by `save`; every file is checked as input (`sim.saved`), so a damaged
+        or foreign folder is an InputError naming the file and field."""
+        from sim.saved import read_saved
+
+        tables, scenario, meta = read_saved(Path(folder))
         return cls(scenario=scenario, meta=meta, **tables)
 
 

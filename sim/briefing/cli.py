@@ -119,19 +119,34 @@ def _load_run(d: Path) -> Result:
 def load_seeds(folder: Path, label: str, first: Result) -> list[pd.Series]:
     """The summary rows of every seed of run `label`: the first seed's, then those a brief saved
     under seeds/<label>/ (only runs of the same scenario, days and scale count)."""
-    import pandas as pd
+
+    from sim.saved import read_table, required_columns
 
     rows = [first.measures]
     where = folder / SEEDS_DIR / label
     if where.is_dir():
         for d in sorted(where.iterdir(), key=lambda d: d.name):
             if (d / "summary.parquet").is_file():
-                m = pd.read_parquet(d / "summary.parquet").iloc[0]
+                table = read_table(d / "summary.parquet", "summary",
+                                   required_columns()["summary"])
+                if len(table) != 1:
+                    raise InputError(str(d / "summary.parquet"), None, "one row (a run's "
+                                     "measures)", f"{len(table)} rows")
+                m = table.iloc[0]
                 if (m["scenario"], m["days"], m["scale"]) == (
                         first.measures["scenario"], first.measures["days"],
                         first.measures["scale"]):
                     rows.append(m)
     return rows
+
+
+def _apart(source: Path, out: Path) -> None:
+    """The brief's folder is not the saved runs' folder nor one that holds it: replacing it
+    would delete the runs it is drawn from."""
+    src, dst = source.resolve(), out.resolve()
+    if src == dst or dst in src.parents:
+        raise InputError(str(out), "--out", "a folder apart from --from's (writing the brief "
+                         "there would replace the saved runs it draws)", str(source))
 
 
 def _default_out(args: argparse.Namespace, seed: int | None) -> Path:
@@ -174,6 +189,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
         _unique_labels(items)
         replications = []
     out: Path = args.out or _default_out(args, seed)
+    if args.source is not None:
+        _apart(args.source, out)
     _check_target(out, MARKER)
 
     started = time.perf_counter()
