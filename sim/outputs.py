@@ -48,6 +48,11 @@ def check_out(out: Path, marker: str | None = None, option: str = "--out",
         raise InputError(where, option, f"a folder for the {what}", "an empty path")
     target = Path(os.path.abspath(out))
     resolved = target.resolve()
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise InputError(where, option, f"a folder for the {what} other than the current one "
+                         f"or one holding it (name a folder: {option} results/NAME)",
+                         "the current folder" if resolved == here else "a folder holding it")
     for root in VIRTUAL_ROOTS:
         if resolved == root or root in resolved.parents:
             raise InputError(where, option, f"a folder for the {what} on a real file system",
@@ -64,12 +69,14 @@ def check_out(out: Path, marker: str | None = None, option: str = "--out",
         if not parent.is_dir():
             raise InputError(where, option, f"a folder for the {what}",
                              f"a path under the file {parent}")
-    longest = max((len(p.name) for p in [target, *target.parents] if p.name), default=0)
-    if longest + 30 > _name_max(parent):
-        raise InputError(where, option, f"a folder name of at most {_name_max(parent) - 30} "
-                         "characters per part", f"{longest} characters")
-    try:  # the one sure test of writability (permissions, read-only mounts, quotas)
-        probe = tempfile.mkdtemp(prefix=".govsim-probe-", dir=parent)
+    longest = max((len(os.fsencode(p.name)) for p in [target, *target.parents] if p.name),
+                  default=0)
+    if longest + 40 > _name_max(parent):  # the staging folder's name adds about 40 bytes
+        raise InputError(where, option, f"a folder name of at most {_name_max(parent) - 40} "
+                         "bytes per part", f"{longest} bytes")
+    try:  # the one sure test of writability (permissions, read-only mounts, quotas); named as
+        # a staging folder, so that one a kill left behind is cleaned as they are
+        probe = tempfile.mkdtemp(prefix=f".govsim-probe.{STAGE}-{os.getpid()}-", dir=parent)
     except OSError as err:
         raise InputError(where, option, f"a folder where the {what} can be written",
                          f"{parent}: {err.strerror or err}") from None

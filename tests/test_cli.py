@@ -445,7 +445,7 @@ def test_subprocess_check_every_bad_file(tmp_path: Path) -> None:
     (lambda d: write(d / "file", "x"), "an existing file"),
     (lambda d: Path("/proc/govsim-out"), "under /proc"),
     (lambda d: Path("/sys/x/y"), "under /sys"),
-    (lambda d: d / ("n" * 250), "characters per part"),
+    (lambda d: d / ("n" * 250), "bytes per part"),
 ])
 def test_bad_out_is_refused_before_any_run(tmp_path: Path, make: Callable[[Path], Path],
                                            why: str, monkeypatch: pytest.MonkeyPatch,
