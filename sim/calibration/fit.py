@@ -181,8 +181,8 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
     base = load_scenario(scenario_path)  # the scenario must be valid
     _check_targets(spec, str(path))
     _check_parameters(spec, base, str(path), scenario_path)
-    _check_scales(spec, base, str(path))
-    check_settings(spec, str(path))
+    check_settings(spec, str(path), fitting=False)
+    _check_scales(spec, base, str(path))  # builds the city: last
     return spec, scenario_path
 
 
@@ -261,10 +261,11 @@ def minimum_budget(stage: FitSettings, n: int) -> tuple[int, str]:
     return n + 2, f"the start, its Jacobian ({n} point(s)) and one step of least squares"
 
 
-def check_settings(spec: CalibrationSpec, file: str | None = None) -> None:
-    """What a fit needs besides a valid spec: a fitted target, and budgets that allow one
-    step of each stage's method (checked before any evaluation)."""
-    if not any(c.fit for c in spec.targets):
+def check_settings(spec: CalibrationSpec, file: str | None = None,
+                   fitting: bool = True) -> None:
+    """What a fit needs besides a valid spec: budgets that allow one step of each stage's
+    method, and (`fitting`) a fitted target; checked before any evaluation."""
+    if fitting and not any(c.fit for c in spec.targets):
         raise InputError(file, "targets", "at least one target with fit: true (the others are "
                          "only reported)")
     n = len(spec.parameters)
