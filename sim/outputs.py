@@ -9,7 +9,12 @@ target, swapped in so that an earlier result stays until the new one is in place
 A staging folder is named `.<name>.stage-<pid>-<random>` and an earlier result being replaced
 is moved aside to `.<name>.old-<pid>-<random>`, both beside the target. A process killed with
 `kill -9` leaves them behind; the next write into the same folder removes those of processes
-that are no longer running (and puts an aside result back if its target is missing).
+that are no longer running (and puts an aside result back if its target is missing). So that
+the next command of any kind does it too, wherever the killed one wrote, each write in progress
+is noted in a small file of its own under `journal_dir()` (`$GOVSIM_STATE_DIR`, else
+`$XDG_STATE_HOME/govsim/writing`, else `~/.local/state/govsim/writing`), naming the folder it
+writes in; `clean_noted`, run at the start of every `govsim` command, cleans the folders noted
+by processes no longer running and removes their notes.
 """
 
 from __future__ import annotations
@@ -136,6 +141,50 @@ def clean_stale(folder: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
 
+def journal_dir() -> Path:
+    """Where writes in progress are noted (module docstring)."""
+    given = os.environ.get("GOVSIM_STATE_DIR")
+    if given:
+        return Path(given)
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                             ".local", "state")
+    return Path(state) / "govsim" / "writing"
+
+
+def _note(folder: Path) -> Path | None:
+    """Note that this process writes in `folder`; None if no note can be made (a read-only
+    home: the next write into the same folder still cleans it)."""
+    try:
+        journal = journal_dir()
+        journal.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".path", dir=journal)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.fsencode(folder.absolute()))
+    except OSError:
+        return None
+    return Path(name)
+
+
+def clean_noted() -> None:
+    """Clean the folders where processes no longer running were writing (their staging and
+    aside folders: `clean_stale`), and remove their notes. Never fails: a note that cannot be
+    read or a folder that is gone is passed over."""
+    try:
+        notes = list(journal_dir().iterdir())
+    except OSError:
+        return
+    for note in notes:
+        pid = note.name.split("-", 1)[0]
+        if not (pid.isdigit() and note.suffix == ".path") or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            folder = Path(os.fsdecode(note.read_bytes()[:4096]))
+            if folder.is_absolute():
+                clean_stale(folder)
+        with contextlib.suppress(OSError):
+            note.unlink()
+
+
 def _beside(target: Path, kind: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-",
                                  dir=target.parent))
@@ -188,6 +237,7 @@ def staged_folder(out: Path) -> Iterator[Path]:
     created = missing_parents(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out.parent)
+    note = _note(out.parent)  # before the staging folder: a kill in between leaves nothing
     tmp = _beside(out, STAGE)
     try:
         yield tmp
@@ -197,3 +247,7 @@ def staged_folder(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_empty(created)
         raise
+    finally:
+        if note is not None:
+            with contextlib.suppress(OSError):
+                note.unlink()
