@@ -68,7 +68,7 @@ def write_graph(graph: nx.DiGraph, path: str | Path) -> None:
 MAX_NETWORK_BYTES = 50_000_000
 #: Values (numbers, strings, lists, objects) of a JSON network, counted before it is parsed:
 #: the memory a file needs to be checked follows them, not its bytes (Beijing: 144,000).
-MAX_NETWORK_VALUES = 3_000_000
+MAX_NETWORK_VALUES = 1_000_000
 #: XML elements of a GraphML network, counted while streaming (Beijing: about 100,000).
 MAX_GRAPHML_ELEMENTS = 600_000
 #: Points of one outline ring (Beijing's longest has 488), and the largest coordinate (km).
