@@ -666,6 +666,11 @@ def _name(graph: nx.DiGraph, node: str, file: str | None) -> str:
     value = graph.nodes[node].get("name", node.split(":", 1)[-1])
     if not isinstance(value, str) or not value:
         raise InputError(file, f"nodes[{node}].name", "a non-empty string", value)
+    from sim.naming import unsafe
+
+    why = unsafe(value)  # names are printed in tables and charts, and name columns
+    if why is not None:
+        raise InputError(file, f"nodes[{node}].name", f"a plain name: {why}", value)
     return value
 
 
