@@ -274,3 +274,27 @@ def test_kill_calibrate_in_every_stage_then_resume(tmp_path: Path, kind: str) ->
     # the history (and a row set aside from it) is kept by design; nothing else is hidden
     assert not [p for p in runs["killed"].rglob(".*")
                 if not p.name.startswith(".out.fit-history")], list(runs["killed"].rglob(".*"))
+
+
+def test_a_killed_brief_is_cleaned_by_the_next_command(tmp_path: Path) -> None:
+    """`govsim brief` killed while it stages its folder (away from any other result) leaves a
+    hidden partial brief; the next command, whatever it is and wherever it writes (here `govsim
+    check`, which writes nothing), removes it."""
+    spec = scenario(tmp_path, "h", "hotline", days=5)
+    out = tmp_path / "elsewhere" / "brief"
+    proc = govsim("brief", str(spec), "--seeds", "1", "--warmup-days", "0", "--no-surge",
+                  "--out", str(out))
+    deadline = time.monotonic() + 120
+    staged: list[Path] = []
+    while proc.poll() is None and time.monotonic() < deadline:
+        staged = [p for p in out.parent.glob(".brief.stage-*") if any(p.rglob("*.parquet"))]
+        if staged:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None and staged, "the brief finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    assert stale(out.parent)  # the partial brief, hidden
+    finish("check", str(spec))
+    assert not stale(tmp_path), stale(tmp_path)
+    assert not out.exists()
