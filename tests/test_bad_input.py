@@ -682,7 +682,16 @@ CITIES: list[tuple[str, dict[str, object], list[str]]] = [
 ]
 for cid, files, words in CITIES:
     CASES.append(_case(f"city2-{cid}", ["check", "bad.yaml"], {**CITY, **files}, words))
-NEW_CASES = len(CALIBRATION) + len(SWEEPS) + len(NAMES) + len(FROM) + len(CITIES)
+# designs too small for their indices, given as options of govsim robustness
+DESIGNS: list[tuple[str, list[str], list[str]]] = [
+    ("samples-2", ["--samples", "2"], ["--samples", "power of 2 >= 4"]),
+    ("samples-6", ["--samples", "6"], ["--samples", "power of 2 >= 4"]),
+    ("trajectories-1", ["--trajectories", "1"], ["--trajectories", ">= 2"]),
+]
+for cid, extra, words in DESIGNS:
+    CASES.append(_case(f"design-{cid}", ["robustness", *extra, "--out", "r"], {}, words))
+NEW_CASES = (len(CALIBRATION) + len(SWEEPS) + len(NAMES) + len(FROM) + len(CITIES)
+             + len(DESIGNS))
 
 IDS = [c["id"] for c in CASES]
 assert len(set(IDS)) == len(IDS)
@@ -731,7 +740,7 @@ def test_corpus_size() -> None:
     assert len(CASES) >= 270 and NEW_CASES >= 60
     commands = {c["argv"][0] for c in CASES if c["argv"]}
     assert commands == {"check", "run", "compare", "brief", "calibrate", "validate-engine",
-                        "sweep", "frobnicate"}
+                        "sweep", "robustness", "frobnicate"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -741,7 +750,7 @@ def test_bad_input(batch: dict[str, dict], case: dict) -> None:
 
 
 #: Every fourteenth case again as a process of its own (each pays the interpreter's start-up,
-#: about 4 s, so all 210 would take a quarter of an hour of CI).
+#: about 4 s, so all 310 would take twenty minutes of CI).
 OWN_PROCESS = CASES[::14]
 
 
@@ -802,3 +811,16 @@ def test_a_damaged_saved_run_loads_as_an_input_error(tmp_path: Path) -> None:
     _summary().to_parquet(saved / "daily.parquet")
     with pytest.raises(InputError, match=r"daily\.parquet: .*a column of the daily table"):
         sim.Result.load(saved)
+
+
+@pytest.mark.parametrize(("given", "field"), [({"samples": 2}, "samples"),
+                                              ({"samples": 48}, "samples"),
+                                              ({"trajectories": 1}, "trajectories")])
+def test_robustness_refuses_designs_too_small_before_any_run(tmp_path: Path, given: dict,
+                                                             field: str) -> None:
+    from sim.errors import InputError
+    from sim.evidence.robustness import robustness
+
+    with pytest.raises(InputError, match=f"{field}: expected"):
+        robustness(tmp_path / "r", **given)
+    assert not (tmp_path / "r").exists()
