@@ -690,8 +690,35 @@ DESIGNS: list[tuple[str, list[str], list[str]]] = [
 ]
 for cid, extra, words in DESIGNS:
     CASES.append(_case(f"design-{cid}", ["robustness", *extra, "--out", "r"], {}, words))
+
+# fit histories that are not what they should be: each set aside with one line, the fit then
+# made afresh (exit 0: a damaged history is a record to distrust, not a mistake of the user's)
+FIT = ("scenario: s.yaml\nscale: 0.5\nseeds: [0]\nreport_scale: 0.5\nreport_seeds: [0]\n"
+       "method: nelder-mead\nbudget: 3\nparameters:\n"
+       "  - {path: demand.rate_per_10k_per_day, low: 0.5, high: 6.0}\n"
+       "targets:\n  - {measure: satisfaction_rate, period: 2019-01}\n")
+FIT_SCENARIO = ("extends: hotline\nname: fit\nstart_date: 2019-01-01\ndays: 31\n"
+                "city: {source: synthetic, synthetic: {n_districts: 2, streets_per_district: 2, "
+                "population: 20000}}\n")
+HEADER = ("demand.rate_per_10k_per_day,loss,stage,scale,seeds,objective,code,residuals,"
+          "checksum\n")
+HISTORY = ".out.fit-history.csv"
+HISTORIES: list[tuple[str, object, list[str]]] = [
+    ("random-bytes", _latin(bytes(range(256)) * 8), ["not UTF-8 text", "kept as"]),
+    ("empty", "", ["is empty", "starting afresh"]),
+    ("folder", {"folder": True}, ["is not a file", "kept as"]),
+    ("other-header", "a,b,c\n1,2,3\n", ["another header", "kept as"]),
+    ("loss-edited", HEADER + "1.0,0.0,fit,0.5,0,x,y,0.0,sha256:00\n",
+     ["1 row(s) failed their check", "kept as"]),
+    ("row-cut", HEADER + "1.0,0.5,fi", ["1 row(s) failed their check", "kept as"]),
+]
+for cid, content, words in HISTORIES:
+    case = _case(f"history-{cid}", ["calibrate", "fit.yaml", "--serial", "--dry-run", "--out",
+                                    "out"],
+                 {"s.yaml": FIT_SCENARIO, "fit.yaml": FIT, HISTORY: content}, words)
+    CASES.append({**case, "expect": "kept"})
 NEW_CASES = (len(CALIBRATION) + len(SWEEPS) + len(NAMES) + len(FROM) + len(CITIES)
-             + len(DESIGNS))
+             + len(DESIGNS) + len(HISTORIES))
 
 IDS = [c["id"] for c in CASES]
 assert len(set(IDS)) == len(IDS)
@@ -736,6 +763,23 @@ def _check(case: dict, status: int | None, stderr: str, new_files: list[str],
     assert new_files == [], new_files  # nothing written: no results/, no staging folder
 
 
+def _check_kept(case: dict, status: int | None, stderr: str, new_files: list[str],
+                escaped: str | None = None) -> None:
+    """A damaged fit history: set aside (or found empty) with one line naming it, the fit made
+    afresh, its results written, no traceback."""
+    assert escaped is None, escaped
+    assert "Traceback" not in stderr, stderr
+    text = " ".join(stderr.split())  # the console wraps long lines
+    said = text[max(0, text.index(HISTORY) - 80):] if HISTORY in text else ""
+    for word in case["words"]:
+        assert word in said, (word, text)
+    assert status == 0, (status, stderr)
+    assert "out/fit_history.csv" in new_files, new_files
+    if "kept as" in said:
+        assert ".out.fit-history.superseded.csv" in new_files, new_files
+    assert not [f for f in new_files if ".stage-" in f or ".old-" in f], new_files
+
+
 def test_corpus_size() -> None:
     assert len(CASES) >= 270 and NEW_CASES >= 60
     commands = {c["argv"][0] for c in CASES if c["argv"]}
@@ -746,7 +790,8 @@ def test_corpus_size() -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_bad_input(batch: dict[str, dict], case: dict) -> None:
     got = batch[case["id"]]
-    _check(case, got["status"], got["stderr"], got["new_files"], got["escaped"])
+    check = _check_kept if case.get("expect") == "kept" else _check
+    check(case, got["status"], got["stderr"], got["new_files"], got["escaped"])
 
 
 #: Every fourteenth case again as a process of its own (each pays the interpreter's start-up,
@@ -766,7 +811,8 @@ def test_bad_input_own_process(tmp_path: Path, case: dict) -> None:
                           preexec_fn=limits, capture_output=True, text=True, timeout=120,
                           check=False, env={**__import__("os").environ,
                                             "PYTHONPATH": str(REPO)})
-    _check(case, done.returncode, done.stderr, sorted(listing(tmp_path) - before))
+    check = _check_kept if case.get("expect") == "kept" else _check
+    check(case, done.returncode, done.stderr, sorted(listing(tmp_path) - before))
 
 
 # ------------------------------------------------------------------ names, and what reads them
