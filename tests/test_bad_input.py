@@ -587,6 +587,10 @@ FROM: list[tuple[str, tuple]] = [
                            ["seed1/summary.parquet", "Parquet"])),
     ("seed-summary-columns", _from({"d/seeds/a/seed1/summary.parquet": _parquet(
         _summary().drop(columns=["seed"]))}, ["seed1/summary.parquet", "seed"])),
+    ("comparison-huge", _from({"d/comparison.csv": "measure," + "a," * 5_000_001 + "\n"},
+                              ["comparison.csv", "10,000,000 bytes"])),
+    ("comparison-not-utf8", _from({"d/comparison.csv": _latin(b"measure,a\xff\n")},
+                                  ["comparison.csv", "UTF-8"])),
     ("out-is-from", _from({}, ["--out", "apart from --from"], "--out", "d")),
     ("out-holds-from", (["brief", "--from", "d/results", "--out", "d"],
                         {"d/results/a": {"copy": SAVED}, "d/report.html": "earlier brief"},

@@ -16,6 +16,7 @@ back.
 from __future__ import annotations
 
 import argparse
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 
+#: Largest comparison.csv read from a --from folder (a comparison's is a few kB).
+MAX_COMPARISON_BYTES = 10_000_000
+
+
 def load_compare(folder: Path) -> list[tuple[str, Result]]:
     """The saved runs of a `govsim compare` folder (or a brief's results/), in its column
     order."""
@@ -95,8 +100,12 @@ def load_compare(folder: Path) -> list[tuple[str, Result]]:
     order: list[str] = []
     comparison = folder / "comparison.csv"
     if comparison.is_file():
+        from sim.inputs import read_text
+
+        # only its header is used (the columns' order), but a header can be the whole file
+        text = read_text(comparison, "comparison table (CSV)", MAX_COMPARISON_BYTES)
         try:
-            order = list(pd.read_csv(comparison, index_col=0, nrows=0).columns)
+            order = list(pd.read_csv(io.StringIO(text), index_col=0, nrows=0).columns)
         except (ValueError, OSError, pd.errors.ParserError):
             order = []
     subs.sort(key=lambda d: (order.index(d.name) if d.name in order else len(order), d.name))
