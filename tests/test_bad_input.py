@@ -884,3 +884,36 @@ def test_robustness_refuses_designs_too_small_before_any_run(tmp_path: Path, giv
     with pytest.raises(InputError, match=f"{field}: expected"):
         robustness(tmp_path / "r", **given)
     assert not (tmp_path / "r").exists()
+
+
+def test_a_sweep_folder_with_foreign_tables_is_read_from_its_records(tmp_path: Path,
+                                                                     capsys) -> None:
+    """`govsim sweep --summary` on a finished sweep whose tables are valid Parquet with other
+    columns: the run and summary tables are made again from the checked run records; a plan
+    without its columns is named as damaged (exit 2, one line), never a KeyError."""
+    import pandas as pd
+
+    from sim import cli
+    from sim.experiments.plan import PLAN_COLUMNS
+    from sim.experiments.store import FRAME_COLUMNS, PLAN
+
+    assert FRAME_COLUMNS[PLAN] == PLAN_COLUMNS
+    spec = tmp_path / "s.yaml"
+    spec.write_text("scenarios: [hotline]\nset: {days: 2, scale: 0.01}\n"
+                    "parameters: {staffing.resolve_prob: {values: [0.3, 0.6]}}\n",
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--serial", "--quiet"]) == 0
+    before = pd.read_parquet(out / "summary.parquet")
+    foreign = pd.DataFrame({"x": [1]})
+    for name in ("runs.parquet", "summary.parquet"):
+        foreign.to_parquet(out / name)
+    capsys.readouterr()
+    assert cli.main(["sweep", "--summary", str(out)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    pd.testing.assert_frame_equal(sim.experiments.load_sweep(out).summary, before,
+                                  check_dtype=False, check_categorical=False)
+    foreign.to_parquet(out / PLAN)
+    assert cli.main(["sweep", "--summary", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "plan.parquet" in err and "damaged" in err
