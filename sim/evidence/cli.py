@@ -39,7 +39,6 @@ def _sobol_samples(text: str) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from sim.cli import _assignment, _days, _scale, _seed, whole_number
     from sim.experiments.cli import add_backend_arguments
-    from sim.experiments.spec import MIN_SOBOL_SAMPLES
 
     p = sub.add_parser(
         "decompose", help="take each reform's effect apart into its mechanisms (Shapley)",
@@ -111,8 +110,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trajectories", type=whole_number(2), default=8, metavar="N",
                    help="Morris trajectories (default 8)")
     p.add_argument("--samples", type=_sobol_samples, default=64, metavar="N",
-                   help=f"Sobol' base samples, a power of 2 of at least {MIN_SOBOL_SAMPLES} "
-                        "(default 64)")
+                   help="Sobol' base samples, a power of 2 of at least 4 (default 64)")
     p.add_argument("--top", type=whole_number(1), default=8, metavar="K",
                    help="parameters Morris ranks highest that Sobol' analyses (default 8)")
     p.add_argument("--seed", type=_seed, default=0, metavar="N", help="root seed (default 0)")
