@@ -125,10 +125,7 @@ def _free_memory() -> int | None:
     """Bytes this process may still take: the memory available, and its own limit if set."""
     import resource
 
-    try:
-        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        free = None
+    free = _available()
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY:
         try:  # the address space this process already takes
@@ -139,6 +136,22 @@ def _free_memory() -> int | None:
         left = max(0, soft - used)
         free = left if free is None else min(free, left)
     return free
+
+
+def _available() -> int | None:
+    """Memory the system can give without swapping: MemAvailable (free memory and the page
+    cache it can drop; free memory alone is small on a machine that has read much), else the
+    free pages."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def read_scenario(path: Path) -> Any:

@@ -917,3 +917,18 @@ def test_a_sweep_folder_with_foreign_tables_is_read_from_its_records(tmp_path: P
     assert cli.main(["sweep", "--summary", str(out)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "plan.parquet" in err and "damaged" in err
+
+
+def test_a_saved_table_larger_than_the_memory_free_is_refused_before_it_is_read(
+        tmp_path: Path, monkeypatch) -> None:
+    from sim import saved
+    from sim.errors import InputError
+
+    path = tmp_path / "summary.parquet"
+    _summary().to_parquet(path)
+    columns = saved.required_columns()["summary"]
+    assert len(saved.read_table(path, "summary", columns)) == 1
+    monkeypatch.setattr(saved, "_free_memory", lambda: 100)  # bytes
+    with pytest.raises(InputError, match=r"summary\.parquet: expected a table that fits in the "
+                                         r"memory free"):
+        saved.read_table(path, "summary", columns)
