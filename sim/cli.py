@@ -30,7 +30,13 @@ from rich.markup import escape
 from sim.errors import InputError, shorten
 from sim.inputs import parse_yaml
 from sim.naming import slug, unique_names
-from sim.outputs import check_out, missing_parents, remove_empty, staged_folder
+from sim.outputs import (
+    check_out,
+    clean_noted,
+    missing_parents,
+    remove_empty,
+    staged_folder,
+)
 from sim.outputs import umask_mode as _umask_mode
 from sim.presets import PRESETS, presets_dir
 
@@ -571,6 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, --version, or a usage error (status 2)
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_INPUT)
+    clean_noted()  # what killed commands left half-written, wherever they wrote
     try:
         handler = COMMANDS.get(args.command) or args.handler
         return handler(args)

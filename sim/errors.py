@@ -50,10 +50,33 @@ class InputError(Exception):
 
 
 def _one_line(text: str) -> str:
-    """No line breaks inside a message (a file name or key may hold one)."""
-    text = str(text)
-    return text.replace("\n", "\\n").replace("\r", "\\r") if "\n" in text or "\r" in text \
-        else text
+    """One line of text shown as it is: line breaks, terminal escapes, bidirectional and other
+    invisible characters (a file name or a key may hold them) are written as escapes."""
+    return visible(str(text))
+
+
+def visible(text: str) -> str:
+    """`text` with every character a terminal would not show as itself escaped (`\\n`,
+    `\\x1b`, `\\u202e`), so that what is printed is what was given."""
+    import unicodedata
+
+    from sim.naming import HIDDEN
+
+    if text.isprintable() and text.isascii():
+        return text
+    out = []
+    for c in text:
+        if c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif unicodedata.category(c) in HIDDEN:
+            code = ord(c)
+            out.append(f"\\x{code:02x}" if code < 0x100 else
+                       f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def among(names: list[str] | tuple[str, ...], given: object = None, shown: int = 8) -> str:

@@ -179,3 +179,19 @@ def read_text(path: Path, what: str, limit: int = MAX_FILE_BYTES) -> str:
 def load_yaml(path: Path, what: str) -> Any:
     """Read and parse a user's YAML file (see the module docstring for what is refused)."""
     return parse_yaml(read_text(path, what), str(path))
+
+
+def check_depth(data: Any, file: str | None, limit: int = MAX_DEPTH,
+                field: str | None = None) -> None:
+    """Refuse parsed data (JSON) nested deeper than `limit` lists and mappings, walked without
+    recursion (code that later walks it recursively would hit Python's limit)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                raise InputError(file, field, f"at most {limit} levels of nested lists and "
+                                 "objects")
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, dict | list))

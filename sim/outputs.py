@@ -9,7 +9,12 @@ target, swapped in so that an earlier result stays until the new one is in place
 A staging folder is named `.<name>.stage-<pid>-<random>` and an earlier result being replaced
 is moved aside to `.<name>.old-<pid>-<random>`, both beside the target. A process killed with
 `kill -9` leaves them behind; the next write into the same folder removes those of processes
-that are no longer running (and puts an aside result back if its target is missing).
+that are no longer running (and puts an aside result back if its target is missing). So that
+the next command of any kind does it too, wherever the killed one wrote, each write in progress
+is noted in a small file of its own under `journal_dir()` (`$GOVSIM_STATE_DIR`, else
+`$XDG_STATE_HOME/govsim/writing`, else `~/.local/state/govsim/writing`), naming the folder it
+writes in; `clean_noted`, run at the start of every `govsim` command, cleans the folders noted
+by processes no longer running and removes their notes.
 """
 
 from __future__ import annotations
@@ -48,6 +53,11 @@ def check_out(out: Path, marker: str | None = None, option: str = "--out",
         raise InputError(where, option, f"a folder for the {what}", "an empty path")
     target = Path(os.path.abspath(out))
     resolved = target.resolve()
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise InputError(where, option, f"a folder for the {what} other than the current one "
+                         f"or one holding it (name a folder: {option} results/NAME)",
+                         "the current folder" if resolved == here else "a folder holding it")
     for root in VIRTUAL_ROOTS:
         if resolved == root or root in resolved.parents:
             raise InputError(where, option, f"a folder for the {what} on a real file system",
@@ -64,12 +74,14 @@ def check_out(out: Path, marker: str | None = None, option: str = "--out",
         if not parent.is_dir():
             raise InputError(where, option, f"a folder for the {what}",
                              f"a path under the file {parent}")
-    longest = max((len(p.name) for p in [target, *target.parents] if p.name), default=0)
-    if longest + 30 > _name_max(parent):
-        raise InputError(where, option, f"a folder name of at most {_name_max(parent) - 30} "
-                         "characters per part", f"{longest} characters")
-    try:  # the one sure test of writability (permissions, read-only mounts, quotas)
-        probe = tempfile.mkdtemp(prefix=".govsim-probe-", dir=parent)
+    longest = max((len(os.fsencode(p.name)) for p in [target, *target.parents] if p.name),
+                  default=0)
+    if longest + 40 > _name_max(parent):  # the staging folder's name adds about 40 bytes
+        raise InputError(where, option, f"a folder name of at most {_name_max(parent) - 40} "
+                         "bytes per part", f"{longest} bytes")
+    try:  # the one sure test of writability (permissions, read-only mounts, quotas); named as
+        # a staging folder, so that one a kill left behind is cleaned as they are
+        probe = tempfile.mkdtemp(prefix=f".govsim-probe.{STAGE}-{os.getpid()}-", dir=parent)
     except OSError as err:
         raise InputError(where, option, f"a folder where the {what} can be written",
                          f"{parent}: {err.strerror or err}") from None
@@ -129,6 +141,50 @@ def clean_stale(folder: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
 
+def journal_dir() -> Path:
+    """Where writes in progress are noted (module docstring)."""
+    given = os.environ.get("GOVSIM_STATE_DIR")
+    if given:
+        return Path(given)
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                             ".local", "state")
+    return Path(state) / "govsim" / "writing"
+
+
+def _note(folder: Path) -> Path | None:
+    """Note that this process writes in `folder`; None if no note can be made (a read-only
+    home: the next write into the same folder still cleans it)."""
+    try:
+        journal = journal_dir()
+        journal.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".path", dir=journal)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.fsencode(folder.absolute()))
+    except OSError:
+        return None
+    return Path(name)
+
+
+def clean_noted() -> None:
+    """Clean the folders where processes no longer running were writing (their staging and
+    aside folders: `clean_stale`), and remove their notes. Never fails: a note that cannot be
+    read or a folder that is gone is passed over."""
+    try:
+        notes = list(journal_dir().iterdir())
+    except OSError:
+        return
+    for note in notes:
+        pid = note.name.split("-", 1)[0]
+        if not (pid.isdigit() and note.suffix == ".path") or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            folder = Path(os.fsdecode(note.read_bytes()[:4096]))
+            if folder.is_absolute():
+                clean_stale(folder)
+        with contextlib.suppress(OSError):
+            note.unlink()
+
+
 def _beside(target: Path, kind: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-",
                                  dir=target.parent))
@@ -181,6 +237,7 @@ def staged_folder(out: Path) -> Iterator[Path]:
     created = missing_parents(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out.parent)
+    note = _note(out.parent)  # before the staging folder: a kill in between leaves nothing
     tmp = _beside(out, STAGE)
     try:
         yield tmp
@@ -190,3 +247,7 @@ def staged_folder(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         remove_empty(created)
         raise
+    finally:
+        if note is not None:
+            with contextlib.suppress(OSError):
+                note.unlink()

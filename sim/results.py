@@ -271,14 +271,14 @@ class Result:
 
     @classmethod
     def load(cls, folder: str | Path) -> Result:
-        """A saved result; its problem table is read when first asked for."""
+        """A run written by `save`; every file is checked as input (`sim.saved`), so a damaged
+        or foreign folder is an InputError naming the file and field. Its problem table is read
+        when first asked for."""
         from sim.problem_file import SavedTable
+        from sim.saved import read_saved
 
         folder = Path(folder)
-        tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES
-                  if name != "problems"}
-        scenario = Scenario.model_validate(yaml.safe_load((folder / "scenario.yaml").read_text()))
-        meta = json.loads((folder / "meta.json").read_text())
+        tables, scenario, meta = read_saved(folder)
         return cls(scenario=scenario, meta=meta,
                    problems=SavedTable(folder / "problems.parquet"), **tables)
 

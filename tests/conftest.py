@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
 import pytest
 
 import sim
 from sim.scenario.loader import deep_merge, load_scenario
+
+#: Notes of writes in progress (`sim.outputs.journal_dir`) go to a folder of the test session's,
+#: not the user's home; child processes inherit it.
+os.environ.setdefault("GOVSIM_STATE_DIR", tempfile.mkdtemp(prefix="govsim-state-"))
 
 SMALL_CITY = {"source": "synthetic",
               "synthetic": {"n_districts": 2, "streets_per_district": 4, "population": 200_000}}

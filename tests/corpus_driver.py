@@ -3,7 +3,8 @@
     python -m tests.corpus_driver CASES.json RESULTS.json
 
 tests/test_bad_input.py starts it in a child process under a memory limit and writes CASES.json:
-a list of {"id", "argv", "files": {name: text, or {"bytes": latin-1 text}}}. Each case runs
+a list of {"id", "argv", "files": {name: text, or {"bytes": latin-1 text}, ...}} (see
+`write_files`). Each case runs
 in a folder of its own (the working directory while it runs), under a per-case time limit
 (SIGALRM). RESULTS.json gets, per id, the exit status, stderr, stdout, the files found after
 the run beyond those written for it, the seconds taken and any exception that escaped.
@@ -34,10 +35,22 @@ def _alarm(signum: int, frame: object) -> None:
 
 
 def write_files(folder: Path, files: dict[str, object]) -> set[str]:
+    """Write a case's files in order: text, `{"bytes": latin-1 text}`, a copy of a folder
+    (`{"copy": path}`), an empty folder (`{"folder": True}`) or nothing (`{"delete": True}`,
+    to take a file out of a copied folder)."""
+    import shutil
+
     for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, dict):
+        if isinstance(content, dict) and "copy" in content:
+            shutil.copytree(content["copy"], path, dirs_exist_ok=True)
+        elif isinstance(content, dict) and "folder" in content:
+            path.unlink(missing_ok=True)
+            path.mkdir(exist_ok=True)
+        elif isinstance(content, dict) and "delete" in content:
+            path.unlink()
+        elif isinstance(content, dict):
             path.write_bytes(content["bytes"].encode("latin-1"))
         else:
             path.write_text(str(content), encoding="utf-8")
@@ -73,7 +86,18 @@ def run_case(case: dict, base: Path) -> dict:
         os.chdir(cwd)
     return {"status": status, "stderr": err.getvalue(), "stdout": out.getvalue(),
             "new_files": sorted(listing(folder) - before), "escaped": escaped,
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started, "vm_mb": _vm_mb()}
+
+
+def _vm_mb() -> float | None:
+    """The process's address space now, MB (what the batch's memory limit counts)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def main(argv: list[str]) -> int:

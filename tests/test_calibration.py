@@ -311,85 +311,6 @@ def test_a_category_column_is_a_parameter_the_table_starts(tiny: Path):
     assert "# to be fitted" in path.read_text()  # the file's comments are kept
 
 
-def test_interrupted_fit_keeps_its_evaluations_and_continues(tiny: Path, tmp_path: Path):
-    spec, path = calib.load_spec(tiny)
-    history = tmp_path / "history.csv"
-    spec.budget = 3
-    _, first = calib.fit(spec, path, log=lambda _: None, history_file=history)
-    kept = pd.read_csv(history)
-    assert len(kept) == len(first) == 3  # written as they finished
-    best = kept.loc[kept["loss"].idxmin()]
-    lines = []
-    _, again = calib.fit(spec, path, log=lines.append, history_file=history)
-    assert len(again) == 3 and "fit: its 3 evaluations are done" in lines  # the budget is spent
-    spec.budget = 6  # a budget counts every evaluation of the stage, earlier runs' included
-    lines = []
-    _, second = calib.fit(spec, path, log=lines.append, history_file=history)
-    assert "continuing from the best of 3" in lines[0]
-    # the new simplex starts at the earlier best; points evaluated before (the best among
-    # them) are not evaluated again, so the budget is at most spent
-    assert 3 < len(second) <= 6 and second["loss"].min() <= best["loss"]
-    points = second["demand.rate_per_10k_per_day"].round(9)
-    assert not points.iloc[3:].isin(points.iloc[:3]).any()
-
-
-def test_evaluations_of_other_code_are_kept_aside_not_mixed(tiny: Path, tmp_path: Path,
-                                                            monkeypatch):
-    """A fit resumed after the engine changed starts afresh: the earlier losses were computed
-    by other code. They are moved aside, never deleted."""
-    spec, path = calib.load_spec(tiny)
-    history = tmp_path / "history.csv"
-    spec.budget = 2
-    calib.fit(spec, path, log=lambda _: None, history_file=history)
-    earlier = history.read_text()
-    monkeypatch.setattr(calib, "code_version", lambda extra=(): "another-engine")
-    lines = []
-    _, second = calib.fit(spec, path, log=lines.append, history_file=history)
-    assert "engine code" in lines[0] and "starting afresh" in lines[0]
-    assert len(second) == 2 and (second["code"] == "another-engine").all()
-    aside = tmp_path / "history.superseded.csv"
-    assert aside.read_text() == earlier
-
-
-def test_evaluations_at_another_scale_or_seeds_are_kept_aside(tiny: Path, tmp_path: Path):
-    """A loss is of its scale and seeds: a fit whose scale or seeds changed starts afresh."""
-    spec, path = calib.load_spec(tiny)
-    history = tmp_path / "history.csv"
-    spec.budget = 2
-    calib.fit(spec, path, log=lambda _: None, history_file=history)
-    assert list(pd.read_csv(history, dtype={"seeds": str})["seeds"]) == ["0", "0"]
-    spec.seeds = [0, 1]
-    lines = []
-    calib.fit(spec, path, log=lines.append, history_file=history)
-    assert "seeds" in lines[0] and "starting afresh" in lines[0]
-    assert (tmp_path / "history.superseded.csv").exists()
-
-
-def test_only_the_evaluations_that_differ_are_kept_aside(tiny: Path, tmp_path: Path):
-    """A fit whose seeds changed keeps the search it started from: only the fit's rows are
-    moved aside. A changed objective (a target's weight) sets every row aside."""
-    spec, path = calib.load_spec(tiny)
-    spec.search = calib.FitSettings(method="differential-evolution", scale=0.002, seeds=[1],
-                                    budget=5, popsize=5)
-    spec.budget = 2
-    history = tmp_path / "history.csv"
-    calib.fit(spec, path, log=lambda _: None, history_file=history)
-    spec.seeds = [0, 1]
-    lines = []
-    _, second = calib.fit(spec, path, log=lines.append, history_file=history)
-    assert "2 of the 7 evaluations" in lines[0] and "continuing from the 5 that match" in lines[0]
-    assert "search: its 5 evaluations are done" in lines
-    assert list(second["stage"]) == ["search"] * 5 + ["fit"] * 2
-    assert len(pd.read_csv(tmp_path / "history.superseded.csv")) == 7  # the file as it was
-    spec.targets[0].weight = 2.0
-    lines = []
-    _, third = calib.fit(spec, path, log=lines.append, history_file=history)
-    assert "7 of the 7" in lines[0] and "starting afresh" in lines[0]
-    assert (tmp_path / "history.superseded.1.csv").exists()
-    assert third["objective"].nunique() == 1 and third["objective"].iloc[0] != \
-        second["objective"].iloc[0]
-
-
 def test_a_budget_too_small_for_one_step_is_bad_input(tiny: Path):
     """Differential evolution evaluates a generation at a time: a budget smaller than one
     says so, it does not fail on an empty history."""
@@ -424,7 +345,8 @@ def test_a_search_runs_first_and_the_fit_starts_from_its_best(tiny: Path, tmp_pa
     lines = []
     spec.budget = 5
     _, again = calib.fit(spec, path, log=lines.append, history_file=history_file)
-    assert "search: its 10 evaluations are done" in lines and len(again) == 15
+    assert any(line.startswith("search: its 10 evaluations are done") for line in lines)
+    assert len(again) == 15
 
 
 def test_differential_evolution_improves_and_is_the_same_on_a_pool(tiny: Path):
@@ -445,20 +367,6 @@ def test_differential_evolution_improves_and_is_the_same_on_a_pool(tiny: Path):
         return history.sort_values(list(history.columns)).reset_index(drop=True)
 
     pd.testing.assert_frame_equal(in_order(serial), in_order(pooled))
-
-
-def test_a_continued_search_evaluates_only_new_points(tiny: Path, tmp_path: Path):
-    """Differential evolution continued from its history takes its best earlier points as
-    the first generation without evaluating them again: the whole budget goes to new points."""
-    spec, path = calib.load_spec(tiny)
-    spec.method, spec.budget, spec.popsize = "differential-evolution", 10, 5
-    history = tmp_path / "history.csv"
-    calib.fit(spec, path, log=lambda _: None, history_file=history)
-    spec.budget = 20
-    _, again = calib.fit(spec, path, log=lambda _: None, history_file=history)
-    assert len(again) == 20
-    points = again["demand.rate_per_10k_per_day"].round(9)
-    assert not points.iloc[10:].isin(points.iloc[:10]).any()  # two generations, all new
 
 
 def test_least_squares_recovers_the_demand_level_and_keeps_its_jacobian(tiny: Path):
@@ -528,27 +436,28 @@ def test_cli_searches_first_unless_told_not_to(tiny: Path, tmp_path: Path, capsy
     """`govsim calibrate` runs the spec's search, then the fit; `--no-search` only the fit.
     The fit's history says which stage made each evaluation."""
     spec = yaml.safe_load(tiny.read_text())
-    spec.update(budget=2, search={"method": "differential-evolution", "scale": 0.001,
-                                  "seeds": [0], "budget": 5, "popsize": 5})
+    spec.update(budget=3, method="least-squares", search={
+        "method": "differential-evolution", "scale": 0.001, "seeds": [0], "budget": 5,
+        "popsize": 5})
     tiny.write_text(yaml.safe_dump(spec))
     out = tmp_path / "fit"
     assert main(["calibrate", str(tiny), "--dry-run", "--serial", "--out", str(out)]) == 0
     history = pd.read_csv(out / "fit_history.csv")
-    assert list(history["stage"]) == ["search"] * 5 + ["fit"] * 2
+    assert list(history["stage"]) == ["search"] * 5 + ["fit"] * 3
     out2 = tmp_path / "fit2"
     assert main(["calibrate", str(tiny), "--dry-run", "--serial", "--no-search", "--out",
                  str(out2)]) == 0
-    assert list(pd.read_csv(out2 / "fit_history.csv")["stage"]) == ["fit"] * 2
+    assert list(pd.read_csv(out2 / "fit_history.csv")["stage"]) == ["fit"] * 3
     assert "search: differential-evolution, scale 0.001" in capsys.readouterr().err
     # a dry run's evaluations stay: the same command without --dry-run writes its best point
-    # without evaluating again (and, a least-squares fit that made no Jacobian in this run,
-    # says how to get the intervals rather than start hours of runs unasked)
-    spec["method"] = "least-squares"  # the method does not make a loss: the rows still count
-    tiny.write_text(yaml.safe_dump(spec))
+    # without evaluating again, and its least squares, replayed from the history, has the
+    # Jacobian that gives the intervals
+    dry = (out2 / "fit_history.csv").read_text()
     assert main(["calibrate", str(tiny), "--serial", "--no-search", "--out", str(out2)]) == 0
     err = capsys.readouterr().err
-    assert "fit: its 2 evaluations are done" in err and "values written" in err
-    assert "--report --sensitivity" in err and not (out2 / "parameters.csv").exists()
+    assert "fit: its 3 evaluations are done (all in the history)" in err
+    assert "values written" in err and (out2 / "parameters.csv").exists()
+    assert (out2 / "fit_history.csv").read_text() == dry
     assert load_scenario(tmp_path / "tiny.yaml").demand.rate_per_10k_per_day == \
         pytest.approx(pd.read_csv(out2 / "fit_history.csv").sort_values("loss").iloc[0][
             "demand.rate_per_10k_per_day"], rel=1e-3)

@@ -445,7 +445,7 @@ def test_subprocess_check_every_bad_file(tmp_path: Path) -> None:
     (lambda d: write(d / "file", "x"), "an existing file"),
     (lambda d: Path("/proc/govsim-out"), "under /proc"),
     (lambda d: Path("/sys/x/y"), "under /sys"),
-    (lambda d: d / ("n" * 250), "characters per part"),
+    (lambda d: d / ("n" * 250), "bytes per part"),
 ])
 def test_bad_out_is_refused_before_any_run(tmp_path: Path, make: Callable[[Path], Path],
                                            why: str, monkeypatch: pytest.MonkeyPatch,
@@ -504,3 +504,39 @@ def test_stale_staging_folders_of_dead_processes_are_removed(tmp_path: Path) -> 
     mine.mkdir()
     api.run("hotline", days=2, scale=0.01).save(tmp_path / "res")
     assert not stale.exists() and mine.exists()
+
+
+def test_a_killed_write_is_cleaned_by_the_next_command_wherever_it_was(tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    """A process killed (SIGKILL) while it stages a brief in a folder of its own leaves its
+    hidden staging folder and its note; the next command of any kind (here `govsim check`, which
+    writes nothing) removes both, and leaves a live process's staging folder alone."""
+    import signal
+
+    from sim import outputs
+
+    journal = tmp_path / "journal"
+    monkeypatch.setenv("GOVSIM_STATE_DIR", str(journal))
+    out = tmp_path / "elsewhere" / "brief"
+    child = subprocess.Popen(
+        [sys.executable, "-c", ("import sys, time\nfrom pathlib import Path\n"
+                                "from sim.outputs import staged_folder\n"
+                                "with staged_folder(Path(sys.argv[1])) as tmp:\n"
+                                "    (tmp / 'report.html').write_text('half')\n"
+                                "    print('staged', flush=True)\n    time.sleep(60)\n"),
+         str(out)],
+        stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert child.stdout.readline().strip() == "staged"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    staged = [p for p in out.parent.iterdir() if ".stage-" in p.name]
+    assert len(staged) == 1 and (staged[0] / "report.html").is_file()
+    assert len(list(journal.iterdir())) == 1  # its note
+    live = out.parent / f".other.stage-{os.getpid()}-xyz"
+    live.mkdir()
+    with outputs.staged_folder(tmp_path / "mine") as mine:  # a live write's note: kept
+        assert govsim("check", "hotline") == 0
+        assert mine.is_dir()
+    assert sorted(p.name for p in out.parent.iterdir()) == [live.name]
+    assert list(journal.iterdir()) == []  # and none left by the finished write

@@ -37,7 +37,9 @@ from tests.conftest import SMALL_CITY
 from tests.experiments_helpers import FAILING_RATE, write_spec
 
 REPO = Path(__file__).resolve().parents[1]
-HELPERS = "tests.experiments_helpers:fail_when_busy"
+#: A spec's extra measures, named by the file that holds them (the tests folder is the working
+#: folder, which a module name never reaches).
+HELPERS = f"{REPO / 'tests' / 'experiments_helpers.py'}:fail_when_busy"
 
 
 def same_results(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -845,6 +847,35 @@ def test_measures_are_imported_only_when_allowed(tmp_path: Path,
     with pytest.raises(InputError, match="importable"):
         run_sweep(spec, out, serial=True, progress=False, allow_import=True)
     assert not out.exists()
+
+
+def test_measures_come_from_installed_modules_or_a_named_file(tmp_path: Path, monkeypatch,
+                                                            ) -> None:
+    """`module:function` never finds a module in the working folder, even where `python -m`
+    put that folder on the path; `file.py:function` (relative to the spec) names one plainly;
+    only a Python function of one argument is called."""
+    import sys
+
+    from sim.experiments.spec import load_spec, measures_function
+
+    (tmp_path / "beside_spec.py").write_text("def extra(result):\n    return {'x': 1.0}\n"
+                                             "def two(a, b):\n    return {}\n"
+                                             "class Klass:\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))  # as `python -m sim` does with the folder
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    loaded = load_spec(write_spec(tmp_path, measures="beside_spec:extra"))
+    with pytest.raises(InputError, match="importable"):
+        measures_function(loaded.spec.measures, loaded)
+    assert "beside_spec" not in sys.modules
+    loaded = load_spec(write_spec(tmp_path, measures="beside_spec.py:extra"))
+    assert measures_function(loaded.measures_ref)(None) == {"x": 1.0}
+    assert loaded.measures_ref == f"{tmp_path / 'beside_spec.py'}:extra"
+    for ref in ("beside_spec.py:two", "beside_spec.py:Klass", "os:system", "builtins:print",
+                "beside_spec.py:nothing", "nowhere.py:extra"):
+        with pytest.raises(InputError, match="measures"):
+            measures_function(ref, loaded)
+    assert measures_function("tests.experiments_helpers:fail_when_busy")  # installed-like
 
 
 @pytest.mark.parametrize("name", ["../escape", "/tmp/abs", "a/b", ".hidden", "x" * 200])

@@ -2,7 +2,10 @@
 seeded random delay, a few times each) and then run again. Checked each time: the previous
 result is intact (or the new one is whole), no worker outlives its command, and after the next
 run nothing half-written or stale remains (no staging or aside folders, no temporary files); a
-sweep resumed after its kills ends with exactly the uninterrupted sweep's results."""
+sweep resumed after its kills ends with exactly the uninterrupted sweep's results. `govsim
+calibrate` is killed in each stage of its fit (the search, least squares and its Jacobian) and
+in its report, at set rows of its history; continued, it writes exactly the uninterrupted fit's
+history, values and report."""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from tests.conftest import SMALL_CITY
 from tests.experiments_helpers import write_spec
 from tests.test_experiments import same_results
 
-pytestmark = pytest.mark.slow  # 1.5-2 minutes on 2 busy cores: 15 commands, 9 of them killed
+pytestmark = pytest.mark.slow  # 2-3 minutes on 2 busy cores: 15 commands, 9 of them killed,
+# a fit of govsim calibrate killed 3 times (about 15 s) and a brief killed once (about 7 s)
 
 REPO = Path(__file__).resolve().parents[1]
 KILLS = 3  # per command
@@ -171,3 +175,120 @@ def test_kill_sweep_at_random_moments_then_resume(tmp_path: Path) -> None:
     same_results(reference.runs, result.runs)
     pd.testing.assert_frame_equal(reference.summary, result.summary)
     assert not stale(tmp_path), stale(tmp_path)
+
+
+# ------------------------------------------------------------------------- govsim calibrate
+CAL_SCENARIO = """\
+extends: hotline
+name: kill-cal
+start_date: 2019-01-01
+days: 31
+city: {source: synthetic, synthetic: {n_districts: 2, streets_per_district: 2, population: 50000}}
+demand: {rate_per_10k_per_day: 1.0}
+staffing: {resolve_prob: 0.5}
+"""
+CAL_SPEC = """\
+scenario: s.yaml
+scale: 0.5
+seeds: [0]
+report_scale: 0.5
+report_seeds: [0]
+parameters:
+  - {path: demand.rate_per_10k_per_day, low: 0.5, high: 6.0}
+  - {path: staffing.resolve_prob, low: 0.2, high: 0.95}
+targets:
+  - {measure: satisfaction_rate, period: 2019-01}
+  - {measure: resolution_rate, period: 2019-01}
+"""
+#: A search (differential evolution, 6 evaluations at its own seed), then least squares (its
+#: centre, a Jacobian of 2 points, its steps): killed in the search, in the Jacobian of least
+#: squares, and (the test adds it) after the last evaluation, in the report.
+#: Nelder-Mead is interrupted after every one of its evaluations in tests/test_fit_history.py.
+CAL_FIT = ("method: least-squares\nbudget: 6\nsearch: {method: differential-evolution, "
+           "popsize: 2, budget: 6, scale: 0.5, seeds: [1]}\n")
+CAL_KILLS = [2, 8]
+#: What a fit writes whose content must not depend on kills.
+CAL_TABLES = ("fit_history.csv", "parameters.csv", "targets.csv", "monthly.csv")
+
+
+def rows(history: Path) -> int:
+    """Whole rows of a fit's history so far (a header, then one line per evaluation)."""
+    try:
+        return max(0, history.read_bytes().count(b"\n") - 1)
+    except OSError:
+        return 0
+
+
+def kill_at_rows(folder: Path, argv: list[str], history: Path, at: int) -> bool:
+    """Start `govsim calibrate` in `folder` and SIGKILL it once its history holds `at` rows;
+    True if it finished first."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "sim", *argv], cwd=folder, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and rows(history) < at and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        proc.communicate()
+        return True
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    KILLED.append("calibrate")
+    return False
+
+
+def test_kill_calibrate_in_every_stage_then_resume(tmp_path: Path, monkeypatch) -> None:
+    """`govsim calibrate` killed in each stage of its fit and after it, then run again until it
+    finishes: the history, the fitted values and the report are those of the fit that was never
+    interrupted (both run in this process), and nothing staged is left."""
+    from sim import cli
+
+    runs = {}
+    for name in ("whole", "killed"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "s.yaml").write_text(CAL_SCENARIO, encoding="utf-8")
+        (folder / "cal.yaml").write_text(CAL_SPEC + CAL_FIT, encoding="utf-8")
+        runs[name] = folder
+    argv = ["calibrate", "cal.yaml", "--serial", "--dry-run", "--out", "out"]
+    monkeypatch.chdir(runs["whole"])
+    assert cli.main(argv) == 0
+    total = rows(runs["whole"] / ".out.fit-history.csv")
+    assert total > max(CAL_KILLS)
+    history = runs["killed"] / ".out.fit-history.csv"
+    for at in [*CAL_KILLS, total]:  # the last once the fit is done, in its report
+        assert not kill_at_rows(runs["killed"], argv, history, at), at
+    monkeypatch.chdir(runs["killed"])
+    assert cli.main(argv) == 0
+    for table in CAL_TABLES:
+        assert (runs["killed"] / "out" / table).read_bytes() \
+            == (runs["whole"] / "out" / table).read_bytes(), table
+    assert rows(history) == total  # each evaluation once (a row a kill cut short is set aside)
+    # the history (and a row set aside from it) is kept by design; nothing else is hidden
+    assert not [p for p in runs["killed"].rglob(".*")
+                if not p.name.startswith(".out.fit-history")], list(runs["killed"].rglob(".*"))
+
+
+def test_a_killed_brief_is_cleaned_by_the_next_command(tmp_path: Path) -> None:
+    """`govsim brief` killed while it stages its folder (away from any other result) leaves a
+    hidden partial brief; the next command, whatever it is and wherever it writes (here `govsim
+    check`, which writes nothing), removes it."""
+    spec = scenario(tmp_path, "h", "hotline", days=5)
+    out = tmp_path / "elsewhere" / "brief"
+    proc = govsim("brief", str(spec), "--seeds", "1", "--warmup-days", "0", "--no-surge",
+                  "--out", str(out))
+    deadline = time.monotonic() + 120
+    staged: list[Path] = []
+    while proc.poll() is None and time.monotonic() < deadline:
+        staged = [p for p in out.parent.glob(".brief.stage-*") if any(p.rglob("*.parquet"))]
+        if staged:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None and staged, "the brief finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    assert stale(out.parent)  # the partial brief, hidden
+    finish("check", str(spec))
+    assert not stale(tmp_path), stale(tmp_path)
+    assert not out.exists()

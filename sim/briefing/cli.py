@@ -16,6 +16,7 @@ back.
 from __future__ import annotations
 
 import argparse
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +80,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 
+#: Largest comparison.csv read from a --from folder (a comparison's is a few kB).
+MAX_COMPARISON_BYTES = 10_000_000
+
+
 def load_compare(folder: Path) -> list[tuple[str, Result]]:
     """The saved runs of a `govsim compare` folder (or a brief's results/), in its column
     order."""
@@ -95,8 +100,12 @@ def load_compare(folder: Path) -> list[tuple[str, Result]]:
     order: list[str] = []
     comparison = folder / "comparison.csv"
     if comparison.is_file():
+        from sim.inputs import read_text
+
+        # only its header is used (the columns' order), but a header can be the whole file
+        text = read_text(comparison, "comparison table (CSV)", MAX_COMPARISON_BYTES)
         try:
-            order = list(pd.read_csv(comparison, index_col=0, nrows=0).columns)
+            order = list(pd.read_csv(io.StringIO(text), index_col=0, nrows=0).columns)
         except (ValueError, OSError, pd.errors.ParserError):
             order = []
     subs.sort(key=lambda d: (order.index(d.name) if d.name in order else len(order), d.name))
@@ -119,19 +128,34 @@ def _load_run(d: Path) -> Result:
 def load_seeds(folder: Path, label: str, first: Result) -> list[pd.Series]:
     """The summary rows of every seed of run `label`: the first seed's, then those a brief saved
     under seeds/<label>/ (only runs of the same scenario, days and scale count)."""
-    import pandas as pd
+
+    from sim.saved import read_table, required_columns
 
     rows = [first.measures]
     where = folder / SEEDS_DIR / label
     if where.is_dir():
         for d in sorted(where.iterdir(), key=lambda d: d.name):
             if (d / "summary.parquet").is_file():
-                m = pd.read_parquet(d / "summary.parquet").iloc[0]
+                table = read_table(d / "summary.parquet", "summary",
+                                   required_columns()["summary"])
+                if len(table) != 1:
+                    raise InputError(str(d / "summary.parquet"), None, "one row (a run's "
+                                     "measures)", f"{len(table)} rows")
+                m = table.iloc[0]
                 if (m["scenario"], m["days"], m["scale"]) == (
                         first.measures["scenario"], first.measures["days"],
                         first.measures["scale"]):
                     rows.append(m)
     return rows
+
+
+def _apart(source: Path, out: Path) -> None:
+    """The brief's folder is not the saved runs' folder nor one that holds it: replacing it
+    would delete the runs it is drawn from."""
+    src, dst = source.resolve(), out.resolve()
+    if src == dst or dst in src.parents:
+        raise InputError(str(out), "--out", "a folder apart from --from's (writing the brief "
+                         "there would replace the saved runs it draws)", str(source))
 
 
 def _default_out(args: argparse.Namespace, seed: int | None) -> Path:
@@ -174,6 +198,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
         _unique_labels(items)
         replications = []
     out: Path = args.out or _default_out(args, seed)
+    if args.source is not None:
+        _apart(args.source, out)
     _check_target(out, MARKER)
 
     started = time.perf_counter()

@@ -68,6 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.calibration import fit as calib
+    from sim.calibration.history import FitHistory, columns_for, write_rows
     from sim.calibration.targets import RULES
     from sim.cli import _check_target, _console, staged_folder
 
@@ -78,9 +79,13 @@ def run(args: argparse.Namespace) -> int:
                          "package's: `govsim presets --copy DIR`, then calibrate "
                          "DIR/calibration/beijing.yaml (or use --dry-run or --report)")
     if args.budget is not None:
-        if args.budget <= 0:
-            raise InputError("--budget", None, "a whole number > 0", args.budget)
+        least, why = calib.minimum_budget(spec, len(spec.parameters))
+        if args.budget < least:
+            raise InputError("--budget", None, f"at least {least} evaluations: {why}",
+                             args.budget)
         spec.budget = args.budget
+    if not args.report:
+        calib.check_settings(spec, args.spec)
     out: Path = args.out or Path("results") / "calibration"
     _check_target(out, "targets.csv")
     err = _console(stderr=True)
@@ -90,24 +95,27 @@ def run(args: argparse.Namespace) -> int:
 
     from sim.experiments.execute import make_backend
 
-    with make_backend(args.workers, args.scheduler, args.serial) as backend, \
+    # every evaluation is kept here as it finishes; a fit started again continues
+    history_file = out.parent / f".{out.name}.fit-history.csv"
+    columns = columns_for([p.label for p in spec.parameters])
+    kept = FitHistory(None if args.report else history_file, columns, log)  # locked in fit
+    with kept, \
+            make_backend(args.workers, args.scheduler, args.serial) as backend, \
             staged_folder(out) as tmp:
         log(f"evaluations: {backend.name}, {backend.workers} worker(s)")
         fitted = None
         if not args.report:
-            # every evaluation is kept here as it finishes; a fit started again continues
-            history_file = out.parent / f".{out.name}.fit-history.csv"
             try:
-                fitted, history = calib.fit(spec, scenario_path, log, history_file, backend,
+                fitted, history = calib.fit(spec, scenario_path, log, kept, backend,
                                             search=not args.no_search)
             except KeyboardInterrupt:
                 log(f"fit interrupted: its evaluations are kept in {history_file}; the same "
-                    "command continues from the best of them")
+                    "command continues where it stopped")
                 raise
-            history.to_csv(tmp / "fit_history.csv", index=False)
+            write_rows(tmp / "fit_history.csv", columns, history.to_dict("records"))
             if not args.dry_run:
                 calib.write_back(scenario_path, spec.parameters, fitted)
-            log(f"best loss {history['loss'].min():.4f} after {len(history)} evaluations; "
+            log(f"best loss {history['loss'].min():.4f} of {len(history)} evaluations; "
                 + ("values not written (--dry-run)" if args.dry_run
                    else f"values written into {scenario_path}"))
         # the report reads the file, unless the fitted values were not written into it; a
@@ -115,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         jacobian = history.attrs.get("jacobian") if fitted is not None else None
         unmeasured = fitted is not None and jacobian is None and not args.sensitivity
         if unmeasured and spec.method == "least-squares":  # not hours of runs unasked
-            log("this run's fit made no Jacobian (its budget was spent before one): for the "
+            log("this fit made no Jacobian (its budget was spent before one): for the "
                 "parameters' intervals run `govsim calibrate --report --sensitivity` "
                 f"({2 * len(spec.parameters)} points x {len(spec.seeds)} seed(s) at scale "
                 f"{spec.scale:g})")
@@ -143,9 +151,8 @@ def run(args: argparse.Namespace) -> int:
                                  f"{', '.join(map(str, spec.report_seeds))})")
         fig.savefig(tmp / "calibration.png", dpi=150)
         fig.savefig(tmp / "calibration.svg")
-    if not args.report and not args.dry_run:  # the history is in the written folder now
-        history_file.unlink(missing_ok=True)  # (a dry run's stays: the same command without
-        # --dry-run then writes its best point without running it again)
+        kept.finished = not args.report and not args.dry_run  # removed once the folder is in
+        # place (a dry run's stays: the same command without --dry-run writes its best point)
     _print_table(table, result.get("sensitivity"), RULES)
     _print_checks(result)
     _console().print(f"written to {out} (targets.csv, monthly.csv, steps.csv, "

@@ -22,13 +22,21 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 import sim
+from sim.calibration.history import FitHistory, columns_for, residuals_of
 from sim.calibration.targets import (
     Target,
     passes,
@@ -38,18 +46,28 @@ from sim.calibration.targets import (
     state_at,
     tolerance,
 )
-from sim.errors import InputError
+from sim.errors import InputError, among
 from sim.inputs import load_yaml
 from sim.provenance import code_version
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import _expected, _field_path, load_scenario, set_dotted, validate
 
-
 # ------------------------------------------------------------------------------------ the spec
-class Parameter(BaseModel):
+#: Seeds one stage may name (each evaluation runs every one of them).
+MAX_SEEDS = 1000
+#: Evaluations one stage may be given.
+MAX_BUDGET = 1_000_000
+
+Seed = Annotated[int, Field(ge=0, description="A run seed (>= 0).")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Parameter(_Strict):
     """One free parameter: a scenario field, or the value a timeline change sets at a date."""
 
-    model_config = ConfigDict(extra="forbid")
     path: str = Field(description="Dotted path of the field (`staffing.resolve_prob`).")
     at: dt.date | None = Field(None, description="Date of the timeline change whose value is "
                                "fitted (the change must exist); omitted: the scenario's field.")
@@ -67,24 +85,29 @@ class Parameter(BaseModel):
         return f"{self.path}@{self.at}" if self.at else self.path
 
 
-class TargetChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TargetChoice(_Strict):
     measure: str
     period: str
     area: str = Field("", description="A district (English name); empty: the whole city.")
     fit: bool = Field(True, description="False: held out of the fit, reported as a prediction.")
-    weight: float = Field(1.0, gt=0)
+    weight: float = Field(1.0, gt=0, le=1e6)
 
 
-class FitSettings(BaseModel):
+def _distinct(seeds: list[int]) -> list[int]:
+    if len(set(seeds)) != len(seeds):
+        raise ValueError("each seed once (a seed given twice would count twice in the mean)")
+    return seeds
+
+
+class FitSettings(_Strict):
     """How a stage of the fit evaluates points (scale, seeds) and moves between them."""
 
-    model_config = ConfigDict(extra="forbid")
     scale: float = Field(0.005, gt=0, le=1, description="Scale of each evaluation.")
-    seeds: list[int] = Field([0], min_length=1, description="Seeds of each evaluation (their "
-                             "mean: common random numbers across points).")
-    budget: int = Field(60, gt=0, description="Evaluations of the stage, in all: those of an "
-                        "interrupted run of the same command count.")
+    seeds: list[Seed] = Field([0], min_length=1, max_length=MAX_SEEDS, description="Seeds of "
+                              "each evaluation (their mean: common random numbers across "
+                              "points).")
+    budget: int = Field(60, gt=0, le=MAX_BUDGET, description="Evaluations of the stage, in "
+                        "all: those of an interrupted run of the same command count.")
     method: Literal["least-squares", "differential-evolution", "nelder-mead"] = Field(
         "least-squares", description="least-squares: scipy's bounded trust-region least "
         "squares from the search's best point (without a search, the scenario's values), "
@@ -102,6 +125,11 @@ class FitSettings(BaseModel):
                            "share of each parameter's range: wide for a first fit, small to "
                            "refine a point that is already good.")
 
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_once(cls, seeds: list[int]) -> list[int]:
+        return _distinct(seeds)
+
 
 class CalibrationSpec(FitSettings):
     """The fit (its settings at the top level), an optional global search before it, the
@@ -112,15 +140,22 @@ class CalibrationSpec(FitSettings):
                                        "scale and on seeds a machine affords: the fit starts "
                                        "from its best point.")
     report_scale: float = Field(0.01, gt=0, le=1, description="Scale of the report's runs.")
-    report_seeds: list[int] = Field([0, 1, 2], min_length=1, description="Replications of the "
-                                    "report (mean and 95 % interval over them).")
-    parameters: list[Parameter] = Field(min_length=1)
-    targets: list[TargetChoice] = Field(min_length=1)
+    report_seeds: list[Seed] = Field([0, 1, 2], min_length=1, max_length=MAX_SEEDS,
+                                     description="Replications of the report (mean and 95 % "
+                                     "interval over them).")
+    parameters: list[Parameter] = Field(min_length=1, max_length=100)
+    targets: list[TargetChoice] = Field(min_length=1, max_length=1000)
+
+    @field_validator("report_seeds")
+    @classmethod
+    def _report_seeds_once(cls, seeds: list[int]) -> list[int]:
+        return _distinct(seeds)
 
 
 def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
     """Read and check a calibration spec (a path, or the name of a shipped one: `beijing`);
-    the scenario path comes back resolved."""
+    the scenario path comes back resolved. Everything a fit or report will need is checked
+    here, before any evaluation, and a mistake names the spec file and its field."""
     from sim.presets import shipped_file
 
     path = Path(path)
@@ -137,27 +172,108 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, Path]:
     except ValidationError as err:
         first = err.errors()[0]
         got = first.get("input") if first["type"] != "missing" else None
-        raise InputError(str(path), _field_path(first["loc"]) or None, _expected(first),
-                         None if isinstance(got, dict) else got) from None
+        expected = first["msg"].removeprefix("Value error, ") \
+            if first["type"] == "value_error" else _expected(first)
+        raise InputError(str(path), _field_path(first["loc"]) or None, expected,
+                         None if isinstance(got, dict | list) else got) from None
     scenario_path = (path.parent / spec.scenario).resolve()
     base = load_scenario(scenario_path)  # the scenario must be valid
+    _check_targets(spec, str(path))
+    _check_parameters(spec, base, str(path), scenario_path)
+    check_settings(spec, str(path), fitting=False)
+    _check_scales(spec, base, str(path))  # builds the city: last
+    return spec, scenario_path
+
+
+def _check_targets(spec: CalibrationSpec, file: str) -> None:
     known = {(t.measure, t.period, t.area) for t in published_targets()}
+    seen: set[tuple[str, str, str]] = set()
     for i, choice in enumerate(spec.targets):
-        if (choice.measure, choice.period, choice.area) not in known:
-            raise InputError(str(path), f"targets[{i}]", "a published figure of "
+        key = (choice.measure, choice.period, choice.area)
+        if key not in known:
+            raise InputError(file, f"targets[{i}]", "a published figure of "
                              "sim/data/beijing_targets.csv (measure, period and area)",
-                             f"{choice.measure} {choice.period} {choice.area}".strip())
+                             " ".join(key).strip())
+        if key in seen:
+            raise InputError(file, f"targets[{i}]", "each target once (a second would weigh "
+                             "it twice: give it a weight instead)", " ".join(key).strip())
+        seen.add(key)
+
+
+def _check_parameters(spec: CalibrationSpec, base: sim.Scenario, file: str,
+                      scenario_path: Path) -> None:
+    """Each parameter once, a numeric field of the scenario (a category column of a category
+    the scenario has), a timeline change that exists, and valid at both of its bounds."""
+    from sim.experiments.spec import field_type
+
     dates = {c.date for c in base.timeline}
+    seen: set[str] = set()
+    categories = load_categories(base)
     for i, p in enumerate(spec.parameters):
+        where = f"parameters[{i}]"
+        if p.label in seen:
+            raise InputError(file, f"{where}.path", "each parameter once", p.label)
+        seen.add(p.label)
+        keys = p.path.split(".")
+        if len(keys) == 4 and keys[:2] == ["demand", "categories"] \
+                and keys[2] not in categories.keys:
+            raise InputError(file, f"{where}.path", "a category of the scenario's table, "
+                             + among(list(categories.keys), keys[2]), keys[2])
+        if field_type(p.path) not in (int, float):
+            raise InputError(file, f"{where}.path", "the dotted path of a numeric field of the "
+                             "scenario (see docs/scenarios.md)", p.path)
         if p.at is not None and p.at not in dates:
-            raise InputError(str(path), f"parameters[{i}].at", "the date of a timeline change "
-                             f"of {scenario_path.name}", str(p.at))
+            raise InputError(file, f"{where}.at", "the date of a timeline change of "
+                             f"{scenario_path.name}", str(p.at))
     try:  # every parameter at both bounds gives a valid scenario
         for bound in ("low", "high"):
             apply_values(base, spec.parameters, [getattr(p, bound) for p in spec.parameters])
     except InputError as err:
-        raise InputError(str(path), f"parameters ({err.field})", err.expected, err.got) from None
-    return spec, scenario_path
+        raise InputError(file, f"parameters ({err.field})", err.expected, err.got) from None
+
+
+def _check_scales(spec: CalibrationSpec, base: sim.Scenario, file: str) -> None:
+    """Every scale the fit and its report run at simulates at least one street and stays
+    within the size limit of a run."""
+    from sim.model import make_city
+    from sim.scenario.loader import check_city
+
+    scales = [("scale", spec.scale), ("report_scale", spec.report_scale)]
+    if spec.search is not None:
+        scales.append(("search.scale", spec.search.scale))
+    city = make_city(base.city)
+    for field, scale in scales:
+        try:
+            check_city(base.model_copy(update={"scale": scale}), city)
+        except InputError as err:
+            raise InputError(file, field, err.expected, scale) from None
+
+
+def minimum_budget(stage: FitSettings, n: int) -> tuple[int, str]:
+    """The fewest evaluations that make one step of a stage's method, and why."""
+    if stage.method == "differential-evolution":
+        return population_size(stage, n), (f"one generation of differential evolution "
+                                           f"(popsize {stage.popsize} x {n} parameter(s), at "
+                                           f"least 5)")
+    if stage.method == "nelder-mead":
+        return n + 2, f"the starting simplex ({n + 1} points) and one step of Nelder-Mead"
+    return n + 2, f"the start, its Jacobian ({n} point(s)) and one step of least squares"
+
+
+def check_settings(spec: CalibrationSpec, file: str | None = None,
+                   fitting: bool = True) -> None:
+    """What a fit needs besides a valid spec: budgets that allow one step of each stage's
+    method, and (`fitting`) a fitted target; checked before any evaluation."""
+    if fitting and not any(c.fit for c in spec.targets):
+        raise InputError(file, "targets", "at least one target with fit: true (the others are "
+                         "only reported)")
+    n = len(spec.parameters)
+    for field, stage in (("search.budget", spec.search), ("budget", spec)):
+        if stage is None:
+            continue
+        least, why = minimum_budget(stage, n)
+        if stage.budget < least:
+            raise InputError(file, field, f"at least {least} evaluations: {why}", stage.budget)
 
 
 def chosen_targets(spec: CalibrationSpec) -> list[tuple[Target, TargetChoice]]:
@@ -191,6 +307,8 @@ def _value_at(base: sim.Scenario, path: str) -> Any:
     keys = path.split(".")
     if node is None and len(keys) == 4 and keys[:2] == ["demand", "categories"]:
         table = load_categories(base)
+        if keys[2] not in table.keys or not hasattr(table, keys[3]):
+            raise InputError(None, path, "a category column of the scenario's table", path)
         node = float(getattr(table, keys[3])[table.index(keys[2])])
     return node
 
@@ -273,182 +391,221 @@ SEARCH, FIT = "search", "fit"
 
 
 def fit(spec: CalibrationSpec, scenario_path: Path, log: Callable[[str], None] = print,
-        history_file: Path | None = None, backend: Any = None, search: bool = True,
-        ) -> tuple[sim.Scenario, pd.DataFrame]:
+        history_file: Path | FitHistory | None = None, backend: Any = None,
+        search: bool = True) -> tuple[sim.Scenario, pd.DataFrame]:
     """Minimise the weighted squared errors of the fitted targets, each in units of its
     tolerance.
 
     With a `search` in the spec (and `search` true), a global search runs first at its own
     scale and seeds, and the fit starts from its best point; otherwise the fit starts from the
-    scenario's values. Returns the fitted scenario (the fit's best point) and the history of
-    evaluations (parameters, objective, stage). With a `history_file`, each evaluation is
-    appended to it as it finishes, so an interrupted fit loses nothing: the same command
-    continues each stage from its best point, until the stage's budget is used in all.
-    Evaluations run on `backend` (a local pool, a Dask cluster; None: in this process).
+    search's best point so far, else the scenario's values. Returns the fitted scenario (the
+    fit's best point) and the history of evaluations (parameters, loss, stage, ...: each
+    stage's points in the order its method asked for them, then any other usable rows of the
+    history). With a `history_file` (a path, or a `FitHistory` the caller holds open), each
+    evaluation is kept as it finishes, and the same command run again replays each stage's
+    method from the same start, answering the points the history holds without evaluating
+    them: an interrupted fit ends exactly where an uninterrupted one does, and a larger
+    budget continues a finished one. Evaluations run on `backend` (a local pool, a Dask
+    cluster; None: in this process).
     """
+    check_settings(spec)
     base = load_scenario(scenario_path)
-    pairs = chosen_targets(spec)
-    fitted = [(t, c) for t, c in pairs if c.fit]
-    targets = [t for t, _ in fitted]
-    weights = np.array([c.weight for _, c in fitted])
-    lows = np.array([p.low for p in spec.parameters])
-    span = np.array([p.high for p in spec.parameters]) - lows
-    labels = [p.label for p in spec.parameters]
-    code = code_version(("sim.calibration.fit", "sim.calibration.targets"))
-    objective = _objective(fitted)
-    stages = ([(SEARCH, spec.search)] if spec.search is not None and search else [])
-    stages.append((FIT, spec))
-    # what makes an evaluation's loss: its stage's scale and seeds, the objective, the code
-    settings = {SEARCH: spec.search or spec, FIT: spec}
-    columns = [*labels, "loss", "stage", "scale", "seeds", "objective", "code"]
-    history: list[dict[str, Any]] = []
-    if history_file is not None and history_file.exists():
-        earlier = pd.read_csv(history_file, dtype={"code": str, "stage": str, "seeds": str,
-                                                   "objective": str})
-        ours = list(earlier.columns) == columns
-        same = pd.Series(False, index=earlier.index)
-        if ours:
-            same = pd.Series([r.stage in settings and r.scale == settings[r.stage].scale
-                              and r.seeds == _seeds(settings[r.stage].seeds)
-                              and r.objective == objective and r.code == code
-                              for r in earlier.itertuples()], index=earlier.index, dtype=bool)
-        history = earlier[same].to_dict("records")
-        if not ours or not same.all():
-            # another spec's, stage's or objective's, or other code's: never mixed in or lost
-            aside = _unused(history_file.with_name(f"{history_file.stem}.superseded.csv"))
-            history_file.rename(aside)
-            if history:
-                pd.DataFrame(history, columns=columns).to_csv(history_file, index=False)
-            log(f"{(~same).sum()} of the {len(earlier)} evaluations in {history_file} were "
-                "made with other parameters, scales, seeds, targets or engine code: kept as "
-                f"{aside}" + (f"; continuing from the {len(history)} that match"
-                              if history else "; starting afresh"))
-        else:
-            log(f"continuing from the best of {len(earlier)} earlier evaluations "
-                f"({history_file})")
+    problem = _Problem(spec, base)
+    store = history_file if isinstance(history_file, FitHistory) else \
+        FitHistory(history_file, problem.columns, log)
+    try:
+        evals = _Evaluations(problem, store.open(problem.accepts), store, backend, log)
+        stages = ([(SEARCH, spec.search)] if spec.search is not None and search else [])
+        stages.append((FIT, spec))
+        jacobian = None
+        for name, stage in stages:
+            x0 = evals.start(name)
+            log(f"{name}: {stage.method}, scale {stage.scale:g}, seeds "
+                f"{', '.join(map(str, stage.seeds))}, {stage.budget} evaluation(s) in all")
+            jacobian = _run_stage(stage, x0, lambda xs, st=stage, nm=name: evals.request(
+                nm, st, xs))
+            evals.said(name)
+    finally:
+        if not isinstance(history_file, FitHistory):
+            store.close()
+    top = evals.best(FIT) or evals.best(SEARCH)
+    if top is None:  # not after check_settings; said plainly all the same
+        raise InputError(None, "budget", "enough evaluations for one step of the method",
+                         spec.budget)
+    table = pd.DataFrame(evals.table(), columns=problem.columns)
+    if jacobian is not None:  # the last Jacobian: intervals at the fit, for free
+        table.attrs["jacobian"] = pd.DataFrame(
+            jacobian["jac"] / problem.span, index=[t.key for t in problem.targets],
+            columns=problem.labels).assign(_residual=jacobian["at"])
+    return apply_values(base, spec.parameters, [top[k] for k in problem.labels]), table
 
-    def best(names: tuple[str, ...]) -> np.ndarray | None:
-        """The best point (scaled to [0, 1]) the named stages have evaluated, if any."""
-        rows = [h for h in history if h["stage"] in names]
-        if not rows:
-            return None
-        top = min(rows, key=lambda h: h["loss"])
-        return np.clip((np.array([top[k] for k in labels], float) - lows) / span, 0.0, 1.0)
 
-    started = time.perf_counter()
+class _Problem:
+    """What makes an evaluation's loss, and how a point (scaled to [0, 1]) maps to values."""
 
-    def losses_with(stage: FitSettings, name: str, xs: list[np.ndarray]) -> list[np.ndarray]:
-        """Evaluate points (scaled to [0, 1]) together, log and keep each as it finishes;
-        each point's weighted residuals (its loss is their sum of squares)."""
-        done = sum(h["stage"] == name for h in history)
-        if done + len(xs) > stage.budget:
+    def __init__(self, spec: CalibrationSpec, base: sim.Scenario):
+        self.spec, self.base = spec, base
+        fitted = [(t, c) for t, c in chosen_targets(spec) if c.fit]
+        self.targets = [t for t, _ in fitted]
+        self.weights = np.array([c.weight for _, c in fitted])
+        self.lows = np.array([p.low for p in spec.parameters])
+        self.span = np.array([p.high for p in spec.parameters]) - self.lows
+        self.labels = [p.label for p in spec.parameters]
+        self.columns = columns_for(self.labels)
+        self.code = code_version(("sim.calibration.fit", "sim.calibration.targets"))
+        self.objective = _objective(fitted, base, spec.parameters)
+        # a stage's scale and seeds make its losses too
+        self.settings = {SEARCH: spec.search or spec, FIT: spec}
+
+    def accepts(self, row: dict[str, Any]) -> bool:
+        """A row of the history made the way this fit makes its evaluations."""
+        stage = self.settings.get(row["stage"])
+        return stage is not None and row["scale"] == stage.scale \
+            and row["seeds"] == _seeds(stage.seeds) and row["objective"] == self.objective \
+            and row["code"] == self.code
+
+    def values(self, x: np.ndarray) -> tuple[float, ...]:
+        """The parameters' values at a scaled point: what the history records, exactly. Points
+        within 1e-12 of each parameter's range are one point (a solver's round trips)."""
+        return tuple(float(v) for v in self.lows + np.round(np.clip(x, 0.0, 1.0), 12)
+                     * self.span)
+
+    def scaled(self, values: list[float]) -> np.ndarray:
+        return np.clip((np.array(values, float) - self.lows) / self.span, 0.0, 1.0)
+
+    def key(self, row: dict[str, Any]) -> tuple[float, ...]:
+        return tuple(float(row[k]) for k in self.labels)
+
+
+class _Evaluations:
+    """The points each stage's method asks for, in order (its path), answered from the
+    history where it holds them and evaluated (and kept) where it does not. A stage's budget
+    counts the distinct points on its path, so a replay stops where the first run stopped."""
+
+    def __init__(self, problem: _Problem, rows: list[dict[str, Any]], store: FitHistory,
+                 backend: Any, log: Callable[[str], None]):
+        self.problem, self.store, self.backend, self.log = problem, store, backend, log
+        self.rows = list(rows)
+        self.known = {(r["stage"], problem.key(r)): r for r in rows}
+        self.residuals: dict[tuple[str, tuple[float, ...]], np.ndarray] = {}
+        self.path: dict[str, list[dict[str, Any]]] = {SEARCH: [], FIT: []}
+        self.on_path: dict[str, set[tuple[float, ...]]] = {SEARCH: set(), FIT: set()}
+        self.new = {SEARCH: 0, FIT: 0}
+        self.started = time.perf_counter()
+
+    def best(self, name: str) -> dict[str, Any] | None:
+        """The stage's best row of all it has (ties: the smallest values, so any order of
+        finishing gives the same)."""
+        rows = [r for r in self.rows if r["stage"] == name]
+        return min(rows, key=lambda r: (r["loss"], self.problem.key(r))) if rows else None
+
+    def start(self, name: str) -> np.ndarray:
+        """A stage's first point: the fit's is the search's best, else the scenario's values."""
+        top = self.best(SEARCH) if name == FIT else None
+        if top is not None:
+            return self.problem.scaled([top[k] for k in self.problem.labels])
+        return self.problem.scaled(current_values(self.problem.base, self.problem.spec.parameters))
+
+    def request(self, name: str, stage: FitSettings, xs: list[np.ndarray]) -> list[np.ndarray]:
+        """Each point's weighted residuals (its loss is their sum of squares)."""
+        keys = [self.problem.values(x) for x in xs]
+        fresh = [k for k in dict.fromkeys(keys) if k not in self.on_path[name]]
+        if len(self.path[name]) + len(fresh) > stage.budget:
             raise _BudgetSpent
-        residuals: list[np.ndarray] = [np.zeros(0)] * len(xs)
-        values = [list(lows + np.clip(x, 0.0, 1.0) * span) for x in xs]
-        scenarios = [apply_values(base, spec.parameters, v) for v in values]
+        missing = [k for k in fresh if (name, k) not in self.known]
+        if missing:
+            self._evaluate(name, stage, missing)
+        for k in fresh:
+            self.path[name].append(self.known[(name, k)])
+            self.on_path[name].add(k)
+        return [self._residuals(name, k) for k in keys]
+
+    def _residuals(self, name: str, key: tuple[float, ...]) -> np.ndarray:
+        if (name, key) not in self.residuals:
+            self.residuals[(name, key)] = np.array(residuals_of(self.known[(name, key)]))
+        return self.residuals[(name, key)]
+
+    def _evaluate(self, name: str, stage: FitSettings, keys: list[tuple[float, ...]]) -> None:
+        p = self.problem
+        scenarios = [apply_values(p.base, p.spec.parameters, list(k)) for k in keys]
 
         def keep(i: int, table: pd.DataFrame) -> None:
-            err = np.nan_to_num(scaled_errors(table.mean(axis=1), targets), nan=MISSING_ERROR)
-            residuals[i] = np.sqrt(weights) * err
-            row: dict[str, Any] = dict(zip(labels, values[i], strict=True))
-            row.update(loss=float(np.sum(residuals[i] ** 2)), stage=name, scale=stage.scale,
-                       seeds=_seeds(stage.seeds), objective=objective, code=code)
-            history.append(row)
-            if history_file is not None:
-                pd.DataFrame([row]).to_csv(history_file, mode="a", index=False,
-                                           header=not history_file.exists())
-            ours = [h["loss"] for h in history if h["stage"] == name]
-            log(f"[{name} {len(ours)}/{stage.budget}] loss {row['loss']:.3f} (best "
-                f"{min(ours):.3f}), " + ", ".join(f"{k}={x:.4g}" for k, x in zip(
-                    labels, values[i], strict=True))
-                + f"; {time.perf_counter() - started:.0f} s")
+            err = np.nan_to_num(scaled_errors(table.mean(axis=1), p.targets), nan=MISSING_ERROR)
+            residuals = np.sqrt(p.weights) * err
+            row: dict[str, Any] = dict(zip(p.labels, keys[i], strict=True))
+            row.update(loss=float(np.sum(residuals ** 2)), stage=name, scale=stage.scale,
+                       seeds=_seeds(stage.seeds), objective=p.objective, code=p.code,
+                       residuals=" ".join(repr(float(r)) for r in residuals))
+            self.store.append(row)
+            self.rows.append(row)
+            self.known[(name, keys[i])] = row
+            self.new[name] += 1
+            ours = [r["loss"] for r in self.rows if r["stage"] == name]
+            self.log(f"[{name} {len(self.path[name]) + 1 + i}/{stage.budget}] loss "
+                     f"{row['loss']:.3f} (best {min(ours):.3f}), " + ", ".join(
+                         f"{k}={x:.4g}" for k, x in zip(p.labels, keys[i], strict=True))
+                     + f"; {time.perf_counter() - self.started:.0f} s")
 
-        evaluate_many(scenarios, targets, stage.seeds, stage.scale, backend, on_done=keep)
-        return residuals
+        evaluate_many(scenarios, p.targets, stage.seeds, stage.scale, self.backend,
+                      on_done=keep)
 
-    jacobian = None
-    for name, stage in stages:
-        done = sum(h["stage"] == name for h in history)
-        if done >= stage.budget:
-            log(f"{name}: its {stage.budget} evaluations are done")
-            continue
-        # a stage continues from its own best point, the fit from the search's, else the file
-        x0 = best((name,)) if done else best((SEARCH,)) if name == FIT else None
-        if x0 is None:
-            x0 = np.clip((np.array(current_values(base, spec.parameters)) - lows) / span,
-                         0.0, 1.0)
-        log(f"{name}: {stage.method}, scale {stage.scale:g}, seeds "
-            f"{', '.join(map(str, stage.seeds))}, {stage.budget - done} evaluation(s) to go")
-        jacobian = _run_stage(stage, x0, lambda xs, st=stage, nm=name: losses_with(st, nm, xs),
-                              [h for h in history if h["stage"] == name], labels, lows, span,
-                              targets)
-    table = pd.DataFrame(history, columns=columns)
-    top = best((FIT,))
-    top = best((SEARCH,)) if top is None else top
-    if top is None:  # a budget too small for one step of the method: nothing was evaluated
-        raise InputError(None, "budget", "enough evaluations for one step of the method (a "
-                         "differential-evolution generation is popsize x parameters)",
-                         spec.budget)
-    values = list(lows + top * span)
-    if jacobian is not None:  # the last Jacobian: intervals at the fit, for free
-        table.attrs["jacobian"] = jacobian
-    return apply_values(base, spec.parameters, values), table
+    def said(self, name: str) -> None:
+        """One line at the end of a stage: how many of its points were evaluated now."""
+        path, new = self.path[name], self.new[name]
+        best = min((r["loss"] for r in path), default=math.nan)
+        if not new:
+            self.log(f"{name}: its {len(path)} evaluations are done (all in the history); "
+                     f"best loss {best:.4g}")
+        else:
+            self.log(f"{name}: {len(path)} evaluations, {new} new"
+                     + (f", {len(path) - new} from the history" if len(path) > new else "")
+                     + f"; best loss {best:.4g}")
+
+    def table(self) -> list[dict[str, Any]]:
+        """Each stage's path in order, then the history's other usable rows."""
+        used = {id(r) for rows in self.path.values() for r in rows}
+        return [*self.path[SEARCH], *self.path[FIT], *(r for r in self.rows if id(r) not in used)]
 
 
 def _run_stage(stage: FitSettings, x0: np.ndarray,
-               losses_with: Callable[[list[np.ndarray]], list[np.ndarray]],
-               earlier: list[dict[str, Any]], labels: list[str], lows: np.ndarray,
-               span: np.ndarray, targets: list[Target]) -> pd.DataFrame | None:
+               request: Callable[[list[np.ndarray]], list[np.ndarray]],
+               ) -> dict[str, Any] | None:
     """One stage's method from `x0` (scaled parameters) until its budget is spent; the last
-    Jacobian of a least-squares stage, else None."""
+    Jacobian of a least-squares stage (scaled), else None."""
     from scipy.optimize import differential_evolution, minimize
-    from scipy.stats import qmc
 
-    def key(x: np.ndarray) -> bytes:  # a point, to 1e-12 of the range (the solvers' round trips)
-        return np.round(np.asarray(x, float), 12).tobytes()
-
-    # a continued stage's points already evaluated (a resumed population, the simplex's start)
-    # are not evaluated again
-    known = {key(np.clip((np.array([h[k] for k in labels], float) - lows) / span, 0.0, 1.0)):
-             float(h["loss"]) for h in earlier}
-
-    def losses(xs: list[np.ndarray]) -> list[float]:
-        new = [x for x in xs if key(x) not in known]
-        if new:
-            for x, r in zip(new, losses_with(new), strict=True):
-                known[key(x)] = float(np.sum(r ** 2))
-        return [known[key(x)] for x in xs]
+    def loss(xs: list[np.ndarray]) -> list[float]:
+        return [float(np.sum(r ** 2)) for r in request(xs)]
 
     n = len(x0)
-    left = stage.budget - len(earlier)
     if stage.method == "least-squares":
-        return _least_squares(stage, targets, span, labels, x0, losses_with)
+        return _least_squares(stage, x0, request)
     try:
         if stage.method == "nelder-mead":
-            simplex = _simplex(x0, stage.simplex)
-            minimize(lambda x: losses([x])[0], x0, method="Nelder-Mead",
-                     bounds=[(0.0, 1.0)] * n,
-                     # points it made before cost nothing (a continued simplex retraces
-                     # them); new evaluations stop at the budget
-                     options={"maxfev": left + len(known), "xatol": 0.01, "fatol": 1e-4,
-                              "initial_simplex": simplex})
+            # the budget stops it (points asked for again cost nothing and count once)
+            minimize(lambda x: loss([x])[0], x0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * n,
+                     options={"maxfev": 100 * stage.budget + 100, "xatol": 0.01,
+                              "fatol": 1e-4, "initial_simplex": _simplex(x0, stage.simplex)})
         else:
-            size = max(5, stage.popsize * n)
-            init = _population(earlier, labels, lows, span, x0, size, qmc)
-            # the first generation costs only its points not evaluated before
-            generations = max(0, (left - sum(key(x) not in known for x in init)) // size)
+            size = population_size(stage, n)
             differential_evolution(
-                lambda x: losses([x])[0], [(0.0, 1.0)] * n, init=init, maxiter=generations,
-                popsize=stage.popsize, polish=False, tol=0.0, seed=0, updating="deferred",
-                workers=lambda _f, xs: losses(list(xs)))
+                lambda x: loss([x])[0], [(0.0, 1.0)] * n, init=_population(x0, size),
+                maxiter=stage.budget // size - 1, popsize=stage.popsize, polish=False, tol=0.0,
+                seed=0, updating="deferred", workers=lambda _f, xs: loss(list(xs)))
     except _BudgetSpent:
         pass
     return None
 
 
-def _objective(fitted: list[tuple[Target, TargetChoice]]) -> str:
-    """A short hash of what a loss sums: the fitted targets and their weights."""
+def _objective(fitted: list[tuple[Target, TargetChoice]], base: sim.Scenario,
+               parameters: list[Parameter]) -> str:
+    """A short hash of what a loss depends on besides the parameters' values: the fitted
+    targets, their weights, and the scenario with every free parameter at its low bound."""
+    import json
+
     text = "\n".join(f"{t.key}\t{c.weight!r}" for t, c in fitted)
+    context = apply_values(base, parameters, [p.low for p in parameters])
+    text += "\n" + json.dumps(context.model_dump(mode="json"), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -461,30 +618,25 @@ class _BudgetSpent(Exception):
     """The fit's evaluations are used up."""
 
 
-def _least_squares(stage: FitSettings, targets: list[Target], span: np.ndarray,
-                   labels: list[str], x0: np.ndarray,
-                   evaluate_points: Callable[[list[np.ndarray]], list[np.ndarray]],
-                   ) -> pd.DataFrame | None:
+def _least_squares(stage: FitSettings, x0: np.ndarray,
+                   request: Callable[[list[np.ndarray]], list[np.ndarray]],
+                   ) -> dict[str, Any] | None:
     """scipy's bounded trust-region least squares (`trf`) on the scaled parameters, with a
     forward-difference Jacobian whose points run together on the backend. Returns the last
-    Jacobian (per parameter unit) at the point it was taken, or None if none was made."""
+    Jacobian (per scaled unit, with the residuals where it was taken), or None."""
     from scipy.optimize import least_squares
 
-    cache: dict[bytes, np.ndarray] = {}
     last: dict[str, Any] = {}
 
     def fun(x: np.ndarray) -> np.ndarray:
-        key = np.asarray(x, float).tobytes()
-        if key not in cache:
-            cache[key] = evaluate_points([np.asarray(x, float)])[0]
-        return cache[key]
+        return request([np.asarray(x, float)])[0]
 
     def jac(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
         steps = np.where(x + stage.step <= 1.0, stage.step, -stage.step)
         points = [x + steps[j] * np.eye(len(x))[j] for j in range(len(x))]
         at = fun(x)
-        moved = evaluate_points(points)
+        moved = request(points)
         j = np.column_stack([(m - at) / h for m, h in zip(moved, steps, strict=True)])
         last.update(x=x, jac=j, at=at)
         return j
@@ -494,39 +646,24 @@ def _least_squares(stage: FitSettings, targets: list[Target], span: np.ndarray,
                       max_nfev=stage.budget)
     except _BudgetSpent:
         pass
-    if not last:
-        return None
-    # per unit of each parameter (the solver works on [0, 1]): divide by the range
-    return pd.DataFrame(last["jac"] / span, index=[t.key for t in targets], columns=labels
-                        ).assign(_residual=last["at"])
+    return last or None
 
 
-def _population(history: list[dict[str, Any]], labels: list[str], lows: np.ndarray,
-                span: np.ndarray, x0: np.ndarray, size: int, qmc: Any) -> np.ndarray:
-    """Differential evolution's first generation: the best earlier evaluations (a continued
-    fit), then the scenario's own values, then scrambled Sobol points over the bounds."""
-    points = []
-    if history:
-        earlier = pd.DataFrame(history).sort_values("loss")
-        points = [np.clip((r - lows) / span, 0.0, 1.0)
-                  for r in earlier[labels].to_numpy(float)[:size]]
-    if len(points) < size:
-        points.append(x0)
-    if len(points) < size:
-        sobol = qmc.Sobol(len(x0), scramble=True, seed=0).random_base2(
-            max(0, math.ceil(math.log2(size))))
-        points.extend(sobol[: size - len(points)])
+def population_size(stage: FitSettings, n: int) -> int:
+    """Differential evolution's points a generation."""
+    return max(5, stage.popsize * n)
+
+
+def _population(x0: np.ndarray, size: int) -> np.ndarray:
+    """Differential evolution's first generation: the scenario's own values, then scrambled
+    Sobol points over the bounds (the same every time, so a replay asks for the same)."""
+    from scipy.stats import qmc
+
+    points = [x0]
+    sobol = qmc.Sobol(len(x0), scramble=True, seed=0).random_base2(
+        max(0, math.ceil(math.log2(size))))
+    points.extend(sobol[: size - 1])
     return np.array(points[:size])
-
-
-def _unused(path: Path) -> Path:
-    """`path`, or the first of path.1, path.2 ... (before the suffix) that does not exist."""
-    n = 0
-    candidate = path
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}.{n}{path.suffix}")
-    return candidate
 
 
 def _simplex(x0: np.ndarray, step: float = 0.25) -> np.ndarray:

@@ -368,9 +368,17 @@ def knn_adjacency(points: np.ndarray, k: int = 5) -> list[set[int]]:
 DISTRICT_FACTORS = ("reporting_propensity", "demand_rate")
 
 
+#: Largest district factor (reporting propensity, demand rate): a hundred times the city's.
+MAX_DISTRICT_FACTOR = 100.0
+
+
 def _is_factor(value: object) -> bool:
-    return (isinstance(value, int | float | np.integer | np.floating)
-            and not isinstance(value, bool) and bool(np.isfinite(value)) and value > 0)
+    try:
+        return (isinstance(value, int | float | np.integer | np.floating)
+                and not isinstance(value, bool) and bool(np.isfinite(value))
+                and 0 < value <= MAX_DISTRICT_FACTOR)
+    except OverflowError:  # an integer beyond any float
+        return False
 
 
 def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | None) -> None:
@@ -399,7 +407,7 @@ def _check_specs(districts: Sequence[DistrictSpec], communities_per_unit: int | 
             raise InputError(None, f"{where}.area_km2", "a positive area", d.area_km2)
         for field in DISTRICT_FACTORS:
             if not _is_factor(getattr(d, field)):
-                raise InputError(None, f"{where}.{field}", "a finite number > 0",
+                raise InputError(None, f"{where}.{field}", "a number > 0 and <= 100",
                                  getattr(d, field))
         for field in ("unit_names", "unit_codes", "unit_points"):
             given = getattr(d, field)
@@ -633,12 +641,16 @@ _HAS_DEPT = {("city", "department"), ("district", "department")}
 
 
 def _population(graph: nx.DiGraph, node: str, file: str | None) -> int:
+    from sim.scenario.schema import MAX_POPULATION
+
     value = graph.nodes[node].get("population")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0 \
+            or value > MAX_POPULATION:
         raise InputError(
-            file, f"nodes[{node}].population", "a non-negative integer population", value
+            file, f"nodes[{node}].population",
+            f"a non-negative integer population of at most {MAX_POPULATION:,}", value
         )
     return int(value)
 
@@ -646,7 +658,7 @@ def _population(graph: nx.DiGraph, node: str, file: str | None) -> int:
 def _factor(graph: nx.DiGraph, node: str, field: str, file: str | None) -> float:
     value = graph.nodes[node].get(field, 1.0)
     if not _is_factor(value):
-        raise InputError(file, f"nodes[{node}].{field}", "a finite number > 0", value)
+        raise InputError(file, f"nodes[{node}].{field}", "a number > 0 and <= 100", value)
     return float(value)
 
 
@@ -654,6 +666,11 @@ def _name(graph: nx.DiGraph, node: str, file: str | None) -> str:
     value = graph.nodes[node].get("name", node.split(":", 1)[-1])
     if not isinstance(value, str) or not value:
         raise InputError(file, f"nodes[{node}].name", "a non-empty string", value)
+    from sim.naming import unsafe
+
+    why = unsafe(value)  # names are printed in tables and charts, and name columns
+    if why is not None:
+        raise InputError(file, f"nodes[{node}].name", f"a plain name: {why}", value)
     return value
 
 

@@ -21,6 +21,21 @@ MEASURE_HELP = ("measure the printed table and the chart show (default: the shar
                 "problems resolved within 7 days); every measure is in the tables")
 
 
+def _sobol_samples(text: str) -> int:
+    """--samples: base samples of a Sobol' design whose indices mean something (a power of 2,
+    at least `MIN_SOBOL_SAMPLES`), refused as an option rather than later as a design."""
+    from sim.experiments.spec import MIN_SOBOL_SAMPLES
+
+    expected = f"expected a power of 2 >= {MIN_SOBOL_SAMPLES} (Sobol' base samples)"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+    if value < MIN_SOBOL_SAMPLES or value & (value - 1):
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     _decompose_parser(sub)
     _counterfactual_parser(sub)
@@ -103,8 +118,8 @@ def _robustness_parser(sub: argparse._SubParsersAction) -> None:
                    default=["oat", "morris", "sobol"], help="stages to run (default: all)")
     p.add_argument("--trajectories", type=whole_number(2), default=8, metavar="N",
                    help="Morris trajectories (default 8)")
-    p.add_argument("--samples", type=whole_number(2), default=64, metavar="N",
-                   help="Sobol' base samples, a power of 2 (default 64)")
+    p.add_argument("--samples", type=_sobol_samples, default=64, metavar="N",
+                   help="Sobol' base samples, a power of 2 of at least 4 (default 64)")
     p.add_argument("--top", type=whole_number(1), default=8, metavar="K",
                    help="parameters Morris ranks highest that Sobol' analyses (default 8)")
     p.add_argument("--days", type=_days, metavar="N", help="days of each run (default 180)")

@@ -196,8 +196,17 @@ def robustness(out: str | Path | None = None, *, stages: tuple[str, ...] = STAGE
                progress: bool = True) -> Robustness:
     """Run (or resume) the stages and write `oat.csv`, `morris.csv`, `sobol.csv` and
     `robustness.csv` into `out` (default `results/robustness`)."""
+    from sim.errors import InputError
     from sim.experiments.design import ANALYSIS_KEY, stream_seed
+    from sim.experiments.spec import MIN_SOBOL_SAMPLES, MIN_TRAJECTORIES
 
+    # designs whose indices mean something, refused before any stage runs
+    if "morris" in stages and trajectories < MIN_TRAJECTORIES:
+        raise InputError(None, "trajectories", f"at least {MIN_TRAJECTORIES} Morris "
+                         "trajectories (one gives no spread of effects)", trajectories)
+    if "sobol" in stages and (samples < MIN_SOBOL_SAMPLES or samples & (samples - 1)):
+        raise InputError(None, "samples", f"a power of 2 >= {MIN_SOBOL_SAMPLES} (Sobol' base "
+                         "samples)", samples)
     folder = Path(out) if out is not None else Path("results") / "robustness"
     space = dict(parameters or ranges())
     run = {**DEFAULT_RUN, **(overrides or {})}

@@ -67,8 +67,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec and show the plan, without running anything")
     p.add_argument("--allow-import", action="store_true",
-                   help="import the spec's `measures: module:function` (runs that code; never "
-                        "done without this flag, nor in a dry run)")
+                   help="import the spec's `measures`: module:function from the installed "
+                        "packages (never the working folder) or path/to/file.py:function "
+                        "(runs that code; never done without this flag, nor in a dry run)")
     p.add_argument("--outcome", dest="outcomes", action="append", metavar="NAME",
                    help="measure to show (may be repeated; default: the spec's outcomes or "
                         "key measures)")

@@ -197,7 +197,7 @@ class Plan:
     def tasks(self, skip: set[str], tables: str | None = None) -> Iterator[dict[str, Any]]:
         """One task per distinct run id not in `skip`, in plan order (what a worker needs)."""
         emitted: set[str] = set()
-        measures = self.loaded.spec.measures
+        measures = self.loaded.measures_ref
         index = {e.label: k for k, e in enumerate(self.entries)}
         for row in self.table.itertuples(index=False):
             run_id = row.run_id

@@ -8,6 +8,7 @@ checked against the scenario schema before anything runs (see `sim.experiments.p
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import re
 import types
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import InputError
 from sim.inputs import parse_yaml, read_text
+from sim.naming import unsafe
 from sim.scenario.loader import _expected, _field_path
 from sim.scenario.schema import Scenario
 
@@ -28,18 +30,26 @@ METHODS = ("grid", "lhs", "sobol", "morris", "oat")
 #: Design points and runs one sweep may hold (counted before anything is sampled or allocated).
 MAX_POINTS = 100_000
 MAX_RUNS = 100_000
+#: Fewest base samples of a Sobol' design and trajectories of a Morris design whose indices
+#: mean something (fewer are refused, with the reason).
+MIN_SOBOL_SAMPLES = 4
+MIN_TRAJECTORIES = 2
 #: A sweep's name and its scenarios' labels name folders and columns: one plain name each.
 MAX_NAME = 100
-_MEASURES = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*")
+_MEASURES = re.compile(r"([A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*|[^:]+\.py):[A-Za-z_][\w]*")
 
 
 def check_name(name: str) -> str:
-    """A name that stays inside the folder it names something in: not empty, no `/` or `\\`,
-    not `.` or `..` or hidden, no control characters, at most `MAX_NAME` characters."""
+    """A name that stays inside the folder it names something in and prints as itself: not
+    empty, no `/` or `\\`, not `.` or `..` or hidden, at most `MAX_NAME` characters and
+    `MAX_NAME_BYTES` bytes, no control, bidirectional or look-alike characters."""
     if not name or len(name) > MAX_NAME or name.startswith(".") or "/" in name \
             or "\\" in name or any(ord(c) < 32 for c in name):
         raise ValueError(f"a plain name of 1-{MAX_NAME} characters, without '/', '\\' or a "
                          f"leading '.' (it names a folder under results/sweeps/)")
+    why = unsafe(name)
+    if why is not None:
+        raise ValueError(f"a plain name: {why}")
     return name
 
 
@@ -117,6 +127,18 @@ class Design(_Strict):
                 and self.samples & (self.samples - 1):
             raise ValueError(f"samples that are a power of 2 for method sobol (got "
                              f"{self.samples}; Sobol' sequences balance only then)")
+        if self.method == "sobol" and self.samples is not None \
+                and self.samples < MIN_SOBOL_SAMPLES:
+            raise ValueError(f"at least {MIN_SOBOL_SAMPLES} base samples for method sobol (got "
+                             f"{self.samples}: the indices are differences between samples, "
+                             "noise with so few; a few hundred make them stable)")
+        if self.method == "morris" and self.samples is not None \
+                and self.samples < MIN_TRAJECTORIES:
+            raise ValueError(f"at least {MIN_TRAJECTORIES} trajectories for method morris (got "
+                             f"{self.samples}: the spread sigma of one parameter's effects needs "
+                             "two; ten or more rank parameters reliably)")
+        if self.second_order and self.method != "sobol":
+            raise ValueError("second_order only with method sobol")
         return self
 
 
@@ -140,9 +162,12 @@ class SweepSpec(_Strict):
     outcomes: list[str] | None = Field(None, min_length=1, description="Measures to summarise "
                                        "and analyse (default: every numeric measure).")
     keep_tables: bool = Field(False, description="Also save every run's full tables.")
-    measures: str | None = Field(None, description="`module:function` computing extra "
-                                 "outcomes from a run's `Result` (importable on the workers); "
-                                 "imported only when the sweep is run with --allow-import.")
+    measures: str | None = Field(None, description="`module:function` (an installed module; "
+                                 "the current folder is not searched) or "
+                                 "`path/to/file.py:function` (relative to the spec), a function "
+                                 "computing extra outcomes from a run's `Result` (found the same "
+                                 "way on the workers); imported only when the sweep is run with "
+                                 "--allow-import.")
 
     @field_validator("name")
     @classmethod
@@ -153,7 +178,8 @@ class SweepSpec(_Strict):
     @classmethod
     def _measures_syntax(cls, value: str | None) -> str | None:
         if value is not None and not _MEASURES.fullmatch(value):
-            raise ValueError("module:function (dotted Python names)")
+            raise ValueError("module:function (dotted Python names) or "
+                             "path/to/file.py:function")
         return value
 
     @field_validator("design", mode="before")
@@ -183,6 +209,18 @@ class LoadedSpec:
     @property
     def folder(self) -> Path:
         return Path(self.file).parent
+
+    @property
+    def measures_ref(self) -> str | None:
+        """The spec's `measures` as the workers find it: a file named relative to the spec is
+        given by its absolute path."""
+        ref = self.spec.measures
+        if ref is None:
+            return None
+        target, _, name = ref.rpartition(":")
+        if target.endswith(".py") and not Path(target).is_absolute():
+            return f"{(self.folder / target).resolve()}:{name}"
+        return ref
 
     def error(self, field: str | None, expected: str, got: object = None) -> InputError:
         return InputError(self.file, field, expected, got)
@@ -220,6 +258,9 @@ def parse_spec(data: Any, file: str = "<spec>", text: str = "") -> LoadedSpec:
         if "seed" in overrides:
             raise loaded.error(f"{where}.seed", "no seed here: run seeds derive from the "
                                "spec's root `seed`")
+    if spec.design.second_order and len(spec.parameters) < 2:
+        raise loaded.error("design.second_order", "at least two parameters for second-order "
+                           "indices (they are of pairs of parameters)", len(spec.parameters))
     if "seed" in spec.parameters:
         raise loaded.error("parameters.seed", "a scenario field other than seed (replications "
                            "vary the seed; set `replications`)")
@@ -247,19 +288,89 @@ def load_spec(path: str | Path) -> LoadedSpec:
 
 
 def measures_function(ref: str, loaded: LoadedSpec | None = None) -> Callable[..., Any]:
-    """Import `module:function`; an InputError if it is not there."""
-    module, _, name = ref.partition(":")
+    """The function a spec's `measures` names: `module:function` from the installed packages
+    (the current folder is never searched, whether or not Python put it on its path), or
+    `path/to/file.py:function` from that file (relative to the spec). It must be a Python
+    function that takes a run's `Result`; an InputError otherwise."""
     file = loaded.file if loaded else None
-    if not module or not name:
-        raise InputError(file, "measures", "module:function", ref)
+    target, _, name = ref.rpartition(":")
+    if not target or not name:
+        raise InputError(file, "measures", "module:function or path/to/file.py:function", ref)
     try:
-        fn = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as err:
-        raise InputError(file, "measures", "an importable module:function", f"{ref} ({err})") \
-            from None
-    if not callable(fn):
-        raise InputError(file, "measures", "a function of a run's Result", ref)
+        if target.endswith(".py"):
+            path = Path(target)
+            if not path.is_absolute() and loaded is not None:
+                path = loaded.folder / path
+            module = _module_from_file(path)
+        else:
+            module = _installed_module(target)
+        fn = getattr(module, name)
+    except (ImportError, AttributeError, OSError, SyntaxError) as err:
+        raise InputError(file, "measures", "an importable module:function (installed, or a "
+                         "path/to/file.py:function)", f"{ref} ({err})") from None
+    if not inspect.isfunction(fn) or not _takes_one(fn):
+        raise InputError(file, "measures", "a Python function of a run's Result (def "
+                         "name(result) -> dict of numbers)", ref)
     return fn
+
+
+def _takes_one(fn: Callable[..., Any]) -> bool:
+    try:
+        inspect.signature(fn).bind(object())
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _installed_module(name: str) -> types.ModuleType:
+    """`import name` with the current folder left out of the search (`python -m` puts it
+    first on the path; a module there would shadow an installed one by accident)."""
+    import sys
+
+    here = Path.cwd().resolve()
+
+    def elsewhere(entry: str) -> bool:
+        try:
+            return bool(entry) and Path(entry).resolve() != here
+        except (OSError, RuntimeError):
+            return True
+
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if elsewhere(entry)]
+    try:
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+    finally:
+        sys.path[:] = saved
+
+
+_FROM_FILES: dict[str, types.ModuleType] = {}
+
+
+def _module_from_file(path: Path) -> types.ModuleType:
+    """The module of a Python file, loaded once per process."""
+    import hashlib
+    import importlib.util
+    import sys
+
+    path = path.resolve()
+    key = str(path)
+    if key not in _FROM_FILES:
+        if not path.is_file():
+            raise ImportError(f"no Python file {path}")
+        name = "govsim_measures_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        _FROM_FILES[key] = module
+    return _FROM_FILES[key]
 
 
 # ------------------------------------------------------------------------- schema field types

@@ -35,6 +35,16 @@ from sim.outputs import check_out, staged_folder
 FORMAT = 1
 MANIFEST = "sweep.json"
 PLAN = "plan.parquet"
+#: As `sim.experiments.plan.PLAN_COLUMNS` (not imported: the plan's module is heavy).
+_PLAN_COLUMNS = ("run", "run_id", "scenario", "regime", "point", "replication", "seed", "days",
+                 "scale")
+#: Columns of a sweep folder's tables that its readers use: a table without them is damaged.
+FRAME_COLUMNS = {PLAN: _PLAN_COLUMNS,
+                 "runs.parquet": (*_PLAN_COLUMNS, "status", "error"),
+                 "summary.parquet": ("scenario", "regime", "point", "outcome", "n", "n_failed",
+                                     "n_pending", "mean", "sd", "ci_low", "ci_high"),
+                 "differences.parquet": ("scenario", "baseline", "point", "outcome", "n",
+                                         "mean", "sd")}
 RUNS_DIR = "runs"
 TABLES_DIR = "tables"
 LOCK = ".lock"
@@ -247,11 +257,17 @@ class SweepFolder:
         return {p.stem for p in self.runs_dir.glob("*.json")}
 
     def read_frame(self, name: str) -> pd.DataFrame | None:
-        """A table of the folder, or None if it is missing or damaged (truncated, not Parquet)."""
+        """A table of the folder, or None if it is missing or damaged (truncated, not Parquet,
+        or without the columns its readers use: `FRAME_COLUMNS`)."""
+        import pyarrow as pa
+
         path = self.path / name
         if not path.is_file():
             return None
         try:
-            return pd.read_parquet(path)
-        except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError, TypeError, MemoryError, pa.ArrowException):
+            return None  # pyarrow's ArrowInvalid is a ValueError
+        if not set(FRAME_COLUMNS.get(name, ())) <= set(frame.columns):
             return None
+        return frame

@@ -332,7 +332,8 @@ In the tables, `x` stands for the value, `<key>` for a key of a mapping (a categ
 
 def _limits() -> str:
     """What every scenario file is held to besides its fields' ranges (from the code's limits)."""
-    from sim import inputs
+    from sim import inputs, naming
+    from sim.city import io as city_io
     from sim.scenario import loader, schema
 
     return f"""\
@@ -353,7 +354,30 @@ Checked before anything runs, with the same one-line error and exit status 2:
   residents at its `scale`; a synthetic city has at most {schema.MAX_STREETS:,} streets.
 - **Against the city.** `demand.shocks[].districts` must name districts of the city and the
   `scale` must keep at least one street; `govsim check` reads the city to check this, as `run`
-  does, so a file that passes `check` is not refused by `run`."""
+  does, so a file that passes `check` is not refused by `run`.
+- **Names.** A scenario's `name` (and a sweep's name and labels) holds at most
+  {schema.MAX_NAME} characters and {naming.MAX_NAME_BYTES} bytes of UTF-8 (file systems count
+  bytes); control characters, bidirectional overrides (U+202E reverses the text after it),
+  zero-width and other invisible characters, and letters that pass for others (a Cyrillic `о`
+  in a Latin word, fullwidth `Ａ`) are refused. Words in one script each are fine (`北京 hotline`).
+  A character that a terminal would not show as itself is printed escaped (`\\u202e`) in
+  messages. Folder names made from names are cut to {naming.MAX_SLUG_BYTES} bytes, with a hash.
+- **City files.** A network file (`city.source: file`) is read under the guards of
+  [city.md](city.md#the-file-format): at most {city_io.MAX_NETWORK_BYTES:,} bytes, at most
+  {city_io.MAX_NETWORK_VALUES:,} JSON values (counted before parsing, so that checking a file
+  needs little memory) or {city_io.MAX_GRAPHML_ELEMENTS:,} GraphML elements, at most
+  {inputs.MAX_DEPTH} levels of nesting (an outline too), populations of at most
+  {schema.MAX_POPULATION:,}, coordinates within {city_io.MAX_COORDINATE:,.0f} km, district
+  factors in (0, 100], outline rings of at most {city_io.MAX_RING_POINTS:,} points that do not
+  cross themselves.
+- **Saved results.** `sim.Result.load` and `govsim brief --from` check every file of a saved
+  run: each Parquet table must have the columns its readers use, of the right kind, and fit in
+  the memory free; the summary (and each saved seed's) one row; `scenario.yaml` is read under
+  the guards above and validated as a scenario; `meta.json` is a JSON object of bounded size
+  and nesting. A damaged file is named, with its column.
+- **`--out`.** The current folder (`--out .`) or one holding it is refused (a result replaces
+  the folder it is written to), as are paths under a file, under `/proc`, `/sys` or `/dev`,
+  parts longer than the file system allows (in bytes), and a folder holding other files."""
 
 
 def _field_docs() -> list[str]:

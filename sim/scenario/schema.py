@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.naming import MAX_NAME_BYTES, unsafe
+
 #: Bounds of the scenario's numbers. Every number must also be finite (no .inf, no .nan); the
 #: range of each field is listed in docs/scenarios.md.
 MAX_DAYS = 3650  # days of a run, and of its warm-up: ten years
@@ -603,7 +605,18 @@ class Scenario(Section):
     """One run's full specification."""
 
     name: str = Field("unnamed", min_length=1, max_length=MAX_NAME,
-                      description="Short name used in tables and charts.")
+                      description="Short name used in tables and charts (at most "
+                      f"{MAX_NAME} characters and {MAX_NAME_BYTES} bytes; no control, "
+                      "bidirectional or look-alike characters).")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        why = unsafe(name)
+        if why is not None:
+            raise ValueError(why)
+        return name
+
     description: str = Field("", description="What this scenario represents.")
     regime: Literal["fragmented", "whistle", "hotline", "proactive", "custom"] = Field(
         "custom", description="Label of the regime the mechanisms add up to (for tables only).")
