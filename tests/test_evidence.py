@@ -162,3 +162,22 @@ def test_a_history_without_a_reform_differs_only_from_its_date(tmp_path):
     assert t.loc[("requests", 2018), "difference"] == 0
     assert t.loc[("hotline_contacts", 2019), "difference"] < 0
     assert (tmp_path / "counterfactual.csv").is_file()
+
+
+def test_an_evidence_table_is_not_made_from_part_of_its_runs():
+    """A sweep with runs lost or failed gives no table but one clear error (the same command
+    resumes), not a table of part of the runs or a traceback from a missing column."""
+    from types import SimpleNamespace
+
+    from sim.evidence.decompose import IncompleteEvidence, require_complete
+
+    done = SimpleNamespace(counts={"ok": 4, "failed": 0, "pending": 0}, lost=[])
+    require_complete(done, "govsim decompose")
+    lost = SimpleNamespace(counts={"ok": 0, "failed": 0, "pending": 912},
+                           lost=["e58128: BrokenProcessPool"])
+    with pytest.raises(IncompleteEvidence, match="912 run.*BrokenProcessPool.*resumes"):
+        require_complete(lost, "govsim robustness")
+    failed = SimpleNamespace(counts={"ok": 3, "failed": 1, "pending": 0}, lost=[],
+                             failures=pd.DataFrame({"error": ["ValueError: x"]}))
+    with pytest.raises(IncompleteEvidence, match="1 failed.*ValueError"):
+        require_complete(failed, "govsim counterfactual")

@@ -82,7 +82,7 @@ def _decompose_parser(sub: argparse._SubParsersAction) -> None:
                                                            "presets', 365)")
     p.add_argument("--measure", default=None, metavar="NAME", help=MEASURE_HELP)
     _shared(p, 5, "replications", "decompose", "the presets', 1:1")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=_finished(handle))
 
 
 def _counterfactual_parser(sub: argparse._SubParsersAction) -> None:
@@ -100,7 +100,7 @@ def _counterfactual_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--move", action="append", type=_move, metavar="REFORM=DATE",
                    help="a reform brought in at another date instead (may repeat)")
     _shared(p, 5, "replications", "counterfactual", "the history's, 1:1")
-    p.set_defaults(handler=handle_counterfactual)
+    p.set_defaults(handler=_finished(handle_counterfactual))
 
 
 def _robustness_parser(sub: argparse._SubParsersAction) -> None:
@@ -124,7 +124,7 @@ def _robustness_parser(sub: argparse._SubParsersAction) -> None:
                    help="parameters Morris ranks highest that Sobol' analyses (default 8)")
     p.add_argument("--days", type=_days, metavar="N", help="days of each run (default 180)")
     _shared(p, 3, "replications of each one-at-a-time point", "robustness", "0.1")
-    p.set_defaults(handler=handle_robustness)
+    p.set_defaults(handler=_finished(handle_robustness))
 
 
 def _move(text: str) -> tuple[str, Any]:
@@ -180,6 +180,23 @@ def show(effects: Any, mechanisms: Any, measure: str) -> None:
     for _, r in staff.iterrows():
         console.print(f"case staff on duty, {r['step']}: {r['before']:,.0f} → {r['after']:,.0f} "
                       "(a reform moves staff; whole people round each unit)", markup=False)
+
+
+def _finished(handler):
+    """A handler whose sweep did not finish says so in one line and exits 1 (no table made,
+    finished runs kept: the same command resumes)."""
+    import functools
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from sim.evidence.decompose import IncompleteEvidence
+
+        try:
+            return handler(args)
+        except IncompleteEvidence as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+    return run
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.evidence.decompose import _interval
+from sim.evidence.decompose import _interval, require_complete
 from sim.reforms import REFORMS, mechanisms
 
 HISTORY = "beijing-2018-2024"
@@ -221,6 +221,7 @@ def counterfactual(removed: list[str] | None = None,
     result = run_sweep(sweep_spec(chosen, seeds, scale, seed, overrides), folder / "runs",
                        workers=workers, scheduler=scheduler, serial=serial, progress=progress,
                        allow_import=True)
+    require_complete(result, "govsim counterfactual")
     frame = table(result.runs, chosen)
     frame.to_csv(folder / "counterfactual.csv", index=False)
     return Counterfactuals(frame, result.runs, folder, list(result.notes))

@@ -134,6 +134,23 @@ def sweep_spec(steps: list[Step], seeds: int = 5, days: int | None = None,
             "replications": seeds, "seed": seed, "measures": MEASURES_FUNCTION}
 
 
+class IncompleteEvidence(RuntimeError):
+    """Runs of an evidence table could not finish (a worker lost, runs that raised): the
+    table would rest on part of its runs, so none is made; the same command resumes."""
+
+
+def require_complete(result: Any, command: str) -> None:
+    """Raise `IncompleteEvidence` unless every run of the sweep `result` finished and is ok."""
+    counts = result.counts
+    if counts["pending"] or counts["failed"]:
+        why = result.lost[0] if result.lost else (
+            str(result.failures["error"].iloc[0]) if counts["failed"] else "")
+        raise IncompleteEvidence(
+            f"{counts['pending']} run(s) could not finish and {counts['failed']} failed"
+            + (f" (first: {why})" if why else "") + f"; no table was made. Finished runs are "
+            f"kept: the same {command} command resumes the rest.")
+
+
 def _interval(values: np.ndarray) -> tuple[float, float, float, int]:
     """Mean and two-sided CONFIDENCE interval (t, n - 1 degrees of freedom) over seeds."""
     values = values[np.isfinite(values)]
@@ -243,6 +260,7 @@ def decompose(steps: list[str] | None = None, *, seeds: int = 5, days: int | Non
     spec = sweep_spec(chosen, seeds, days, scale, seed, overrides)
     result = run_sweep(spec, folder / "runs", workers=workers, scheduler=scheduler,
                        serial=serial, progress=progress, allow_import=True)
+    require_complete(result, "govsim decompose")
     effects, mechanisms = tables(result.runs, chosen)
     effects.to_csv(folder / "effects.csv", index=False)
     mechanisms.to_csv(folder / "mechanisms.csv", index=False)

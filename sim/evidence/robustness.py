@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.evidence.decompose import MEASURES_FUNCTION, _interval, ladder
+from sim.evidence.decompose import MEASURES_FUNCTION, _interval, ladder, require_complete
 from sim.evidence.measures import outcome
 from sim.scenario.parameters import ranges
 
@@ -182,6 +182,7 @@ def _stage(name: str, folder: Path, parameters: dict[str, tuple[float, float]],
 
     result = run_sweep(_spec(name, parameters, design, replications, seed, run),
                        folder / name, allow_import=True, **backend)
+    require_complete(result, "govsim robustness")
     design_file = folder / name / "design.parquet"
     raw = pd.read_parquet(design_file).to_numpy(float) if design_file.is_file() else None
     return step_differences(result.runs), result, raw
