@@ -39,6 +39,7 @@ extends: {presets}/hotline.yaml
 name: tiny-2019
 start_date: 2019-01-01
 days: 365
+warmup_days: 0
 scale: 0.001
 demand:
   rate_per_10k_per_day: 1.0   # to be fitted
@@ -186,13 +187,15 @@ def test_a_lean_run_gives_the_figures_of_a_full_one():
     read, no other tables) gives every target exactly the value the full result gives."""
     from sim.calibration.targets import RULE_COLUMNS
 
-    scenario = load_scenario("beijing-2018-2024")
-    full = sim.run(scenario, seed=1, scale=0.01)
-    lean = sim.run(scenario, seed=1, scale=0.01, columns=RULE_COLUMNS)
+    scenario = load_scenario("beijing-2018-2024")  # its first two years: 2019's targets
+    full = sim.run(scenario, seed=1, scale=0.01, days=731)
+    lean = sim.run(scenario, seed=1, scale=0.01, days=731, columns=RULE_COLUMNS)
     assert list(lean.problems.columns) == list(RULE_COLUMNS) and lean.summary.empty
     pd.testing.assert_frame_equal(lean.problems, full.problems[list(RULE_COLUMNS)])
     targets = published_targets()
-    np.testing.assert_array_equal(simulated_all(lean, targets), simulated_all(full, targets))
+    values = simulated_all(lean, targets)
+    assert np.isfinite(values).sum() >= 4  # 2019's rates and contacts at least
+    np.testing.assert_array_equal(values, simulated_all(full, targets))
     # a column the table does not have is bad input, said before the run, not after it
     with pytest.raises(InputError, match="columns.*occured_h"):
         sim.run(scenario, seed=1, scale=0.01, columns=("occured_h",), days=10 ** 6)
