@@ -118,8 +118,13 @@ def robustness(frame: pd.DataFrame) -> str:
     """Per preset difference and measure: the difference, what reverses it, its sign over the
     sampled ranges, the assumptions that matter most."""
     lines = [("| preset difference | measure | difference [95 %] | reversed alone by | same "
-              "sign (Morris points) | sampled range | most influential (Sobol' ST) |"),
-             "|---|---|---|---|---|---|---|"]
+              "sign (Morris points) | sampled range | largest Morris μ* (of all) | largest "
+              "Sobol' ST (of the 6) |"), "|---|---|---|---|---|---|---|---|"]
+
+    def top(value: object) -> str:
+        return ", ".join(f"`{p}`" for p in str(value).split()[:3]) \
+            if isinstance(value, str) and value else "—"
+
     for _, r in frame.iterrows():
         m = r["measure"]
         reversed_by = r.get("reversed_by")
@@ -129,11 +134,10 @@ def robustness(frame: pd.DataFrame) -> str:
         same = "—" if same is None or math.isnan(same) else f"{100 * same:.0f} %"
         span = (f"{fmt(m, r.get('morris_min'))} to {fmt(m, r.get('morris_max'))}"
                 if "morris_min" in r else "—")
-        top = r.get("sobol_top", r.get("morris_top"))
-        top = ", ".join(f"`{p}`" for p in str(top).split()[:3]) if isinstance(top, str) else "—"
         lines.append(f"| {r['step']} | {LABELS.get(m, m)} | "
                      f"{_cell(m, r['difference'], r['difference_low'], r['difference_high'])} | "
-                     f"{reversed_by} | {same} | {span} | {top} |")
+                     f"{reversed_by} | {same} | {span} | {top(r.get('morris_top'))} | "
+                     f"{top(r.get('sobol_top'))} |")
     return "\n".join(lines) + "\n"
 
 
