@@ -21,7 +21,8 @@ TEXT = {
                 "problems resolved within 7 days (1:1, {seeds} seeds); most of it from {top}.",
         "mechanism": "{title} ({share:.0f} %)",
         "robust": " Over the documented ranges of the assumed values it keeps its sign at "
-                  "{share:.0f} % of sampled points{reversed}.",
+                  "{share:.0f} % of sampled points (from {low:+.1f} to {high:+.1f} points, "
+                  "half-year runs at a tenth of the streets){reversed}.",
         "reversed": "; alone at one end of its range, {names} reverses it",
         "not_reversed": "; no assumption alone reverses it",
         "prevented": " It also prevents {share:.1f} % of the problems that would occur "
@@ -35,7 +36,8 @@ TEXT = {
         "step": "{step}：七日内解决的问题占全部问题的比例变化{total:+.1f}个百分点"
                 "［{low:+.1f}，{high:+.1f}］（全市规模，{seeds}个随机种子）；主要来自{top}。",
         "mechanism": "{title}（{share:.0f}%）",
-        "robust": "在各假设参数的文献范围内，{share:.0f}%的抽样点上方向不变{reversed}。",
+        "robust": "在各假设参数的文献范围内，{share:.0f}%的抽样点上方向不变（从{low:+.1f}到"
+                  "{high:+.1f}个百分点，十分之一街道、半年的模拟）{reversed}。",
         "reversed": "；单独取其范围一端时，{names}会使其反转",
         "not_reversed": "；没有任何单个假设能使其反转",
         "prevented": "此外它预防了本会发生的问题的{share:.1f}%［{low:.1f}，{high:.1f}］，"
@@ -86,7 +88,9 @@ def step_sentences(lang: str = "en") -> list[str]:
                 reversed_ = (t["reversed"].format(names=str(names).replace(" ", t["join"]))
                              if isinstance(names, str) and names else t["not_reversed"])
                 if not (isinstance(share, float) and math.isnan(share)):
-                    text += t["robust"].format(share=100 * share, reversed=reversed_)
+                    text += t["robust"].format(share=100 * share, reversed=reversed_,
+                                               low=100 * r.get("morris_min", math.nan),
+                                               high=100 * r.get("morris_max", math.nan))
         prevented = effects[(effects["step"] == e["step"])
                             & (effects["measure"] == "prevented_share")]
         if len(prevented) and prevented["total"].iloc[0] > 0.0005:
