@@ -71,10 +71,12 @@ def test_wheel_runs_a_preset_and_compares_outside_the_repository(installed, tmp_
     govsim = bindir / "govsim"
     work = tmp_path / "elsewhere"
     work.mkdir()
-    _run(govsim, "run", "hotline", "--days", "3", "--scale", "0.05", cwd=work, env=env)
+    _run(govsim, "run", "hotline", "--days", "3", "--scale", "0.05", "--set", "warmup_days=0",
+         cwd=work, env=env)
     summary = pd.read_parquet(work / "results" / "hotline-seed0" / "summary.parquet")
     assert summary["scenario"].tolist() == ["hotline"]
-    _run(govsim, "compare", "--days", "3", "--scale", "0.05", cwd=work, env=env)
+    _run(govsim, "compare", "--days", "3", "--scale", "0.05", "--seeds", "1", "--set",
+         "warmup_days=0", cwd=work, env=env)
     table = pd.read_csv(work / "results" / "compare-seed0" / "comparison.csv",
                         index_col="measure")
     assert list(table.columns) == ["fragmented", "whistle", "hotline", "proactive"]
