@@ -25,7 +25,7 @@ def write_spec(folder: Path, name: str = "spec.yaml", **fields: Any) -> Path:
     """A tiny sweep on the 8-street synthetic city; `fields` replace the defaults."""
     spec: dict[str, Any] = {
         "scenarios": ["fragmented", "hotline"],
-        "set": {"days": 8, "scale": 0.2, "city": SMALL_CITY},
+        "set": {"days": 8, "scale": 0.2, "city": SMALL_CITY, "warmup_days": 0},
         "parameters": {"demand.rate_per_10k_per_day": {"values": [4.0, 6.0]}},
         "replications": 2,
         "seed": 7,

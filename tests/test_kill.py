@@ -154,7 +154,7 @@ def test_kill_compare_at_random_moments(tmp_path: Path) -> None:
 
 def test_kill_sweep_at_random_moments_then_resume(tmp_path: Path) -> None:
     rng = random.Random(RNG_SEED + 2)
-    spec = write_spec(tmp_path, set={"days": 30, "scale": 0.5, "city": SMALL_CITY},
+    spec = write_spec(tmp_path, set={"days": 30, "scale": 0.5, "city": SMALL_CITY, "warmup_days": 0},
                       replications=3)
     started = time.monotonic()
     reference = run_sweep(spec, tmp_path / "ref", serial=True, progress=False)
