@@ -260,13 +260,16 @@ def handle_robustness(args: argparse.Namespace) -> int:
                         scheduler=args.scheduler, serial=args.serial, progress=not args.quiet)
     s = result.summary
     for _, r in s[s["measure"] == "resolved_within_7d_share"].iterrows():
-        reversed_by = r.get("reversed_by") or "none alone"
-        line = f"{r['step']}: {100 * r.get('difference', math.nan):+.1f} points; reversed by: " \
-               f"{reversed_by}"
+        difference = r.get("difference", math.nan)
+        parts = []
+        if isinstance(difference, float) and not math.isnan(difference):  # the oat stage ran
+            reversed_by = r.get("reversed_by")
+            parts += [f"{100 * difference:+.1f} points", "reversed by: " + (
+                reversed_by if isinstance(reversed_by, str) and reversed_by else "none alone")]
         for name in ("morris", "sobol"):
             share = r.get(f"{name}_same_sign_share")
             if share is not None and not (isinstance(share, float) and math.isnan(share)):
-                line += f"; {name}: same sign at {100 * share:.0f} % of sampled points"
-        print(line)
+                parts.append(f"{name}: same sign at {100 * share:.0f} % of sampled points")
+        print(f"{r['step']}: " + "; ".join(parts))
     print(f"tables written to {args.out} (robustness.csv, oat.csv, morris.csv, sobol.csv)")
     return 0
