@@ -146,16 +146,16 @@ def yearly(result: Any) -> dict[str, float]:
     day = np.arange(counts.by_day.shape[0])
     year = (origin + pd.to_timedelta(day, unit="D")).year.to_numpy()
     arose = counts.day_counts(OCCURRED) - counts.day_counts(PREVENTED_DAY)
+    within_week, resolved = counts.day_counts(WEEK_OF_DAY), counts.day_counts(RESOLVED_OF_DAY)
     followed = day + 7 <= scenario.days
     for y in sorted(set(year)):
         this = year == y
         week = this & followed
         if arose[week].sum():
             out[f"resolved_within_7d_share_{y}"] = float(
-                counts.day_counts(WEEK_OF_DAY)[week].sum() / arose[week].sum())
+                within_week[week].sum() / arose[week].sum())
         if arose[this].sum():
-            out[f"resolved_share_{y}"] = float(
-                counts.day_counts(RESOLVED_OF_DAY)[this].sum() / arose[this].sum())
+            out[f"resolved_share_{y}"] = float(resolved[this].sum() / arose[this].sum())
     ud = result.units_daily
     if len(ud):
         when = (origin + pd.to_timedelta(ud["day"].to_numpy(), unit="D")).year

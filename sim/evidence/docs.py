@@ -167,15 +167,20 @@ def calibration_report(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _from(render_table, *names: str):
+    """A section made by `render_table` from the shipped tables `names` (None: one is not
+    shipped, and the page keeps the section as it is)."""
+    def make() -> str | None:
+        frames = [table(name) for name in names]
+        return None if any(f is None for f in frames) else render_table(*frames)
+    return make
+
+
 SECTIONS = {
-    "decomposition": lambda: (decomposition(table(DECOMPOSE_EFFECTS), table(DECOMPOSE_MECHANISMS))
-                              if table(DECOMPOSE_EFFECTS) is not None else None),
-    "counterfactual": lambda: (counterfactual(table(COUNTERFACTUAL))
-                               if table(COUNTERFACTUAL) is not None else None),
-    "robustness": lambda: (robustness(table(ROBUSTNESS))
-                           if table(ROBUSTNESS) is not None else None),
-    "calibration-report": lambda: (calibration_report(table(CALIBRATION_TARGETS))
-                                   if table(CALIBRATION_TARGETS) is not None else None),
+    "decomposition": _from(decomposition, DECOMPOSE_EFFECTS, DECOMPOSE_MECHANISMS),
+    "counterfactual": _from(counterfactual, COUNTERFACTUAL),
+    "robustness": _from(robustness, ROBUSTNESS),
+    "calibration-report": _from(calibration_report, CALIBRATION_TARGETS),
 }
 
 

@@ -90,15 +90,19 @@ def _number(value: Any) -> float | int | str | bool | None:
     return str(value)
 
 
-def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
-    """The run's measures as plain numbers: the summary row, then any extra measures."""
+def outcomes_of(result: Any, measures: str | None,
+                fn: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """The run's measures as plain numbers: the summary row, then any extra measures (`fn`:
+    the function `measures` names, if already imported)."""
     row = result.summary.iloc[0]
     out = {k: _number(v) for k, v in row.items()  # text (`overload`) is said in numbers too
            if k not in INPUT_COLUMNS and k not in TEXT_COLUMNS}
     if measures:
-        from sim.experiments.spec import measures_function
+        if fn is None:
+            from sim.experiments.spec import measures_function
 
-        extra = measures_function(measures)(result)
+            fn = measures_function(measures)
+        extra = fn(result)
         if not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra):
             raise TypeError(f"{measures} must return a dict of named numbers, got "
                             f"{type(extra).__name__}")
@@ -111,16 +115,12 @@ def outcomes_of(result: Any, measures: str | None) -> dict[str, Any]:
     return out
 
 
-def _reads_problems(task: dict[str, Any]) -> bool:
+def _reads_problems(task: dict[str, Any], fn: Callable[[Any], Any] | None) -> bool:
     """Whether a run keeps its problem table: only where something reads it (saved tables, a
-    measures function that does not say `reads_problems = False`)."""
+    measures function `fn` that does not say `reads_problems = False`)."""
     if task.get("tables"):
         return True
-    if not task.get("measures"):
-        return False
-    from sim.experiments.spec import measures_function
-
-    return bool(getattr(measures_function(task["measures"]), "reads_problems", True))
+    return fn is not None and bool(getattr(fn, "reads_problems", True))
 
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -134,10 +134,15 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     try:
         scenario = resolve(task["base"], task["params"], task["seed"])
         city = cached_city(scenario.city)
+        fn = None
+        if task.get("measures"):  # imported once: it may be a file the spec names
+            from sim.experiments.spec import measures_function
+
+            fn = measures_function(task["measures"])
         t0 = time.perf_counter()
-        result = api.run(scenario, city=city, problems=_reads_problems(task))
+        result = api.run(scenario, city=city, problems=_reads_problems(task, fn))
         sim_s = time.perf_counter() - t0
-        outcomes = outcomes_of(result, task.get("measures"))
+        outcomes = outcomes_of(result, task.get("measures"), fn)
         if task.get("tables"):
             saved = result.save(Path(task["tables"]) / task["run_id"], csv=False)
             mask = os.umask(0)
