@@ -59,6 +59,40 @@ class DayCounts:
     prevented: int = 0
 
 
+@dataclass
+class _Draws:
+    """The day's problems' keyed random numbers: `key` is the run's, `ids` the problems'.
+
+    A draw is keyed by the problem and its purpose, so it is the same whoever else draws.
+    """
+
+    key: np.uint64
+    ids: np.ndarray
+
+    def u(self, purpose: int, rows: np.ndarray) -> np.ndarray:
+        """The purpose's uniforms of the problems `rows` (a draw is made only where it
+        decides something: keyed by the problem, it is the same whoever else draws)."""
+        return uniforms(self.key, self.ids[rows], purpose, 0)
+
+    def below(self, purpose: int, p: np.ndarray) -> np.ndarray:
+        """Whether each problem's uniform of `purpose` is below its `p` (drawn only where
+        0 < p < 1)."""
+        return draw_below(self.key, self.ids, purpose, np.asarray(p, np.float64))
+
+
+@dataclass
+class _Nature:
+    """What the day's problems are, one value per problem (`ProblemMaker._nature`)."""
+
+    unreasonable: np.ndarray
+    root: np.ndarray  # from the place's persistent source
+    prevented: np.ndarray  # by source governance
+    emergency: np.ndarray
+    multi: np.ndarray  # needs several departments
+    power: np.ndarray  # within the street's own powers
+    limit: np.ndarray  # time limit, hours
+
+
 class ProblemMaker:
     """Writes a day's problems into the case table under the scenario as it stands (rebuilt at
     each timeline change)."""
@@ -93,7 +127,6 @@ class ProblemMaker:
         """Write the day's problems as new rows; return the rows of those that enter, those
         recorded already (prevented, or never reported) and the day's counts. Their ids (the
         draws' key) follow the last problem's. `cases` must have room (`sim.cases.grow`)."""
-        spec, table, city = self.spec, self.table, self.city
         n = len(occ.category)
         first = int(cases.counters[ROWS])
         counts = DayCounts(occurred=n)
@@ -102,43 +135,85 @@ class ProblemMaker:
         first_id = int(cases.counters[PIDS])
         ids = np.arange(first_id, first_id + n, dtype=np.int64)
         key = cases.key
+        draws = _Draws(key, ids)
 
-        def u(purpose: int, rows: np.ndarray) -> np.ndarray:
-            """The purpose's uniforms of the problems `rows` (a draw is made only where it
-            decides something: keyed by the problem, it is the same whoever else draws)."""
-            return uniforms(key, ids[rows], purpose, 0)
-
-        def below(purpose: int, p: np.ndarray) -> np.ndarray:
-            """Whether each problem's uniform of `purpose` is below its `p` (drawn only where
-            0 < p < 1)."""
-            return draw_below(key, ids, purpose, np.asarray(p, np.float64))
-
+        # the steps below draw in this order (keyed by problem and purpose, but kept as it is)
         cat, comm = occ.category, occ.community
-        street = city.community_street[comm]
-        unreasonable = below(DRAW_UNREASONABLE, table.unreasonable_share[cat])
+        street = self.city.community_street[comm]
+        nature = self._nature(draws, cat, street, themes)
+        # departments needed: the category's lead; with several, two or three of its types,
+        # or the lead and another at random where the category lists one
+        depts, n_depts = self._departments(ids, key, cat, self.city.street_district[street],
+                                           nature.multi)
+        neighbour, cross = self._neighbours(ids, key, cat, street)
+        entered, channel = self._entry(draws, day, date, occ, street, trust, propensity, themes)
+        enters = np.isfinite(entered) & ~nature.prevented
+
+        rows = slice(first, first + n)
+        start_rows(cases, rows)
+        cases.pid[rows] = ids
+        cases.category[rows] = cat
+        cases.community[rows] = comm
+        cases.street[rows] = street
+        cases.occurred_h[rows] = occ.occurred_h
+        cases.unreasonable[rows] = nature.unreasonable
+        cases.root_cause[rows] = nature.root
+        cases.emergency[rows] = nature.emergency
+        cases.time_limit_h[rows] = nature.limit
+        cases.power[rows] = nature.power
+        cases.n_depts[rows] = n_depts
+        cases.depts[rows] = depts
+        cases.cross_border[rows] = cross
+        cases.neighbour[rows] = neighbour
+        cases.entered_h[rows] = np.where(enters, entered, np.nan)
+        cases.channel[rows] = channel
+        gone = ~enters  # their fate is known now; the others stay `open` until recorded
+        cases.outcome[rows][gone] = np.where(nature.prevented[gone], PREVENTED, NEVER_REPORTED)
+        cases.counters[ROWS] = first + n
+        cases.counters[PIDS] = first_id + n
+
+        counts.prevented = int(nature.prevented.sum())
+        idx = np.flatnonzero(enters)  # the clock sorts them by time of entry (sim.engine.clock)
+        counts.entered = len(idx)
+        themes.note_reports(street[idx], cat[idx])
+        slots = np.arange(first, first + n, dtype=np.int64)
+        return slots[idx], slots[gone], counts
+
+    def _nature(self, draws: _Draws, cat: np.ndarray, street: np.ndarray,
+                themes: Themes) -> _Nature:
+        """What each problem is: unreasonable or not, from its place's persistent source (and
+        then prevented where governance removed part of it), an emergency, needing several
+        departments, within the street's own powers; and its time limit."""
+        spec, table = self.spec, self.table
+        n = len(cat)
+        unreasonable = draws.below(DRAW_UNREASONABLE, table.unreasonable_share[cat])
         # from the place's persistent source, and prevented where governance removed part of
         # it: the thinning of the day's draw at the governed rate (sim.mechanisms.sources)
         sources = themes.sources
-        root = below(DRAW_ROOT_CAUSE, sources.root_chance(table.root_cause_share, street, cat))
+        root = draws.below(DRAW_ROOT_CAUSE,
+                           sources.root_chance(table.root_cause_share, street, cat))
         prevented = np.zeros(n, bool)
         rooted = np.flatnonzero(root)
-        prevented[rooted] = u(DRAW_PREVENTED, rooted) < sources.removed(street[rooted],
-                                                                         cat[rooted])
-        emergency = below(DRAW_EMERGENCY, table.emergency_share[cat])
-        multi = below(DRAW_MULTI_DEPT, table.multi_dept_prob[cat])
-        power = below(DRAW_POWER, self.powers[cat])
+        prevented[rooted] = draws.u(DRAW_PREVENTED, rooted) < sources.removed(street[rooted],
+                                                                               cat[rooted])
+        emergency = draws.below(DRAW_EMERGENCY, table.emergency_share[cat])
+        multi = draws.below(DRAW_MULTI_DEPT, table.multi_dept_prob[cat])
+        power = draws.below(DRAW_POWER, self.powers[cat])
         limit = time_limits.limit_hours(spec, table, cat, emergency, multi)
+        return _Nature(unreasonable, root, prevented, emergency, multi, power, limit)
 
-        # departments needed: the category's lead; with several, two or three of its types,
-        # or the lead and another at random where the category lists one
-        depts, n_depts = self._departments(ids, key, cat, city.street_district[street], multi)
-        neighbour, cross = self._neighbours(ids, key, cat, street)
-
-        # who finds it first: a resident's report, a patrol, an inspection
+    def _entry(self, draws: _Draws, day: int, date: dt.date, occ: DayOfProblems,
+               street: np.ndarray, trust: np.ndarray, propensity: np.ndarray,
+               themes: Themes) -> tuple[np.ndarray, np.ndarray]:
+        """Who finds each problem first: a resident's report, a patrol, an inspection. Returns
+        when it enters (inf: never) and by which channel."""
+        spec, table, city = self.spec, self.table, self.city
+        cat, comm = occ.category, occ.community
+        u = draws.u
         p_report = reporting.report_chance(spec, trust[comm], propensity[comm])
-        reported = below(DRAW_REPORTED, p_report)
+        reported = draws.below(DRAW_REPORTED, p_report)
         told = np.flatnonzero(reported)
-        entered = np.full(n, np.inf)
+        entered = np.full(len(cat), np.inf)
         entered[told] = occ.occurred_h[told] - spec.reporting.mean_delay_hours * np.log1p(
             -u(DRAW_REPORT_DELAY, told))
         channel = reporting.channels(spec, reported, None if spec.hotline.enabled
@@ -151,37 +226,7 @@ class ProblemMaker:
         if rate_grid is not None:
             self._search(rate_grid[street, cat], u, DRAW_INSPECTION, occ.occurred_h, entered,
                          channel, INSPECTION)
-        enters = np.isfinite(entered) & ~prevented
-
-        rows = slice(first, first + n)
-        start_rows(cases, rows)
-        cases.pid[rows] = ids
-        cases.category[rows] = cat
-        cases.community[rows] = comm
-        cases.street[rows] = street
-        cases.occurred_h[rows] = occ.occurred_h
-        cases.unreasonable[rows] = unreasonable
-        cases.root_cause[rows] = root
-        cases.emergency[rows] = emergency
-        cases.time_limit_h[rows] = limit
-        cases.power[rows] = power
-        cases.n_depts[rows] = n_depts
-        cases.depts[rows] = depts
-        cases.cross_border[rows] = cross
-        cases.neighbour[rows] = neighbour
-        cases.entered_h[rows] = np.where(enters, entered, np.nan)
-        cases.channel[rows] = channel
-        gone = ~enters  # their fate is known now; the others stay `open` until recorded
-        cases.outcome[rows][gone] = np.where(prevented[gone], PREVENTED, NEVER_REPORTED)
-        cases.counters[ROWS] = first + n
-        cases.counters[PIDS] = first_id + n
-
-        counts.prevented = int(prevented.sum())
-        idx = np.flatnonzero(enters)  # the clock sorts them by time of entry (sim.engine.clock)
-        counts.entered = len(idx)
-        themes.note_reports(street[idx], cat[idx])
-        slots = np.arange(first, first + n, dtype=np.int64)
-        return slots[idx], slots[gone], counts
+        return entered, channel
 
     @staticmethod
     def _search(rate: np.ndarray, u, purpose: int, occurred: np.ndarray, entered: np.ndarray,

