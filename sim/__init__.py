@@ -20,14 +20,17 @@ from sim.presets import PRESETS
 if TYPE_CHECKING:
     from sim.api import compare, run
     from sim.comparison import Comparison
+    from sim.mechanisms import Mechanism
     from sim.model import GovernanceModel
+    from sim.plugins import DailyMechanism, Day
     from sim.results import Result
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import Scenario
 
-__all__ = ["PRESETS", "Comparison", "GovernanceModel", "InputError", "Result", "Scenario",
-           "compare", "load_scenario", "run"]
+__all__ = ["PRESETS", "Comparison", "DailyMechanism", "Day", "GovernanceModel", "InputError",
+           "Mechanism", "Result", "Scenario", "compare", "load_scenario", "run"]
 __getattr__, __dir__ = lazy(__name__, {
     "run": "sim.api", "compare": "sim.api", "Comparison": "sim.comparison",
-    "GovernanceModel": "sim.model", "Result": "sim.results",
+    "GovernanceModel": "sim.model", "Result": "sim.results", "Mechanism": "sim.mechanisms",
+    "DailyMechanism": "sim.plugins", "Day": "sim.plugins",
     "load_scenario": "sim.scenario.loader", "Scenario": "sim.scenario.schema"})

@@ -24,10 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from numba.experimental import structref
 
 from sim.engine import draws
-from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
+from sim.engine.compile import kernel, passed_by_reference
 from sim.engine.desks import serve, serve_now
 
 # Outcomes: each problem ends in exactly one (the accounting invariant).
@@ -40,7 +39,7 @@ CHANNELS = ("none", "street_line", "dept_line", "hotline", "patrol", "inspection
 
 # Stations: what happens to a case when its event comes (the clock's event kinds).
 STATIONS = ("enter", "at_street", "street_handle", "at_centre", "at_dept", "other_side",
-            "reopen")
+            "reopen", "on_spot")
 (ENTER,  # it enters through its channel
  AT_STREET,  # it reaches its street office
  STREET_HANDLE,  # it is through the office's internal sections
@@ -48,6 +47,7 @@ STATIONS = ("enter", "at_street", "street_handle", "at_centre", "at_dept", "othe
  AT_DEPT,  # it reaches the department it needs next
  OTHER_SIDE,  # the street across the border takes its share
  REOPEN,  # the callback found it unsolved: its owner handles it again
+ ON_SPOT,  # a plug-in settles it where it arose: its owner unit works it at once
  ) = np.arange(len(STATIONS), dtype=np.int64)
 
 # Constants handed to kernels are numpy integers: numba compiles a kernel once per *value* of
@@ -127,27 +127,14 @@ FIELDS = tuple(f.name for f in fields(Cases))
 ROWS, RECORDED, PIDS, RETIRED = 0, 1, 2, 3
 
 
-@structref.register
-class _CasesStruct(ByReference):
-    pass
+_table_ref = passed_by_reference("CaseTable", FIELDS, __name__,
+                                 "`Cases` passed by reference: what the kernels take.")
 
 
-class CaseTable(structref.StructRefProxy):
-    """`Cases` passed by reference: what the kernels take."""
-
-
-by_reference(CaseTable, _CasesStruct, FIELDS)
-
-
-@kernel
-def _new_ref(*fields):
-    return CaseTable(*borrowed(fields))
-
-
-def ref(cases: Cases) -> CaseTable:
-    """The case table as kernels take it: one struct, by reference, over the same arrays."""
-    arrays = tuple(getattr(cases, name) for name in FIELDS)
-    return holding(_new_ref(*arrays), arrays)
+def ref(cases: Cases):
+    """The case table as kernels take it: one struct (`CaseTableRef`), by reference, over the
+    same arrays."""
+    return _table_ref(tuple(getattr(cases, name) for name in FIELDS))
 
 _FILL = {"outcome": OPEN, "owner_unit": -1, "neighbour": -1, "responded": -1,
          "callback_resolved": -1, "satisfied": -1}

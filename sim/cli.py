@@ -20,7 +20,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ from sim.presets import PRESETS, presets_dir
 if TYPE_CHECKING:  # the engine, pandas and pydantic load when a command runs, not for --help
     import pandas as pd
 
+    from sim.city import City
     from sim.scenario.schema import Scenario
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
@@ -195,6 +196,7 @@ class Prepared:
     arg: str  # as the user wrote it
     path: Path  # the file it resolved to
     spec: Scenario
+    city: City | None = None  # the city it runs on (shared, read-only)
     label: str = ""  # column / folder name, unique within a comparison
 
 
@@ -247,7 +249,7 @@ def prepare(arg: str, overrides: dict[str, Any]) -> Prepared:
             raise InputError(str(path), err.field, err.expected, err.got) from None
         raise
     check_city(spec, city, str(path))  # what the model checks itself, before any run
-    return Prepared(arg, path, spec)
+    return Prepared(arg, path, spec, city)
 
 
 def _unique_labels(items: list[Prepared]) -> None:
@@ -442,8 +444,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     err.print(f"running {spec.name}: {spec.days} days, scale {spec.scale:g}, seed {spec.seed}",
               style="dim", markup=False)
     started = time.perf_counter()
-    result = api.run(str(item.path), overrides=_overrides(args), name=spec.name,
-                     progress=spec.name)
+    result = api.run(spec, city=item.city, file=str(item.path), progress=spec.name)
     elapsed = time.perf_counter() - started
     created = missing_parents(out)
     try:
@@ -461,37 +462,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _compare_one(path: str, overrides: dict[str, Any], folder: str, csv: bool,
-                 progress: str | bool, name: str, label: str,
-                 k: int) -> tuple[str, int, pd.Series, float]:
-    """One run of a comparison, saved in its folder (in a worker process, or here)."""
-    from sim import api
-
-    started = time.perf_counter()
-    result = api.run(path, overrides=overrides, name=name, progress=progress)
-    _umask_mode(result.save(folder, csv=csv))
-    return label, k, result.measures, time.perf_counter() - started
-
-
-def _compare_runs(jobs: list[tuple], workers: int) -> Iterator[tuple[str, int, pd.Series, float]]:
-    """The runs of a comparison as they finish: here, or `workers` at a time in processes of
-    their own (each run is the same whichever process makes it: it depends on its seed)."""
-    from sim.pools import as_finished  # its workers exit if this process is killed
-
-    for _, done in as_finished(_compare_one, jobs, workers):
-        yield done
-
-
-def seed_folder(root: Path, label: str, seed: int, first: int) -> Path:
-    """Where a comparison keeps a run: its label's folder for the first seed, else
-    seeds/<label>/seed<N>/ (the layout `govsim brief --from` reads)."""
-    return root / label if seed == first else root / SEEDS_DIR / label / f"seed{seed}"
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.explain import differences, mean_row, notes
+    from sim import api
+    from sim.explain import notes
 
     files: list[str] = list(args.files) or list(PRESETS)
     # one seed for all (common random numbers): --seed, else the first scenario's own
@@ -507,22 +482,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     workers = max(1, min(args.workers or os.cpu_count() or 1, total))
     err.print(f"{len(items)} scenarios x {len(seeds)} seed{'s' if len(seeds) > 1 else ''} "
               f"({', '.join(map(str, seeds))}), {workers} at a time", style="dim", markup=False)
-    runs: dict[str, dict[int, pd.Series]] = {i.label: {} for i in items}
+    count = iter(range(1, total + 1))
+
+    def done(run: api.CompareRun, _result: Any, seconds: float) -> None:
+        err.print(f"[{next(count)}/{total}] {run.label}, seed {run.seed}, done in {seconds:.1f} s",
+                  style="dim", markup=False)
+
     with staged_folder(out) as tmp:
-        jobs = [(str(item.path), _overrides(args, s), str(seed_folder(tmp, item.label, s, seed)),
-                 args.csv, item.label if workers == 1 else False, item.spec.name, item.label, s)
-                for item in items for s in seeds]
-        for n, (label, s, row, seconds) in enumerate(_compare_runs(jobs, workers), 1):
-            runs[label][s] = row
-            err.print(f"[{n}/{total}] {label}, seed {s}, done in {seconds:.1f} s", style="dim",
-                      markup=False)
-        labels = [i.label for i in items]  # in the order given
-        rows = {lbl: [runs[lbl][s] for s in seeds] for lbl in labels}
-        means = {lbl: mean_row(rows[lbl]) for lbl in labels}
-        diffs = differences(rows, labels)
-        table = pd.concat([means[lbl].rename(lbl) for lbl in labels], axis=1)
-        table.index.name = "measure"
-        table.to_csv(tmp / "comparison.csv")
+        comparison = api.compare({i.label: i.spec for i in items}, seed=seed, seeds=args.seeds,
+                                 workers=workers, progress=True, folder=tmp, csv=args.csv,
+                                 on_run=done)
+        labels = comparison.names  # in the order given
+        rows = comparison.runs
+        means = {lbl: comparison.means[lbl] for lbl in labels}
+        diffs = comparison.differences
+        comparison.means.to_csv(tmp / "comparison.csv")
         each = pd.concat([r.rename(f"{lbl} seed {s}") for lbl in labels
                           for s, r in zip(seeds, rows[lbl], strict=True)], axis=1)
         each.index.name = "measure"

@@ -28,9 +28,30 @@ from sim.results import KEY_MEASURES, OUTCOME_COLUMNS, Result, _fmt, measure_uni
 class Comparison:
     """Runs of several scenarios with one seed (common random numbers), by name, in order."""
 
-    results: dict[str, Result]
+    results: dict[str, Result]  # the first seed's run of each scenario
     seed: int | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # applied to every run
+    #: every seed's measures of each scenario, seeds in order (`sim.compare(..., seeds=3)`)
+    runs: dict[str, list[pd.Series]] = field(default_factory=dict)
+
+    @property
+    def means(self) -> pd.DataFrame:
+        """Measures x scenarios: the mean over seeds of each number (as comparison.csv)."""
+        from sim.explain import mean_row
+
+        runs = self.runs or {name: [r.measures] for name, r in self.results.items()}
+        table = pd.concat([mean_row(rows).rename(name) for name, rows in runs.items()], axis=1)
+        table.index.name = "measure"
+        return table
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        """Each scenario against the one before it, per measure, over the seeds: the mean
+        paired difference, its 95 % interval and whether it is within seed noise."""
+        from sim.explain import differences
+
+        runs = self.runs or {name: [r.measures] for name, r in self.results.items()}
+        return differences(runs, list(runs))
 
     # ------------------------------------------------------------------ access
     @property

@@ -15,8 +15,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba.experimental import structref
 
+from sim import mechanisms
 from sim.cases import (
     AT_CENTRE,
     AT_DEPT,
@@ -29,6 +29,7 @@ from sim.cases import (
     HANDLED,
     HOTLINE,
     ON_PAPER,
+    ON_SPOT,
     OTHER_SIDE,
     REOPEN,
     STREET_HANDLE,
@@ -40,7 +41,7 @@ from sim.cases import (
     work,
 )
 from sim.engine.clock import NOW, next_time, pop, schedule, start_day
-from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel, view
+from sim.engine.compile import kernel, passed_by_reference, view
 from sim.mechanisms import borders, callbacks, channels, devolution, ranking, relay, whistle
 from sim.scenario.schema import Scenario
 from sim.units import is_street
@@ -76,66 +77,22 @@ class Tables(NamedTuple):
     whistle_counts: np.ndarray  # int64: reports, late reports (whistle.REPORTS, LATE_REPORTS)
 
 
-@structref.register
-class _TablesStruct(ByReference):
-    pass
+#: The tables as kernels take them: one struct (`TablesRef`), by reference.
+tables_ref = passed_by_reference("Tables", Tables._fields, __name__,
+                                 "`Tables` passed by reference.")
 
+#: The world's parts besides the mechanisms' rules.
+ENGINE_PARTS = ("clock", "desks", "workload", "units", "cases", "tables", "office")
+#: Everything the day's kernels touch (rebuilt by the model whenever a part changes): the
+#: engine's clock (`sim.engine.clock.ClockRef`), desks, workload, the units, the cases, the
+#: tables, the offices' rules, then each compiled mechanism's rules by its name, as its
+#: `rules()` builds them (`sim.mechanisms.compiled()`). Rules hold numbers only, so that
+#: handing a mechanism its rules costs nothing.
+World = NamedTuple("World", [(name, object) for name in (
+    *ENGINE_PARTS, *(m.name for m in mechanisms.compiled()))])
 
-class TablesRef(structref.StructRefProxy):
-    """`Tables` passed by reference."""
-
-
-by_reference(TablesRef, _TablesStruct, Tables._fields)
-
-
-@kernel
-def _new_tables(*fields):
-    return TablesRef(*borrowed(fields))
-
-
-def tables_ref(tables: Tables) -> TablesRef:
-    return holding(_new_tables(*tables), tables)
-
-
-class World(NamedTuple):
-    """Everything the day's kernels touch (rebuilt by the model whenever a part changes).
-    Rules hold numbers only, so that handing a mechanism its rules costs nothing."""
-
-    clock: object  # sim.engine.clock.ClockRef
-    desks: object  # sim.engine.desks.DesksRef
-    workload: object  # sim.engine.workload.WorkloadRef
-    units: object  # sim.units.UnitsRef
-    cases: object  # sim.cases.CaseTable
-    tables: object  # TablesRef
-    office: OfficeRules
-    channels: object  # each mechanism's rules, as its `rules()` builds them
-    relay: object
-    whistle: object
-    borders: object
-    devolution: object
-    callbacks: object
-    ranking: object
-
-
-@structref.register
-class _WorldStruct(ByReference):
-    pass
-
-
-class WorldRef(structref.StructRefProxy):
-    """`World` passed by reference: what `run_until` and `admit` take (and view)."""
-
-
-by_reference(WorldRef, _WorldStruct, World._fields)
-
-
-@kernel
-def _new_ref(*fields):
-    return WorldRef(*borrowed(fields))
-
-
-def ref(world: World) -> WorldRef:
-    return holding(_new_ref(*world), world)
+#: The world as `run_until` and `admit` take it (and view): one struct, by reference.
+ref = passed_by_reference("World", World._fields, __name__, "`World` passed by reference.")
 
 
 # ------------------------------------------------------------------------------- units
@@ -289,15 +246,29 @@ def conclude(w, c, finish, unit, on_paper):
         record(cases, c, finish, outcome, w.callbacks.response_limit_hours)
 
 
+@kernel
+def on_spot(w, c, now):
+    """A plug-in settles the case where it arose (`sim.plugins.Day.settle_on_spot`): the unit
+    it named (the case's owner) works it at once, as any handling, and concludes it."""
+    cases = w.cases
+    unit = cases.owner_unit[c]
+    take(cases, c, now, unit)
+    finish = handle(w.desks, w.workload, cases, c, unit, now,
+                    work(cases, c, DRAW_WORK, _mean_work(w.tables, cases, c),
+                         w.office.work_shape))
+    conclude(w, c, finish, unit, HANDLED)
+
+
 # ------------------------------------------------------------------------------ the day
 @kernel
-def admit(world, ids):
-    """The day's entering cases, each an `ENTER` event at its time of entry."""
+def admit(world, ids, kind):
+    """The day's entering cases, each an event of `kind` (`ENTER`; `ON_SPOT` for those a
+    plug-in settles where they arose) at its time of entry."""
     w = view(world)
     clock, cases = w.clock, w.cases
     for i in range(len(ids)):
         c = ids[i]
-        schedule(clock, cases.entered_h[c], ENTER, c)
+        schedule(clock, cases.entered_h[c], kind, c)
 
 
 @kernel
@@ -324,4 +295,6 @@ def run_until(world, until):
             other_side(w, c, now)
         elif kind == REOPEN:
             reopen(w, c, now)
+        elif kind == ON_SPOT:
+            on_spot(w, c, now)
     clock.now[NOW] = until

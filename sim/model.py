@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
-from pathlib import Path
 
 import mesa
 import numpy as np
 
+from sim import mechanisms, plugins
 from sim.agents import (
     CitizenCohort,
     Department,
@@ -29,6 +29,7 @@ from sim.agents import (
 from sim.cases import (
     COLUMNS,
     ENTER,
+    ON_SPOT,
     RETIRED,
     compact,
     grow,
@@ -39,7 +40,7 @@ from sim.cases import (
     take_recorded,
 )
 from sim.cases import ref as cases_ref
-from sim.city import City, beijing_city, load_city, synthetic_city
+from sim.city import City
 from sim.city.city import DEPARTMENT_TYPES
 from sim.demand import Demand
 from sim.engine.clock import EVENTS_RUN, NOW, new_clock, pending, renumber
@@ -61,22 +62,14 @@ from sim.engine.workload import ref as workload_ref
 from sim.flow import Tables, World, admit, office_rules, run_until, tables_ref
 from sim.flow import ref as world_ref
 from sim.ledger import Ledger, Streamed, frame_of
-from sim.mechanisms import (
-    borders,
-    callbacks,
-    channels,
-    devolution,
-    relay,
-    whistle,
-)
+from sim.mechanisms import whistle
 from sim.mechanisms.ranking import Ranking
 from sim.mechanisms.reporting import Trust
 from sim.mechanisms.sources import Sources
 from sim.mechanisms.themes import CHARGE_HOUR, Themes
 from sim.problems import DayCounts, ProblemMaker
-from sim.sampling import sample_streets
 from sim.scenario.categories import load_categories
-from sim.scenario.loader import apply_change, check_city, timeline_order
+from sim.scenario.loader import apply_change, check_city, timeline_order, timeline_states
 from sim.scenario.schema import Change, CityConfig, Scenario
 from sim.staffing import Layout, staff_levels
 from sim.units import Units, layout, unit_types
@@ -92,12 +85,11 @@ _PROFILE_PRIOR = float(WEEK)
 
 
 def make_city(config: CityConfig) -> City:
-    """The city a scenario names: Beijing, a synthetic city, or a network file."""
-    if config.source == "beijing":
-        return beijing_city(config.layout_seed)
-    if config.source == "synthetic":
-        return synthetic_city(**config.synthetic.model_dump(), seed=config.layout_seed)
-    return load_city(Path(config.path or ""))
+    """The city a scenario names: Beijing, a synthetic city, or a network file (built once per
+    process and shared read-only, `sim.city.shared`)."""
+    from sim.city.shared import cached_city
+
+    return cached_city(config)
 
 
 class GovernanceModel(mesa.Model):
@@ -109,32 +101,55 @@ class GovernanceModel(mesa.Model):
     of `sim.results.collect`)."""
 
     def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None,
-                 stream: Streamed | None = None):
+                 stream: Streamed | None = None,
+                 mechanisms: list[plugins.DailyMechanism] | None = None):
         super().__init__(rng=spec.seed)
         self.given = spec  # as given, timeline included; `spec` is the scenario as it stands
         self.file = file
         self.city = c = city if city is not None else make_city(spec.city)
-        check_city(spec, c, file)  # before anything is allocated
+        self.sample = check_city(spec, c, file)  # before anything is allocated
         self.total_days = spec.warmup_days + spec.days
         self.origin = spec.start_date - dt.timedelta(days=spec.warmup_days)
-        #: timeline changes by the day they take effect; those on or before day 0 apply now
-        self.changes: dict[int, list[Change]] = defaultdict(list)
-        for _i, change in timeline_order(spec):
-            day = (change.date - self.origin).days
-            if day <= 0:
-                spec = apply_change(spec, change)
-            elif day < self.total_days:
-                self.changes[day].append(change)
-        self.spec = spec
-        self.end_spec = spec  # as it will stand at the end of the run (the tables read it)
-        for day in sorted(self.changes):
-            for change in self.changes[day]:
-                self.end_spec = apply_change(self.end_spec, change)
+        self.spec = spec = self._timeline(spec)
         self.table = load_categories(spec)
         self.day = 0
         self.key = run_key(spec.seed)
-        self.sample = sample_streets(c, spec.scale, spec.seed, file)
+        #: the plug-ins acting once a day (`sim.plugins`): the scenario's, then those given
+        self.plugins = [*plugins.build(spec, file),
+                        *((type(m).__name__, m) for m in mechanisms or ())]
+        #: whether Python acts in the day: a plug-in, or a subclass's own before/after_day
+        self._python_day = bool(self.plugins) or any(
+            getattr(type(self), hook) is not getattr(GovernanceModel, hook)
+            for hook in ("before_day", "after_day"))
+        self._build_units()
+        self._build_state(stream)
 
+    def _timeline(self, spec: Scenario) -> Scenario:
+        """Sort the timeline's states (each validated once, `timeline_states`) by the day they
+        take effect; those on or before day 0 apply now: the scenario as it stands at day 0."""
+        #: the scenario as it stands from each day a change takes effect (with its changes)
+        self.changes: dict[int, list[tuple[Change, Scenario | None]]] = defaultdict(list)
+        self._diverged = False  # a change made during the run: later states are applied
+        states = [state for _, state in timeline_states(spec, self.file)[1:]]
+        for (_i, change), state in zip(timeline_order(spec), states, strict=True):
+            day = (change.date - self.origin).days
+            if day <= 0:
+                spec = state
+            elif day < self.total_days:
+                self.changes[day].append((change, state))
+        #: as it will stand at the end of the run (the tables read it)
+        self.end_spec = ([spec, *(state for day in sorted(self.changes)
+                                  for _, state in self.changes[day])])[-1]
+        return spec
+
+    def add_change(self, day: int, change: Change) -> None:
+        """A change made during the run (the interactive page's switches), from the start of
+        `day`: applied as a dated timeline entry would be, and every later change after it."""
+        self.changes[day].append((change, None))
+
+    def _build_units(self) -> None:
+        """The units' layout, their engine state, the ranking, sources and themes."""
+        c, spec = self.city, self.spec
         self.dept_base, self.centre_base, self.hotline_unit, self.n_units = layout(
             c.n_streets, c.n_departments, c.n_districts)
         self.unit_type = unit_types(c.n_streets, c.n_departments, c.n_districts)
@@ -154,6 +169,9 @@ class GovernanceModel(mesa.Model):
         self.themes = Themes(c.street_population, len(self.table), self.sample.share, self.key,
                              self.sources, policy_units, list(self.table.keys))
 
+    def _build_state(self, stream: Streamed | None) -> None:
+        """Staff, the case table, the clock and desks, the agents, trust, the day's records."""
+        c, spec = self.city, self.spec
         #: staff (whole people) of every unit today; unit present (staffed) at some time
         self.staff = np.zeros(self.n_units)
         self.present = np.zeros(self.n_units, bool)
@@ -356,7 +374,7 @@ class GovernanceModel(mesa.Model):
             # a new propensity for all; what a researcher changed per cohort keeps its ratio
             self.propensity *= spec.reporting.propensity / max(self._propensity_given, 1e-12)
         self._propensity_given = spec.reporting.propensity
-        self._ranking_rules = self.ranking.configure(spec)
+        self.ranking.configure(spec)
         self.themes.configure(spec)
         self.tables = Tables(
             work_hours=self._work_hours(int(now // 24.0)),
@@ -365,11 +383,11 @@ class GovernanceModel(mesa.Model):
             enforcement=table.enforcement.copy(),
             tally=self.ranking.tally, day_month=self.ranking.day_month,
             whistle_counts=self.whistle_counts)
-        self.rules = dict(
-            office=office_rules(spec), channels=channels.rules(spec), relay=relay.rules(spec),
-            whistle=whistle.rules(spec), borders=borders.rules(spec),
-            devolution=devolution.rules(spec), callbacks=callbacks.rules(spec),
-            ranking=self._ranking_rules)
+        self.rules = dict(office=office_rules(spec), **mechanisms.rules(spec))
+        for name, plugin in self.plugins:
+            if old is not None and name in spec.plugins:
+                plugin.configure(plugins.settings_of(mechanisms.plugin(
+                    name, spec.plugins[name].get("module")), spec.plugins[name], name))
         self.maker = ProblemMaker(spec, table, self.city, self.sample, self.dept_base)
         day = int(now // 24.0)
         level = old.growth_level(day) if old is not None else spec.demand.growth_level
@@ -451,10 +469,11 @@ class GovernanceModel(mesa.Model):
             self.running = False
             return
         self._background(d)
-        for change in self.changes.get(d, ()):
+        for change, state in self.changes.get(d, ()):
             self.staff_growth = (d, self._staff_growth_level(d))  # growth so far, old rate
             self.productivity = (d, self._productivity_level(d))
-            self.spec = apply_change(self.spec, change)
+            self._diverged |= state is None  # from a change made during the run, apply each
+            self.spec = apply_change(self.spec, change) if self._diverged else state
             self._configure(24.0 * d)
         if d > 0 and self.day_month[d] != self.day_month[d - 1]:
             if self.spec.staffing.growth_per_year:
@@ -484,7 +503,11 @@ class GovernanceModel(mesa.Model):
         entering, gone, self.counts_today = self.maker.add(
             self.cases, d, self.origin + dt.timedelta(days=d), occurring, self.trust,
             self.propensity, self.themes)
-        admit(self.world, entering)
+        today = self._plugin_day(d, entering) if self._python_day else None
+        if today is not None:
+            self.before_day(today)
+            entering = self._admit_settled(today)
+        admit(self.world, entering, ENTER)
         run_until(self.world, 24.0 * (d + 1))
 
         closed = take_recorded(self.cases)
@@ -492,11 +515,49 @@ class GovernanceModel(mesa.Model):
         self.trust_learning.hear(self.cases.closed_h[closed], self.cases.community[closed],
                                  self.cases.satisfied[closed] > 0)
         self.trust_learning.update(d, self.spec)
+        if today is not None:
+            today.closed = self.last_recorded
+            self.after_day(today)
+            self._book(today, 24.0 * (d + 1) + plugins.CHARGE_HOUR)
         if self.ledger is not None:  # final: into the results, and their rows let go
             self.ledger.read(self.cases, self.last_recorded)
             retire(self.cases, self.last_recorded)
         self.datacollector.collect(self)
         self.day += 1
+
+    # ------------------------------------------------------------------ Python's day
+    def before_day(self, day: plugins.Day) -> None:
+        """Plain Python before the compiled day: the day's new cases are made, none is
+        handled. Calls each plug-in's `before_day`; a subclass may act here too (call super)."""
+        for _, plugin in self.plugins:
+            plugin.before_day(day)
+
+    def after_day(self, day: plugins.Day) -> None:
+        """Plain Python after the compiled day (`day.closed`: the cases recorded today). Calls
+        each plug-in's `after_day`; a subclass may act here too (call super)."""
+        for _, plugin in self.plugins:
+            plugin.after_day(day)
+
+    def _plugin_day(self, d: int, entering: np.ndarray) -> plugins.Day:
+        return plugins.Day(index=d, date=self.origin + dt.timedelta(days=d), spec=self.spec,
+                           city=self.city, categories=self.table, cases=self.cases,
+                           offices=self.offices, cohorts=self.cohorts, entering=entering,
+                           seed=self.spec.seed)
+
+    def _admit_settled(self, day: plugins.Day) -> np.ndarray:
+        """Book the work plug-ins charged this morning, admit the cases they settle on the
+        spot, and return the rest of the entering cases (in their order)."""
+        self._book(day, 24.0 * day.index + plugins.CHARGE_HOUR)
+        if not day.settled:
+            return day.entering
+        settled = np.concatenate(day.settled)
+        admit(self.world, settled, ON_SPOT)
+        return day.entering[~np.isin(day.entering, settled)]
+
+    def _book(self, day: plugins.Day, at: float) -> None:
+        for units, hours in day.charges:
+            charge_all(self.parts.desks, self.parts.workload, units, at, hours)
+        day.charges.clear()
 
     def _background(self, d: int) -> None:
         """The shared units' background for day `d` (`sim.engine.desks`): what arrived by its
@@ -556,7 +617,7 @@ class GovernanceModel(mesa.Model):
         """End of the run: every case still in the system keeps the outcome `open`; those not
         yet entered (reported after the end) have no time of entry. All are final now."""
         _, kinds, ids = pending(self.clock)
-        not_yet = ids[kinds == ENTER]
+        not_yet = ids[(kinds == ENTER) | (kinds == ON_SPOT)]
         self.cases.entered_h[not_yet] = np.nan
         self.horizon = 24.0 * self.total_days
         if self.ledger is not None:

@@ -22,8 +22,6 @@ from sim.scenario.categories import CategoryTable
 from sim.scenario.schema import Scenario
 
 URBAN_MANAGEMENT = DEPARTMENT_TYPES.index("urban_management")
-#: No department type gets less than this share of an even split of its district's staff.
-MIN_TYPE_SHARE = 0.1
 
 
 class Layout(NamedTuple):
@@ -35,10 +33,10 @@ class Layout(NamedTuple):
     n_units: int
 
 
-def load_shares(table: CategoryTable) -> np.ndarray:
+def load_shares(table: CategoryTable, floor: float) -> np.ndarray:
     """Share of department work per department type: the lead department carries every case of
-    its categories, the others only the multi-department ones (each type at least a tenth of an
-    even split, so no unit is without staff)."""
+    its categories, the others only the multi-department ones (each type at least `floor` of an
+    even split, `staffing.min_department_type_share`, so no unit is without staff)."""
     load = np.zeros(len(DEPARTMENT_TYPES))
     for k in range(len(table)):
         for j, t in enumerate(table.departments[k]):
@@ -46,13 +44,13 @@ def load_shares(table: CategoryTable) -> np.ndarray:
                 load[t] += table.share[k] * table.work_hours[k] * (
                     1.0 if j == 0 else table.multi_dept_prob[k])
     share = load / load.sum()
-    return np.maximum(share, MIN_TYPE_SHARE / len(share))
+    return np.maximum(share, floor / len(share))
 
 
 def department_staff(spec: Scenario, city: City, table: CategoryTable) -> np.ndarray:
     """Case staff of each department unit of the whole city before any transfer, real people."""
     st = spec.staffing
-    share = load_shares(table)
+    share = load_shares(table, st.min_department_type_share)
     staff = np.empty(city.n_departments)
     for j in range(city.n_departments):
         d, t = int(city.dept_district[j]), int(city.dept_type[j])

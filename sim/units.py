@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba.experimental import structref
 
-from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
+from sim.engine.compile import kernel, passed_by_reference
 
 #: Unit types, in the order of the index space.
 UNIT_TYPES = ("street", "enforcement", "department", "district_centre", "hotline")
@@ -34,26 +33,10 @@ class Units(NamedTuple):
     rank_class: np.ndarray  # int64 per unit, index into RANK_CLASSES
 
 
-@structref.register
-class _UnitsStruct(ByReference):
-    pass
-
-
-class UnitsRef(structref.StructRefProxy):
-    """`Units` passed by reference."""
-
-
-by_reference(UnitsRef, _UnitsStruct, Units._fields)
-
-
-@kernel
-def _new_ref(*fields):
-    return UnitsRef(*borrowed(fields))
-
-
-def ref(units: Units) -> UnitsRef:
-    """The units as kernels take them: one struct, by reference, over the same arrays."""
-    return holding(_new_ref(*units), units)
+#: The units as kernels take it: one struct (`UnitsRef`), by reference, over the same
+#: arrays.
+ref = passed_by_reference("Units", Units._fields, __name__,
+                          "`Units` passed by reference.")
 
 
 def layout(n_streets: int, n_departments: int, n_districts: int) -> tuple[int, int, int, int]:

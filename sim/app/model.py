@@ -204,7 +204,7 @@ class CityModel(GovernanceModel):
             for mechanism, on in asked:
                 dotted, label = MECHANISMS[mechanism]
                 note = f"{label}: {'on' if on else 'off'}"
-                self.changes[d].append(Change(date=date, note=note, set={dotted: on}))
+                self.add_change(d, Change(date=date, note=note, set={dotted: on}))
                 self.events.append((d - self.spec.warmup_days, note))
         super().step()
         self.watch.after_day(d)
@@ -244,8 +244,16 @@ class Watch:
 
     def after_day(self, d: int) -> None:
         """Fold in day `d`, just simulated."""
+        self._fold_records(d)
+        self._count_open(d)
+        self._update_series(d)
+        self.last_day = d
+
+    def _fold_records(self, d: int) -> None:
+        """Fold in the cases recorded on day `d` (their last handling started): closed cases and
+        their rates by closing day, quick resolutions by day of occurrence, latencies; those
+        that close after `d` are kept as open until then."""
         m = self.model
-        k = m.sample.weight
         last = m.total_days + 1
         street_of = m.city.community_street
         rows = m.problem_columns(_COLUMNS, m.last_recorded)
@@ -275,7 +283,11 @@ class Watch:
         for day in [day for day in self.latency if day <= d - MAP_WINDOW]:
             del self.latency[day]
 
-        # open at midnight: cases recorded with a later closing, and cases between units
+    def _count_open(self, d: int) -> None:
+        """Open cases by street at midnight after day `d`: cases recorded with a later closing,
+        and cases between units."""
+        m = self.model
+        street_of = m.city.community_street
         now = 24.0 * (d + 1)
         pids = [p for p, _ in self.closing.values()]
         recorded = np.concatenate(pids) if pids else np.zeros(0, np.int64)
@@ -291,7 +303,11 @@ class Watch:
         self.street_open = (np.bincount(np.concatenate(open_streets), minlength=n_s)[:n_s]
                             if open_streets else np.zeros(n_s))
 
-        # the day's values of the city-wide series
+    def _update_series(self, d: int) -> None:
+        """Day `d`'s values of the city-wide series: counts of the day, rates over the last
+        RATE_WINDOW days, the 7-day resolved share of the week ending WITHIN_DAYS days ago."""
+        m = self.model
+        k = m.sample.weight
         i = d
         s = self.series
         counts = m.counts_today
@@ -319,12 +335,11 @@ class Watch:
         if hours.size:
             s["latency_median"][i], s["latency_p90"][i] = np.percentile(hours, [50, 90]) / 24.0
         s["trust"][i] = float(np.average(m.trust, weights=m.city.community_population))
-        offices = np.arange(n_s)
+        offices = np.arange(m.city.n_streets)
         available = (m.staff_log[offices, lo:d + 1] * m.hours_log[offices, lo:d + 1]).sum()
         if available > 0:
             busy = per_unit(m.workload, BUSY)[offices, lo:d + 1]
             s["street_utilisation"][i] = busy.sum() / available
-        self.last_day = d
 
     @staticmethod
     def _add(store: dict[int, tuple[np.ndarray, np.ndarray]], day: int, a: np.ndarray,

@@ -254,8 +254,8 @@ def _run_seeds(item: Prepared, args: argparse.Namespace, seed: int, folder: Path
         spec = item.spec
         say(f"{counter} {item.label}: {spec.days} days after {warmup} warm-up, scale "
             f"{spec.scale:g}, seed {seed + k}")
-        result = api.run(str(item.path), overrides=overrides, name=spec.name,
-                         progress=item.label)
+        result = api.run(item.spec, overrides=overrides, name=spec.name, city=item.city,
+                         file=str(item.path), progress=item.label)
         where = (folder / item.label if k == 0 else
                  folder / SEEDS_DIR / item.label / f"seed{seed + k}")
         result.save(where, csv=args.csv)

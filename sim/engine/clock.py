@@ -24,9 +24,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba.experimental import structref
 
-from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
+from sim.engine.compile import kernel, passed_by_reference
 
 #: Positions in `Clock.counters`.
 SOON, LATER, TODAY_END, TODAY_NEXT, NEXT_SEQ, EVENTS_RUN = range(6)
@@ -51,26 +50,10 @@ class Clock(NamedTuple):
     now: np.ndarray  # float64: NOW, UNTIL
 
 
-@structref.register
-class _ClockStruct(ByReference):
-    pass
-
-
-class ClockRef(structref.StructRefProxy):
-    """A `Clock` passed by reference."""
-
-
-by_reference(ClockRef, _ClockStruct, Clock._fields)
-
-
-@kernel
-def _new_ref(*fields):
-    return ClockRef(*borrowed(fields))
-
-
-def ref(value: Clock) -> ClockRef:
-    """The clock as kernels take it: one struct, by reference, over the same arrays."""
-    return holding(_new_ref(*value), value)
+#: The clock as kernels take it: one struct (`ClockRef`), by reference, over the same
+#: arrays.
+ref = passed_by_reference("Clock", Clock._fields, __name__,
+                          "A `Clock` passed by reference.")
 
 
 def _arrays(capacity: int) -> list[np.ndarray]:

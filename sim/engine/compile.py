@@ -118,15 +118,40 @@ class ByReference(types.StructRef):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-def by_reference(proxy: type, struct_type: type, fields: tuple[str, ...]) -> None:
-    """Make `proxy` construct (and box) structs of `struct_type` with `fields`."""
-    structref.define_proxy(proxy, struct_type, list(fields))
-
-
 def holding(proxy: structref.StructRefProxy, owner: object) -> structref.StructRefProxy:
     """`proxy`, keeping `owner` (the Python record whose arrays it borrows) alive with it."""
     proxy.owner = owner
     return proxy
+
+
+def passed_by_reference(name: str, fields: tuple[str, ...], module: str,
+                        doc: str) -> Callable[[tuple], structref.StructRefProxy]:
+    """The struct by which kernels take a record with `fields` (a NamedTuple's, say), and the
+    function that makes one over a record's values (in field order), holding them.
+
+    Its numba type `_<name>Struct` and its Python proxy `<name>Ref` are put in `module` under
+    those names: numba's disk cache refers to them by module and name, so a kernel taking the
+    struct loads from the cache in a new process instead of compiling again (a test checks)."""
+    namespace = sys.modules[module].__dict__
+    struct_type = structref.register(type(f"_{name}Struct", (ByReference,),
+                                          {"__module__": module}))
+    proxy = type(f"{name}Ref", (structref.StructRefProxy,), {"__module__": module,
+                                                              "__doc__": doc})
+    structref.define_proxy(proxy, struct_type, list(fields))
+    namespace[struct_type.__name__] = struct_type
+    namespace[proxy.__name__] = proxy
+
+    def new(*values):
+        return proxy(*borrowed(values))
+
+    new.__name__ = new.__qualname__ = f"new_{name}"  # one cache entry per struct
+    make = kernel(new)
+
+    def ref(values: tuple) -> structref.StructRefProxy:
+        return holding(make(*values), values)
+
+    ref.__doc__ = f"`values` (of {', '.join(fields[:3])} ...) as the {proxy.__name__} kernels take."
+    return ref
 
 
 # Reference counts. Numba counts every reference to an array or a struct it manages: each

@@ -28,10 +28,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba.experimental import structref
 
 from sim.engine import draws
-from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
+from sim.engine.compile import kernel, passed_by_reference
 from sim.engine.workload import book_hours, book_visit
 
 #: Hours of a week: the background's rates are by hour of the week (from day 0 of the run).
@@ -65,26 +64,10 @@ class Desks(NamedTuple):
     owed: np.ndarray  # float64 per unit: background visits owed (see `top_up`)
 
 
-@structref.register
-class _DesksStruct(ByReference):
-    pass
-
-
-class DesksRef(structref.StructRefProxy):
-    """A `Desks` passed by reference."""
-
-
-by_reference(DesksRef, _DesksStruct, Desks._fields)
-
-
-@kernel
-def _new_ref(*fields):
-    return DesksRef(*borrowed(fields))
-
-
-def ref(value: Desks) -> DesksRef:
-    """The desks as kernels take it: one struct, by reference, over the same arrays."""
-    return holding(_new_ref(*value), value)
+#: The desks as kernels take it: one struct (`DesksRef`), by reference, over the same
+#: arrays.
+ref = passed_by_reference("Desks", Desks._fields, __name__,
+                          "A `Desks` passed by reference.")
 
 
 def servers_for(staff: float) -> tuple[int, float]:

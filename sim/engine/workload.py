@@ -13,9 +13,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba.experimental import structref
 
-from sim.engine.compile import ByReference, borrowed, by_reference, holding, kernel
+from sim.engine.compile import kernel, passed_by_reference
 
 #: The measures, in the table's last axis.
 ARRIVALS, COMPLETIONS, BUSY, SOJOURN, IN_SYSTEM, SPAN = range(6)
@@ -26,26 +25,10 @@ class Workload(NamedTuple):
     table: np.ndarray  # (days + 2, units, measures), float64
 
 
-@structref.register
-class _WorkloadStruct(ByReference):
-    pass
-
-
-class WorkloadRef(structref.StructRefProxy):
-    """A `Workload` passed by reference."""
-
-
-by_reference(WorkloadRef, _WorkloadStruct, Workload._fields)
-
-
-@kernel
-def _new_ref(*fields):
-    return WorkloadRef(*borrowed(fields))
-
-
-def ref(value: Workload) -> WorkloadRef:
-    """The workload as kernels take it: one struct, by reference, over the same array."""
-    return holding(_new_ref(*value), value)
+#: The workload as kernels take it: one struct (`WorkloadRef`), by reference, over the same
+#: arrays.
+ref = passed_by_reference("Workload", Workload._fields, __name__,
+                          "A `Workload` passed by reference.")
 
 
 def new_workload(units: int, days: int) -> Workload:

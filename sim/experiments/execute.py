@@ -15,10 +15,8 @@ import math
 import os
 import socket
 import sys
-import threading
 import time
 import traceback
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from pathlib import Path
@@ -26,58 +24,15 @@ from typing import Any, Self
 
 import numpy as np
 
+from sim.city.shared import cached_city
 from sim.errors import InputError
 from sim.experiments.plan import resolve
 from sim.provenance import code_version
 from sim.results import SUMMARY_INPUTS as INPUT_COLUMNS  # the run's inputs, not outcomes
 from sim.results import TEXT_COLUMNS
 
+
 # ---------------------------------------------------------------------------------- the worker
-_CITIES: OrderedDict[str, Any] = OrderedDict()
-_CITIES_LOCK = threading.Lock()
-
-
-def _city_key(config: Any) -> str:
-    key = config.model_dump_json()
-    if config.source == "file" and config.path:
-        stat = Path(config.path).stat()
-        key += f"|{stat.st_mtime_ns}|{stat.st_size}"
-    return key
-
-
-def _freeze(city: Any) -> Any:
-    """Make a shared city read-only, so a run that tried to change it fails loudly instead of
-    changing the next run's city."""
-    import networkx as nx
-
-    for value in vars(city).values():
-        if isinstance(value, np.ndarray):
-            value.setflags(write=False)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, np.ndarray):
-                    item.setflags(write=False)
-    nx.freeze(city.graph)
-    return city
-
-
-def cached_city(config: Any) -> Any:
-    """The city of a scenario, built once per worker process (building Beijing takes ~0.2 s)."""
-    from sim.model import make_city
-
-    key = _city_key(config)
-    with _CITIES_LOCK:
-        if key in _CITIES:
-            _CITIES.move_to_end(key)
-            return _CITIES[key]
-    city = _freeze(make_city(config))
-    with _CITIES_LOCK:
-        _CITIES[key] = city
-        while len(_CITIES) > 4:
-            _CITIES.popitem(last=False)
-    return city
-
-
 def _number(value: Any) -> float | int | str | bool | None:
     if isinstance(value, bool | np.bool_):
         return bool(value)

@@ -10,6 +10,7 @@ from sim.cases import DRAW_BORDER_WAIT, DRAW_BORDER_WORK, OTHER_SIDE, delay, wor
 from sim.engine.clock import schedule
 from sim.engine.compile import kernel
 from sim.engine.desks import serve, serve_now
+from sim.mechanisms import Mechanism
 from sim.scenario.schema import Scenario
 
 
@@ -44,3 +45,12 @@ def other_side(desks, workload, cases, c, now, mean, shape):
     """The street across the border does its share, queued now; returns when it is done."""
     return serve(desks, workload, cases.neighbour[c], now,
                  work(cases, c, DRAW_BORDER_WORK, mean, shape))
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "borders", section="fragmented",
+    stations=("settle", "other_side"),
+    doc="A case across a street or district border waits for the other side; the joint whistle "
+        "joins them.",
+    rules=rules)

@@ -23,6 +23,7 @@ from sim.cases import (
 )
 from sim.engine.clock import schedule
 from sim.engine.compile import kernel
+from sim.mechanisms import Mechanism
 from sim.scenario.schema import Scenario
 
 #: What `conclude` returns for a ticket reopened rather than closed.
@@ -75,3 +76,11 @@ def conclude(rules, clock, cases, c, finish, resolve_chance, unresolved_satisfie
             schedule(clock, cases.callback_h[c], REOPEN, c)
             return REOPENED
     return RESOLVED if resolved else CLOSED_UNRESOLVED
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "callbacks", section="satisfaction",
+    stations=("conclude",),
+    doc="The end of a case: resolved or not, the verdict, the callback that may reopen it.",
+    rules=rules)

@@ -23,6 +23,7 @@ from sim.cases import (
 )
 from sim.engine.clock import schedule
 from sim.engine.compile import kernel
+from sim.mechanisms import Mechanism
 from sim.scenario.schema import Scenario
 
 
@@ -98,3 +99,11 @@ def dispatch(rules, clock, cases, street_first, c, taken):
 def department_line(rules, clock, cases, c, now):
     """A report to a department's own line, slower to reach the unit than the street's."""
     schedule(clock, now + delay(cases, c, DRAW_DEPT_LINE, rules.dept_line_hours), AT_DEPT, c)
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "channels", section="hotline",
+    stations=("enter", "hotline_receive"),
+    doc="How a case enters: the fragmented channels, or 12345 with direct dispatch.",
+    rules=rules)

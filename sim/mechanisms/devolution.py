@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.engine.compile import kernel
+from sim.mechanisms import Mechanism
 from sim.scenario.categories import CategoryTable
 from sim.scenario.schema import Scenario
 from sim.units import team_of
@@ -40,3 +41,11 @@ def handler_for(rules, enforcement, units, cases, c, street):
     if rules.teams and enforcement[cases.category[c]]:
         return team_of(units, street)
     return street
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "devolution", section="devolution",
+    stations=("street_handle", "staffing", "problems"),
+    doc="Forces sink down: enforcement teams at streets, powers devolved to streets.",
+    rules=rules)

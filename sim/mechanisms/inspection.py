@@ -9,6 +9,7 @@ import datetime as dt
 import numpy as np
 
 from sim.demand import in_season
+from sim.mechanisms import Mechanism
 from sim.scenario.categories import SEASONS, CategoryTable
 from sim.scenario.schema import Scenario
 
@@ -29,3 +30,10 @@ def discovery_rate(spec: Scenario, table: CategoryTable, date: dt.date, n_street
         if in_season(date, early):
             grid[:, table.season == SEASONS.index("heating")] = 1.0
     return grid * (cfg.discovery_rate_per_day / 24.0)
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "inspection", section="inspection",
+    stations=("problems",),
+    doc="Proactive inspection of theme categories at hot spots, and of heating.")

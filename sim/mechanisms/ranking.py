@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.cases import HOTLINE
 from sim.engine.compile import kernel
+from sim.mechanisms import Mechanism
 from sim.scenario.schema import Scenario
 
 ADVANCED, PROGRESS, RECTIFY, GOVERN = 1, 2, 3, 4  # indices into units.RANK_CLASSES
@@ -31,6 +32,15 @@ class RankingRules(NamedTuple):
     courtesy_gain: float  # how much extra effort closes the gap to always satisfying them
     exclude_unreasonable: bool  # unreasonable requests are left out of the score
     response_limit_hours: float
+
+
+def rules(spec: Scenario) -> RankingRules:
+    cfg = spec.ranking
+    return RankingRules(
+        base_resolve=spec.staffing.resolve_prob, effort_max=cfg.effort_max,
+        diligence_gain=cfg.diligence_gain, base_unresolved=spec.satisfaction.unresolved,
+        courtesy_gain=cfg.courtesy_gain, exclude_unreasonable=cfg.exclude_unreasonable,
+        response_limit_hours=spec.hotline.response_limit_hours)
 
 
 @kernel
@@ -89,13 +99,7 @@ class Ranking:
     def configure(self, spec: Scenario) -> RankingRules:
         """Read the scenario as it stands (at the start and at each timeline change)."""
         self.config = spec.ranking
-        return RankingRules(
-            base_resolve=spec.staffing.resolve_prob, effort_max=self.config.effort_max,
-            diligence_gain=self.config.diligence_gain,
-            base_unresolved=spec.satisfaction.unresolved,
-            courtesy_gain=self.config.courtesy_gain,
-            exclude_unreasonable=self.config.exclude_unreasonable,
-            response_limit_hours=spec.hotline.response_limit_hours)
+        return rules(spec)
 
     def month_end(self, month: int, groups: list[np.ndarray], effort: np.ndarray,
                   rank_class: np.ndarray) -> None:
@@ -142,3 +146,11 @@ class Ranking:
         else:
             effort -= cfg.effort_decay
         return min(cfg.effort_max, max(1.0, effort))
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "ranking", section="ranking",
+    stations=("conclude", "month_end"),
+    doc="Monthly scoring and ranking of units, whose pressure moves effort and diligence.",
+    rules=rules)

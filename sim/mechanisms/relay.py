@@ -26,6 +26,7 @@ from sim.cases import (
 from sim.engine.clock import schedule
 from sim.engine.compile import kernel
 from sim.engine.desks import serve
+from sim.mechanisms import Mechanism
 from sim.mechanisms.channels import to_street
 from sim.scenario.schema import Scenario
 from sim.units import centre_of, supervised
@@ -111,3 +112,11 @@ def hand_on(clock, cases, c, finish):
     """One department is done; the next one it needs gets the case through the district."""
     cases.handoffs[c] += 1
     schedule(clock, finish, AT_CENTRE, c)
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "relay", section="fragmented",
+    stations=("street_handle", "centre_receive", "dept_receive", "dept_handle"),
+    doc="The district relay, sequential hand-offs and buck-passing of the old model.",
+    rules=rules)

@@ -14,6 +14,7 @@ from itertools import pairwise
 import numpy as np
 
 from sim.cases import DEPT_LINE, HOTLINE, NO_CHANNEL, STREET_LINE
+from sim.mechanisms import Mechanism
 from sim.scenario.schema import Scenario
 
 
@@ -92,3 +93,10 @@ class Trust:
         if r.trust_scope == "street":  # every community takes its street's weight and share
             weight, share = weight[self.community_street], share[self.community_street]
         self.level += weight * (share - self.level)
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "reporting", section="reporting",
+    stations=("problems", "after_day"),
+    doc="Whether and how residents report, and how outcomes move their trust.")

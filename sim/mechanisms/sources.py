@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.mechanisms import Mechanism
+
 #: Spawn key of the source draw (apart from the sample's, the demand's and the cases' keyed draws).
 _SOURCE_STREAM = 5
 
@@ -90,3 +92,10 @@ class Sources:
     def rate_left(self, root_share: np.ndarray) -> np.ndarray:
         """Per (street, category), the factor on the table rate as governed now."""
         return (1.0 - root_share) + root_share * self.intensity * self.left
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "sources", section="demand",
+    stations=("problems", "day_start"),
+    doc="Root causes as persistent sources that keep producing problems.")

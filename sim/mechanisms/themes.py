@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.cases import DRAW_HOT_SPOTS
 from sim.engine.draws import uniform
+from sim.mechanisms import Mechanism
 from sim.mechanisms.sources import Sources
 from sim.scenario.schema import Scenario, StreetGovernanceConfig, ThemesConfig
 
@@ -204,3 +205,10 @@ class Themes:
         """(category, streets) of 每月一题 hot-spot projects under way or done, for inspection
         targeting."""
         return [(p.category, p.streets) for p in self.hot_spots if p.starts_day <= day]
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "themes", section="themes",
+    stations=("month_start", "day_start", "problems"),
+    doc="Source governance: 每月一题 themes and streets' own projects.")

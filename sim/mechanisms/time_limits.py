@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.mechanisms import Mechanism
 from sim.scenario.categories import TIME_LIMIT_CLASSES, CategoryTable
 from sim.scenario.schema import Scenario, TimeLimits
 
@@ -19,3 +20,10 @@ def limit_hours(spec: Scenario, table: CategoryTable, category: np.ndarray,
     cls = np.where(emergency, TIME_LIMIT_CLASSES.index("emergency"), table.time_limit[category])
     hours = by_class[cls]
     return np.where(multi_dept & ~emergency, np.maximum(hours, limits.complex_hours), hours)
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "time_limits", section="hotline",
+    stations=("problems",),
+    doc="Each case's time limit by class (2 h, 24 h, 7 days, 15 days).")

@@ -17,6 +17,7 @@ from sim.cases import (
 )
 from sim.engine.compile import kernel
 from sim.engine.desks import serve_now
+from sim.mechanisms import Mechanism
 from sim.scenario.schema import Scenario
 from sim.units import team_of
 
@@ -91,3 +92,11 @@ def call(rules, desks, workload, units, cases, counters, c, street, now, mean, s
     if cases.first_unit_h[c] != cases.first_unit_h[c]:  # NaN: first contact
         cases.first_unit_h[c] = called
     return start, finish
+
+
+#: This mechanism, as `sim.mechanisms` lists it.
+MECHANISM = Mechanism(
+    "whistle", section="whistle",
+    stations=("street_handle",),
+    doc="The street whistles; the departments it needs report on site and work jointly.",
+    rules=rules)

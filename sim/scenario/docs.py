@@ -396,6 +396,21 @@ def _field_docs() -> list[str]:
         what = "Each item is a section" if suffix else "Section"
         out += [f"*{what} `{model.__name__}`.* {intro}".rstrip(), ""]
         out += [_table(list(field_rows(model, f"{name}{suffix}."))), ""]
+    return out + _plugin_docs()
+
+
+def _plugin_docs() -> list[str]:
+    """A section for each plug-in shipped with govsim (`plugins.<name>`)."""
+    from sim.mechanisms import builtin
+
+    out = []
+    for m in builtin():
+        if m.settings is None:
+            continue
+        intro = (f"*Plug-in `{m.settings.__name__}` (docs/extending.md), off unless a "
+                 f"scenario names it.* {m.doc}")
+        out += [f"## `plugins.{m.name}`", "", intro, "",
+                _table(list(field_rows(m.settings, f"plugins.{m.name}."))), ""]
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sim.city.city import DEPARTMENT_TYPES, City
 from sim.errors import InputError, shorten
 from sim.inputs import load_yaml
 from sim.presets import PRESETS, presets_dir, shipped_file  # noqa: F401 - re-exported
+from sim.sampling import StreetSample, sample_streets
 from sim.scenario.categories import CategoryTable, load_categories
 from sim.scenario.schema import FROZEN_FIELDS, FROZEN_PATHS, Change, Scenario
 
@@ -180,7 +182,27 @@ def apply_change(scenario: Scenario, change: Change) -> Scenario:
 
 def timeline_states(scenario: Scenario, file: str | None = None) -> list[tuple[str, Scenario]]:
     """The scenario as it stands after each change of its timeline, in turn (each must leave a
-    valid scenario), with the field prefix that names the change: first the scenario itself."""
+    valid scenario), with the field prefix that names the change: first the scenario itself.
+    Worked out once per scenario in a process (validating, checking and running it all ask):
+    the states are shared, to be read, not changed."""
+    if not scenario.timeline:
+        return [("", scenario)]
+    frame = [f for f in FROZEN_FIELDS if f != "timeline"]  # a change cannot touch these
+    try:
+        later = _later_states(scenario.model_dump_json(exclude=set(frame)))
+    except InputError as err:  # a failure is not kept: it names this file
+        raise InputError(file, err.field, err.expected, err.got) from None
+    same = {f: getattr(scenario, f) for f in frame}
+    return [("", scenario), *((prefix, state.model_copy(update=same)) for prefix, state in later)]
+
+
+@lru_cache(maxsize=16)
+def _later_states(changeable_json: str) -> tuple[tuple[str, Scenario], ...]:
+    """The states after each change of a scenario's fields a timeline may change."""
+    return tuple(_apply_timeline(Scenario.model_validate_json(changeable_json), None)[1:])
+
+
+def _apply_timeline(scenario: Scenario, file: str | None) -> list[tuple[str, Scenario]]:
     states = [("", scenario)]
     state = scenario
     for i, change in timeline_order(scenario):
@@ -232,10 +254,11 @@ def expected_problems(scenario: Scenario, population: float, city: City | None =
     return float(per_day * (level * multiplier).sum())
 
 
-def check_city(scenario: Scenario, city: City, file: str | None = None) -> None:
+def check_city(scenario: Scenario, city: City, file: str | None = None) -> StreetSample:
     """What only the city can tell: the districts shocks name exist (at every state of the
-    timeline), and the run is not larger than `MAX_PROBLEMS`. `govsim check`, `run` and the
-    model itself call this, so a file that passes `check` is not refused by `run`."""
+    timeline), at least one street is simulated, and the run is not larger than
+    `MAX_PROBLEMS`. `govsim check`, `run` and the model itself call this, so a file that passes
+    `check` is not refused by `run`. Returns the run's sample of streets (`sim.sampling`)."""
     for prefix, state in timeline_states(scenario, file):
         for i, shock in enumerate(state.demand.shocks):
             for name in shock.districts or []:
@@ -243,18 +266,21 @@ def check_city(scenario: Scenario, city: City, file: str | None = None) -> None:
                     raise InputError(file, f"{prefix}demand.shocks[{i}].districts",
                                      f"district names of the city {city.name}, one of "
                                      f"{shorten(city.district_names)}", name)
-    from sim.sampling import sample_streets
-
-    sample_streets(city, scenario.scale, scenario.seed, file)  # at least one street simulated
+    sample = sample_streets(city, scenario.scale, scenario.seed, file)
     problems = expected_problems(scenario, float(city.population), city)
     if problems > MAX_PROBLEMS:
         raise InputError(file, None, f"a run of at most {MAX_PROBLEMS:,} simulated problems "
                          f"(lower scale, days or demand)",
                          f"about {problems:,.0f} in {city.name}")
+    return sample
 
 
 def check_references(scenario: Scenario, table: CategoryTable, file: str | None) -> None:
-    """Names a scenario uses (categories, districts) must exist; shares must sum to 1."""
+    """Names a scenario uses (categories, districts, plug-ins) must exist; shares must sum to
+    1; each plug-in's settings must pass its own model."""
+    from sim import plugins
+
+    plugins.check(scenario, file)
     if scenario.city.source == "file" and not scenario.city.path:
         raise InputError(file, "city.path", "the path of a network file when city.source is "
                          "'file'")

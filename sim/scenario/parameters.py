@@ -67,9 +67,17 @@ def _model(tp: Any) -> type[BaseModel] | None:
 
 def leaf_paths(model: type[BaseModel] = Scenario, prefix: str = "") -> list[str]:
     """Every parameter of the schema, by dotted path: a list's or a dict's items by their own
-    fields (`demand.shocks.multiplier`, `demand.categories.work_hours`)."""
+    fields (`demand.shocks.multiplier`, `demand.categories.work_hours`), and each plug-in shipped
+    with govsim by its settings' (`plugins.grid_cadre.share`)."""
     out = []
     for name, field in model.model_fields.items():
+        if model is Scenario and name == "plugins":  # each plug-in shipped, by its own fields
+            from sim.mechanisms import builtin
+
+            for m in builtin():
+                if m.settings is not None:
+                    out.extend(leaf_paths(m.settings, f"{prefix}plugins.{m.name}."))
+            continue
         sub = None if name in _CONTAINERS else _model(field.annotation)
         if sub is None:
             out.append(prefix + name)

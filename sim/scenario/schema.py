@@ -262,6 +262,10 @@ class StaffingConfig(Section):
         "time is `hotline.calls_per_shift`. 0: every handling costs the same hours throughout.")
     triage_hours: Hours = Field(0.25, description="Staff hours to screen a case that is "
                                       "passed on rather than handled.")
+    min_department_type_share: Probability = Field(
+        0.1, description="Floor of each department type's share of its district's department "
+        "staff, as a share of an even split (0.1: at least a tenth of an even split), so that no "
+        "type is left without staff when its categories bring little work (`sim.staffing`).")
     staff_level: Annotated[float, Field(gt=0.0, le=MAX_FACTOR)] = Field(
         1.0, description="Level `growth_per_year` has brought head count to when the run "
         "starts, as a factor on the staff fields above (and on the hotline's seats unless "
@@ -651,6 +655,11 @@ class Scenario(Section):
     themes: ThemesConfig = Field(default_factory=ThemesConfig)
     street_governance: StreetGovernanceConfig = Field(default_factory=StreetGovernanceConfig)
     inspection: InspectionConfig = Field(default_factory=InspectionConfig)
+    plugins: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Mechanisms written in plain Python that act once a "
+        "day (docs/extending.md), by name, each with its settings: `grid_cadre: {share: 0.3}` "
+        "for one shipped with govsim, `my_rule: {module: my_reforms.my_rule, ...}` for one in "
+        "your own importable module. Each plug-in's settings are checked by its own model.")
     timeline: list[Change] = Field(default_factory=list, description="Dated changes applied "
                                    "during the run, in date order (a reform history: the "
                                    "whistle in 2018, the hotline in 2019 ...). Each change "
