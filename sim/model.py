@@ -68,6 +68,7 @@ from sim.mechanisms.reporting import Trust
 from sim.mechanisms.sources import Sources
 from sim.mechanisms.themes import CHARGE_HOUR, Themes
 from sim.problems import DayCounts, ProblemMaker
+from sim.record import RunRecord
 from sim.scenario.categories import load_categories
 from sim.scenario.loader import apply_change, check_city, timeline_order, timeline_states
 from sim.scenario.schema import Change, CityConfig, Scenario
@@ -612,6 +613,25 @@ class GovernanceModel(mesa.Model):
             if grown:
                 grow(cases, n)
             self._rebuild_world()
+
+    def record(self) -> RunRecord:
+        """The finished run as its tables read it (`sim.record`). A run that kept every row
+        hands over its case table: the kernels' view of it is let go here."""
+        cases = None
+        if self.ledger is None:
+            self.parts = self.world = None  # the tables take the case arrays over in place
+            cases = self.cases
+        return RunRecord(
+            given=self.given, spec=self.spec, end_spec=self.end_spec, city=self.city,
+            sample=self.sample, origin=self.origin, total_days=self.total_days,
+            categories=self.table, dept_base=self.dept_base, unit_names=self.unit_names,
+            unit_type=self.unit_type, unit_share=self.unit_share, present=self.present,
+            staff_log=self.staff_log, hours_log=self.hours_log,
+            base_hours_log=self.base_hours_log, workload=self.workload,
+            daily=self.datacollector.get_model_vars_dataframe().reset_index(drop=True),
+            rankings=self.ranking.rows, projects=self.themes.projects,
+            whistle_reports=self.whistle_reports,
+            whistle_late_reports=self.whistle_late_reports, ledger=self.ledger, cases=cases)
 
     def finish(self) -> None:
         """End of the run: every case still in the system keeps the outcome `open`; those not

@@ -57,6 +57,7 @@ from sim.ledger import (
     sources,
 )
 from sim.outputs import staged_folder
+from sim.record import RunRecord
 from sim.resolution import WITHIN_DAYS, headline, resolution_curve
 from sim.scenario.schema import Scenario
 from sim.units import RANK_CLASSES, UNIT_TYPES
@@ -533,9 +534,10 @@ def _accounting(occurred: int, counts: np.ndarray) -> dict[str, object]:
             "by_outcome": {name: int(n) for name, n in zip(OUTCOMES, counts, strict=True)}}
 
 
-def collect(model: GovernanceModel, columns: tuple[str, ...] | None = None) -> Result:
-    """Turn a finished model (after `finish`) into its tables, checking the accounting
-    invariant first.
+def collect(model: GovernanceModel | RunRecord,
+            columns: tuple[str, ...] | None = None) -> Result:
+    """Turn a finished model (after `finish`), or its record (`model.record()`, `sim.record`:
+    all the tables read of it), into its tables, checking the accounting invariant first.
 
     A streamed model (`GovernanceModel(stream=...)`) has read its final cases into its ledger
     as it ran: the tables are made from its counts and exact times, and the problem table is
@@ -548,79 +550,78 @@ def collect(model: GovernanceModel, columns: tuple[str, ...] | None = None) -> R
     problem table holds only these columns (of `PROBLEM_COLUMNS`; a streamed run's are those
     it was asked to keep), and the unit, ranking, daily and summary tables are left empty.
     """
-    if model.ledger is not None:
-        return _collect_streamed(model, columns)
+    run = model if isinstance(model, RunRecord) else model.record()
+    if run.ledger is not None:
+        return _collect_streamed(run, columns)
     problems, accounting = _problem_table(
-        model, PROBLEM_COLUMNS if columns is None else tuple(columns))
+        run, PROBLEM_COLUMNS if columns is None else tuple(columns))
     if columns is not None:
-        return Result(model.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                      pd.DataFrame(), _meta(model, accounting))
-    units_daily = _units_daily(model)
-    daily = daily_table(_daily_counts(model), problems, units_daily, model.spec)
-    summary = summarise(model, problems, units_daily)
-    return Result(model.given, problems, units_daily, _rankings(model), daily, summary,
-                  _meta(model, accounting))
+        return Result(run.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                      pd.DataFrame(), _meta(run, accounting))
+    units_daily = _units_daily(run)
+    daily = daily_table(_daily_counts(run), problems, units_daily, run.spec)
+    summary = summarise(run, problems, units_daily)
+    return Result(run.given, problems, units_daily, _rankings(run), daily, summary,
+                  _meta(run, accounting))
 
 
-def _collect_streamed(model: GovernanceModel, columns: tuple[str, ...] | None) -> Result:
-    ledger = model.ledger
-    accounting = check_tally(ledger.tally, int(sum(model.datacollector.model_vars["occurred"])))
+def _collect_streamed(run: RunRecord, columns: tuple[str, ...] | None) -> Result:
+    ledger = run.ledger
+    accounting = check_tally(ledger.tally, run.occurred)
     aggregates = Aggregates(ledger.counts, ledger.frame.weight, ledger.frame.labels)
     problems = None if ledger.writer is None else ledger.writer.close(ledger.frame.labels)
-    meta = _meta(model, accounting)
+    meta = _meta(run, accounting)
     if columns is not None or ledger.waits is None:
-        return Result(model.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+        return Result(run.given, problems, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                       pd.DataFrame(), meta, aggregates)
-    n = model.spec.days
+    n = run.spec.days
     timed, medians = ledger.waits.measures(n)
-    units_daily = _units_daily(model)
-    daily = daily_rows(_daily_counts(model), units_daily, model.spec,
+    units_daily = _units_daily(run)
+    daily = daily_rows(_daily_counts(run), units_daily, run.spec,
                        counted_daily(aggregates, medians, n),
                        aggregates.weight if aggregates.totals["problems"]
-                       else 1.0 / model.spec.scale)
-    summary = _summary(model, {**_counted_measures(aggregates, model.spec), **timed},
+                       else 1.0 / run.spec.scale)
+    summary = _summary(run, {**_counted_measures(aggregates, run.spec), **timed},
                        units_daily)
-    return Result(model.given, problems, units_daily, _rankings(model), daily, summary, meta,
+    return Result(run.given, problems, units_daily, _rankings(run), daily, summary, meta,
                   aggregates)
 
 
-def _rankings(model: GovernanceModel) -> pd.DataFrame:
-    rankings = pd.DataFrame(model.ranking.rows, columns=[
+def _rankings(run: RunRecord) -> pd.DataFrame:
+    rankings = pd.DataFrame(run.rankings, columns=[
         "month", "unit", "callbacks", "response_rate", "resolution_rate", "satisfaction_rate",
         "score", "class", "effort_next_month"])
     rankings["class"] = pd.Categorical.from_codes(rankings["class"].astype(int), RANK_CLASSES)
-    rankings["unit_name"] = [model.unit_names[u] for u in rankings["unit"]]
+    rankings["unit_name"] = [run.unit_names[u] for u in rankings["unit"]]
     return rankings
 
 
-def _daily_counts(model: GovernanceModel) -> pd.DataFrame:
+def _daily_counts(run: RunRecord) -> pd.DataFrame:
     """The model's own day-by-day series (occurred, entered, prevented, trust), measured days."""
-    warmup = model.spec.warmup_days
-    daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    warmup = run.spec.warmup_days
+    daily = run.daily
     daily = daily[daily["day"] >= warmup].copy()
     daily["day"] -= warmup
     return daily
 
 
-def _problem_table(model: GovernanceModel, wanted: tuple[str, ...],
+def _problem_table(run: RunRecord, wanted: tuple[str, ...],
                    ) -> tuple[pd.DataFrame, dict[str, object]]:
     """The problem table's `wanted` columns, made from the model's case arrays in place (see
     `collect`), and the accounting check."""
     if unknown := set(wanted) - set(PROBLEM_COLUMNS):
         raise ValueError(f"not columns of the problem table: {sorted(unknown)}")
     keep = sources(wanted)
-    a = case_columns(model.cases, keep)  # views of the model's arrays
-    model.parts = model.world = None  # the kernels' view of them ...
-    release(model.cases, keep)  # ... and the columns the tables do not read are let go now
+    a = case_columns(run.cases, keep)  # views of the model's arrays (the kernels let go of
+    release(run.cases, keep)  # them): the columns the tables do not read are let go now
     # the problem maker's own tally, day by day, against the rows the case table holds
-    accounting = check_accounting(a["outcome"], int(sum(
-        model.datacollector.model_vars["occurred"])))
-    frame = frame_of(model, model.spec)
+    accounting = check_accounting(a["outcome"], run.occurred)
+    frame = frame_of(run, run.spec)
     problems = problem_frame(problem_rows(a, frame, wanted), frame.labels)
     del a
     # the model lets go of the case arrays the table made columns from (it holds converted
     # copies of them, or for categories views its codes keep alive)
-    release(model.cases, tuple(name for name in wanted if name not in _CONVERTED))
+    release(run.cases, tuple(name for name in wanted if name not in _CONVERTED))
     return problems, accounting
 
 
@@ -629,27 +630,27 @@ _CONVERTED = ("pid", "district", "occurred_day", "latency_occurrence_h", "latenc
               "report_delay_h", "time_limit_h", "overdue", "weight", *LABELLED, *FLAGS)
 
 
-def _meta(model: GovernanceModel, accounting: dict[str, object]) -> dict[str, object]:
+def _meta(run: RunRecord, accounting: dict[str, object]) -> dict[str, object]:
     """What the result records of the run besides its tables."""
-    spec, city = model.spec, model.city
+    spec, city = run.spec, run.city
     return {"accounting": accounting, "seed": spec.seed, "scale": spec.scale, "days": spec.days,
             "city": city.name, "population": city.population, "streets": city.n_streets,
             "district_population": dict(zip(city.district_names,
                                             city.district_population.tolist(), strict=True)),
             "district_simulated_share": dict(zip(city.district_names,
-                                                 model.sample.district_share.tolist(),
+                                                 run.sample.district_share.tolist(),
                                                  strict=True)),
-            "simulated_share": model.sample.share,
-            "simulated_streets": int(model.sample.streets.sum()),
-            "whistle_reports": model.whistle_reports,
-            "whistle_late_reports": model.whistle_late_reports,
-            "themes": [{"month": str((pd.Timestamp(model.origin) + pd.DateOffset(months=t.month))
+            "simulated_share": run.sample.share,
+            "simulated_streets": int(run.sample.streets.sum()),
+            "whistle_reports": run.whistle_reports,
+            "whistle_late_reports": run.whistle_late_reports,
+            "themes": [{"month": str((pd.Timestamp(run.origin) + pd.DateOffset(months=t.month))
                                      .to_period("M")),
-                        "category": model.table.keys[t.category], "kind": t.kind,
+                        "category": run.categories.keys[t.category], "kind": t.kind,
                         "streets": ([] if t.kind == "policy"
                                     else [city.street_names[s] for s in t.streets])}
-                       for t in model.themes.projects if t.kind != "street"],
-            "street_projects": sum(t.kind == "street" for t in model.themes.projects)}
+                       for t in run.projects if t.kind != "street"],
+            "street_projects": sum(t.kind == "street" for t in run.projects)}
 
 
 #: Columns of `Result.daily` (see `daily_table`).
@@ -758,26 +759,26 @@ def daily_rows(daily: pd.DataFrame, units_daily: pd.DataFrame, scenario: Scenari
     return out[list(DAILY_COLUMNS)]
 
 
-def _units_daily(model: GovernanceModel) -> pd.DataFrame:
-    spec, work = model.spec, model.workload
-    w, n = spec.warmup_days, model.total_days
-    units = np.flatnonzero(model.present)
+def _units_daily(run: RunRecord) -> pd.DataFrame:
+    spec, work = run.spec, run.workload
+    w, n = spec.warmup_days, run.total_days
+    units = np.flatnonzero(run.present)
     days = np.arange(w, n)
     arrivals = per_unit(work, ARRIVALS)[units][:, :n]
     completions = per_unit(work, COMPLETIONS)[units][:, :n]
     backlog = np.cumsum(arrivals, axis=1) - np.cumsum(completions, axis=1)
-    staff = model.staff_log[units][:, :n] * model.unit_share[units][:, None]  # its sample's
-    base_hours = model.base_hours_log[units][:, :n]
-    hours = model.hours_log[units][:, :n]
+    staff = run.staff_log[units][:, :n] * run.unit_share[units][:, None]  # its sample's
+    base_hours = run.base_hours_log[units][:, :n]
+    hours = run.hours_log[units][:, :n]
     available = staff * hours
     busy = per_unit(work, BUSY)[units][:, :n]
     sl = slice(w, n)
     frame = pd.DataFrame({
         "unit": np.repeat(units, len(days)),
-        "unit_type": pd.Categorical.from_codes(np.repeat(model.unit_type[units], len(days)),
+        "unit_type": pd.Categorical.from_codes(np.repeat(run.unit_type[units], len(days)),
                                                UNIT_TYPES),
         "name": pd.Categorical.from_codes(np.repeat(np.arange(len(units)), len(days)),
-                                          [model.unit_names[u] for u in units]),
+                                          [run.unit_names[u] for u in units]),
         "day": np.tile(days - w, len(units)),
         "arrivals": arrivals[:, sl].ravel(),
         "completions": completions[:, sl].ravel(),
@@ -864,20 +865,20 @@ def describe_overload(over: pd.DataFrame, weight: float = 1.0) -> str:
     return "; ".join(parts)
 
 
-def summarise(model: GovernanceModel, p: pd.DataFrame, ud: pd.DataFrame) -> pd.DataFrame:
-    """The measures of docs/model.md in one row (counts and staff hours in real-city units).
+def summarise(run: RunRecord, p: pd.DataFrame, ud: pd.DataFrame) -> pd.DataFrame:
+    """The measures of docs/run.md in one row (counts and staff hours in real-city units).
 
     Headline waits count every problem (`sim.resolution`): `resolved_within_{1,7,30}d_share` and
     `half_resolved_h` from occurrence over all problems that arose, `reported_*` from report over
     all problems reported or found. `resolved_latency_*` are over resolved problems only.
     """
-    return _summary(model, _table_measures(model, p), ud)
+    return _summary(run, _table_measures(run, p), ud)
 
 
-def _table_measures(model: GovernanceModel, p: pd.DataFrame) -> dict[str, object]:
+def _table_measures(run: RunRecord, p: pd.DataFrame) -> dict[str, object]:
     """The summary's measures of the problems, from the table of all of them."""
-    spec = model.spec
-    k = model.sample.weight
+    spec = run.spec
+    k = run.sample.weight
     out = codes(p, "outcome")
     entered = p["entered_h"].notna().to_numpy()
     closed = np.isin(out, [RESOLVED, CLOSED_UNRESOLVED])
@@ -921,7 +922,7 @@ def _table_measures(model: GovernanceModel, p: pd.DataFrame) -> dict[str, object
     row["bounced_share"] = mean_over_handled("bounces", lambda b: b > 0)
     row["whistled_share"] = mean_over_handled("whistled")
     row["overdue_share"] = mean_over_handled("overdue")
-    row["first_to_street_share"] = first_to_street_share(p, model.dept_base)
+    row["first_to_street_share"] = first_to_street_share(p, run.dept_base)
     row["hotline_contacts"] = (int((ch == HOTLINE).sum()) * k
                                * (1 + spec.hotline.consultations_per_request))
     return row
@@ -964,11 +965,11 @@ def _counted_measures(aggregates: Aggregates, spec: Scenario) -> dict[str, objec
     return row
 
 
-def _summary(model: GovernanceModel, measures: dict[str, object],
+def _summary(run: RunRecord, measures: dict[str, object],
              ud: pd.DataFrame) -> pd.DataFrame:
     """The summary row: the run's inputs, the problems' `measures`, the units' measures."""
-    spec = model.spec
-    k = model.sample.weight
+    spec = run.spec
+    k = run.sample.weight
     row: dict[str, object] = {
         "scenario": spec.name, "regime": spec.regime, "seed": table_seed(spec.seed),
         "days": spec.days, "scale": spec.scale, **measures}

@@ -72,3 +72,21 @@ def test_a_shared_city_is_read_only():
     city = shared.cached_city(sim.load_scenario("hotline").city)
     with pytest.raises(ValueError):
         city.street_population[0] = 1
+
+
+def test_the_tables_read_the_run_through_its_record():
+    """sim.results reads a finished run through `RunRecord` only (`model.record()`), never the
+    model object's attributes."""
+    import ast
+
+    from sim.record import RunRecord
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "sim" / "results.py").read_text(
+        encoding="utf-8"))
+    on_model = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name) and node.value.id == "model"}
+    assert on_model == {"record"}
+    on_run = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+              and isinstance(node.value, ast.Name) and node.value.id == "run"}
+    fields = set(RunRecord.__dataclass_fields__) | {"occurred"}
+    assert on_run <= fields, on_run - fields
