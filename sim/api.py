@@ -214,11 +214,12 @@ def compare(scenarios: Any = None, *, seed: int | None = None, seeds: int = 1,
     for key, value in (("days", days), ("scale", scale)):
         if value is not None:
             common[key] = value
-    if seed is None:
-        seed = as_scenario(items[0][1], {**common, **items[0][2]})[0].seed
     valid, names = [], []
-    for key, scenario, own in items:  # every one valid before any run
-        spec, file = as_scenario(scenario, {**common, **own, "seed": seed})
+    for key, scenario, own in items:  # every one valid before any run, each read once
+        spec, file = as_scenario(scenario, {**common, **own})
+        if seed is None:  # the first scenario's own
+            seed = spec.seed
+        spec = as_scenario(spec, {"seed": seed})[0]
         valid.append((spec, file))
         names.append(str(key) if key is not None else variant_name(_base_name(scenario, spec, own),
                                                                    own))

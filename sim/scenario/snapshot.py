@@ -23,7 +23,9 @@ The scenario file's own fields go on top; `start_date` is the snapshot's date.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from sim.errors import InputError
@@ -38,7 +40,7 @@ EVENTS = ("themes.city_theme",)
 def resolve_as_of(data: dict[str, Any], file: str | None, depth: int = 0) -> dict[str, Any]:
     """`data` (a scenario's raw fields, naming `as_of`) made a snapshot of its history: the
     history's city on the date, with `data`'s own fields on top."""
-    from sim.scenario.loader import deep_merge, load_scenario, resolve_path
+    from sim.scenario.loader import deep_merge, resolve_path
 
     data = dict(data)
     spec = data.pop("as_of")
@@ -69,16 +71,28 @@ def resolve_as_of(data: dict[str, Any], file: str | None, depth: int = 0) -> dic
     warmup = data.get("warmup_days", 0)
     if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
         raise InputError(file, "warmup_days", "a whole number of days >= 0", warmup)
-    scenario = load_scenario(path)
     own = data.pop("timeline", None) or []  # the file's own changes; the history's are in
+    stat = path.stat()
     try:
-        snapshot = take(scenario, date, warmup)
+        name, snapshot = _snapshot(str(path), stat.st_mtime_ns, stat.st_size, str(date), warmup)
     except ValueError as err:
         raise InputError(file, "as_of.date", str(err), str(date)) from None
-    snapshot["based_on"] = f"{scenario.name} as of {date}"
+    snapshot = copy.deepcopy(snapshot)
+    snapshot["based_on"] = f"{name} as of {date}"
     merged = deep_merge(snapshot, data)
     merged["timeline"] = own
     return merged
+
+
+@lru_cache(maxsize=16)
+def _snapshot(path: str, _mtime: int, _size: int, date: str,
+              warmup: int) -> tuple[str, dict[str, Any]]:
+    """(the history's name, its snapshot): read and taken once per process for each file
+    (a changed file is read again), since every preset of a comparison is one."""
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(path)
+    return scenario.name, take(scenario, dt.date.fromisoformat(date), warmup)
 
 
 def take(history: Scenario, date: dt.date, warmup_days: int = 0) -> dict[str, Any]:
