@@ -148,6 +148,19 @@ class GovernanceModel(mesa.Model):
         `day`: applied as a dated timeline entry would be, and every later change after it."""
         self.changes[day].append((change, None))
 
+    def _configure_plugins(self, spec: Scenario) -> None:
+        """A timeline change: each plug-in the scenario names hears its settings as they now
+        stand; one it names for the first time joins from today."""
+        built = dict(self.plugins)
+        for name, section in spec.plugins.items():
+            if name not in built:
+                self.plugins += plugins.build(spec.model_copy(update={"plugins": {name: section}}),
+                                              self.file)
+                self._python_day = True
+                continue
+            declared = mechanisms.plugin(name, section.get("module"))
+            built[name].configure(plugins.settings_of(declared, section, name, self.file))
+
     def _build_units(self) -> None:
         """The units' layout, their engine state, the ranking, sources and themes."""
         c, spec = self.city, self.spec
@@ -385,10 +398,8 @@ class GovernanceModel(mesa.Model):
             tally=self.ranking.tally, day_month=self.ranking.day_month,
             whistle_counts=self.whistle_counts)
         self.rules = dict(office=office_rules(spec), **mechanisms.rules(spec))
-        for name, plugin in self.plugins:
-            if old is not None and name in spec.plugins:
-                plugin.configure(plugins.settings_of(mechanisms.plugin(
-                    name, spec.plugins[name].get("module")), spec.plugins[name], name))
+        if old is not None:
+            self._configure_plugins(spec)
         self.maker = ProblemMaker(spec, table, self.city, self.sample, self.dept_base)
         day = int(now // 24.0)
         level = old.growth_level(day) if old is not None else spec.demand.growth_level

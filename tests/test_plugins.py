@@ -190,6 +190,12 @@ def test_a_timeline_changes_a_plug_ins_settings():
     assert len(late) > 20 and late["owner_unit"].isin(departments).all()
     assert len(early) > 20 and not early["owner_unit"].isin(departments).all()
     assert seen == []  # a plug-in the scenario does not name hears of no settings
+    joined = sim.run({**data, "plugins": {}, "timeline": [
+        {"date": "2019-01-11", "set": {"plugins.grid_cadre": {"share": 1.0}}}]})
+    q = joined.problems
+    late = q[(q["occurred_h"] > 11 * 24) & q["entered_h"].notna() & (q["n_depts"] == 1)
+             & q["category"].isin(_visible())]
+    assert len(late) > 20 and late["owner_unit"].isin(departments).all()  # joins that day
 
 
 # ------------------------------------------------------------------- Python in the day
