@@ -387,15 +387,8 @@ def _method_note_zh(f: _MethodFacts, surge_note: str) -> list[tuple[str, list[st
         f"公布的热线数据：{_sources_zh(f.targets)}（sim/data/beijing_targets.csv）。",
         "机制依据：关于“街乡吹哨、部门报到”“接诉即办”“未诉先办”的新闻与报告（见 govsim 的模型说明 docs/model.md）。",
     ]
-    out = [("模拟了什么", sims),
-           ("各模式", [f"{label}：{desc}" if desc else label for label, desc in f.regimes]),
-           ("如何阅读", read)]
-    if surge_note:
-        out.append(("需求激增压力测试", [surge_note]))
-    if f.evidence:
-        out.append(("效果依据什么", f.evidence))
-    out += [("注意", [caveat]), ("数据来源", sources)]
-    return out
+    return _note_sections(("模拟了什么", "各模式", "如何阅读", "需求激增压力测试", "效果依据什么",
+                           "注意", "数据来源"), "：", f, sims, read, surge_note, caveat, sources)
 
 
 def _method_note_en(f: _MethodFacts, surge_note: str) -> list[tuple[str, list[str]]]:
@@ -440,15 +433,25 @@ def _method_note_en(f: _MethodFacts, surge_note: str) -> list[tuple[str, list[st
         ("Mechanisms: Chinese news and report texts on the whistle, respond-on-receipt and "
         "act-before-complaint reforms, listed in govsim's model description (docs/model.md)."),
     ]
-    out = [("What was simulated", sims),
-           ("The regimes", [f"{label}: {desc}" if desc else label for label, desc in f.regimes]),
-           ("How to read it", read)]
+    return _note_sections(("What was simulated", "The regimes", "How to read it",
+                           "Surge stress test", "What the effects rest on", "Caveat",
+                           "Data sources"), ": ", f, sims, read, surge_note, caveat, sources)
+
+
+def _note_sections(titles: tuple[str, ...], colon: str, f: _MethodFacts, sims: list[str],
+                   read: list[str], surge_note: str, caveat: str,
+                   sources: list[str]) -> list[tuple[str, list[str]]]:
+    """The method note's sections in order, titled in the brief's language (the surge test and
+    the evidence only when there are some)."""
+    simulated, regimes, how, surge, evidence, care, data = titles
+    out = [(simulated, sims),
+           (regimes, [f"{label}{colon}{desc}" if desc else label for label, desc in f.regimes]),
+           (how, read)]
     if surge_note:
-        out.append(("Surge stress test", [surge_note]))
+        out.append((surge, [surge_note]))
     if f.evidence:
-        out.append(("What the effects rest on", f.evidence))
-    out += [("Caveat", [caveat]), ("Data sources", sources)]
-    return out
+        out.append((evidence, f.evidence))
+    return [*out, (care, [caveat]), (data, sources)]
 
 
 # ------------------------------------------------------------------------------------ HTML
