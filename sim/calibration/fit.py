@@ -145,6 +145,9 @@ class CalibrationSpec(FitSettings):
                                      "interval over them).")
     parameters: list[Parameter] = Field(min_length=1, max_length=100)
     targets: list[TargetChoice] = Field(min_length=1, max_length=1000)
+    holdout: bool = Field(False, description="True: the pre-registered hold-out applies "
+                          "(sim/data/beijing_holdout.csv): each of its figures must be a target "
+                          "with fit: false, and none is ever fitted.")
 
     @field_validator("report_seeds")
     @classmethod
@@ -198,6 +201,11 @@ def _check_targets(spec: CalibrationSpec, file: str) -> None:
             raise InputError(file, f"targets[{i}]", "each target once (a second would weigh "
                              "it twice: give it a weight instead)", " ".join(key).strip())
         seen.add(key)
+    if spec.holdout:
+        from sim.calibration import holdout
+
+        holdout.check(spec.targets, {(t.measure, t.period, t.area): t.value
+                                     for t in published_targets()}, file)
 
 
 def _check_parameters(spec: CalibrationSpec, base: sim.Scenario, file: str,
@@ -457,6 +465,12 @@ class _Problem:
         # a stage's scale and seeds make its losses too
         self.settings = {SEARCH: spec.search or spec, FIT: spec}
 
+    def residuals(self, simulated: pd.Series) -> np.ndarray:
+        """The weighted scaled errors of the fitted targets (`self.targets`, in order) for
+        their simulated values: the loss is their sum of squares. Only fitted targets enter."""
+        err = np.nan_to_num(scaled_errors(simulated, self.targets), nan=MISSING_ERROR)
+        return np.sqrt(self.weights) * err
+
     def accepts(self, row: dict[str, Any]) -> bool:
         """A row of the history made the way this fit makes its evaluations."""
         stage = self.settings.get(row["stage"])
@@ -530,8 +544,7 @@ class _Evaluations:
         scenarios = [apply_values(p.base, p.spec.parameters, list(k)) for k in keys]
 
         def keep(i: int, table: pd.DataFrame) -> None:
-            err = np.nan_to_num(scaled_errors(table.mean(axis=1), p.targets), nan=MISSING_ERROR)
-            residuals = np.sqrt(p.weights) * err
+            residuals = p.residuals(table.mean(axis=1))
             row: dict[str, Any] = dict(zip(p.labels, keys[i], strict=True))
             row.update(loss=float(np.sum(residuals ** 2)), stage=name, scale=stage.scale,
                        seeds=_seeds(stage.seeds), objective=p.objective, code=p.code,
