@@ -93,17 +93,45 @@ def make_city(config: CityConfig) -> City:
     return cached_city(config)
 
 
+def _scenario_of(given: Scenario | str | dict | None, file: str | None,
+                 overrides: dict | None, **run: float | None) -> tuple[Scenario, str | None]:
+    """The scenario a model is built with when it is named the way `sim.run` takes one (a
+    preset name, a path, a dict; `seed`, `days`, `scale`, dotted `overrides`), as Mesa's
+    `batch_run` builds models from keyword arguments."""
+    from sim.api import as_scenario
+    from sim.errors import InputError
+
+    if given is None:
+        raise InputError(None, "scenario", "a scenario: a Scenario, a preset name (`hotline`), "
+                         "a path or a dict")
+    extra = {**(overrides or {}), **{k: v for k, v in run.items() if v is not None}}
+    spec, read_from = as_scenario(given, extra)
+    return spec, read_from or file
+
+
 class GovernanceModel(mesa.Model):
     """A city under one scenario. Build it, call `step()` once per day, then `finish()`.
+
+    The scenario is a `Scenario`, or named as `sim.run` takes one, with keyword arguments (as
+    Mesa's `batch_run` builds a model): `GovernanceModel(scenario="hotline", seed=1, days=30,
+    scale=0.05)`; `rng` is taken as the seed. `running` turns false after the last day.
 
     `stream`: read each day's final cases into a `sim.ledger.Ledger` (and their rows into the
     problem file it asks for) and let their rows go, so the case table holds only the cases in
     flight; None: keep every case's row to the end (the interactive page, the reference build
     of `sim.results.collect`)."""
 
-    def __init__(self, spec: Scenario, city: City | None = None, file: str | None = None,
-                 stream: Streamed | None = None,
-                 mechanisms: list[plugins.DailyMechanism] | None = None):
+    def __init__(self, spec: Scenario | str | dict | None = None, city: City | None = None,
+                 file: str | None = None, stream: Streamed | None = None,
+                 mechanisms: list[plugins.DailyMechanism] | None = None, *,
+                 scenario: Scenario | str | dict | None = None, seed: int | None = None,
+                 days: int | None = None, scale: float | None = None,
+                 overrides: dict | None = None, rng: int | None = None):
+        if not isinstance(spec, Scenario) or any(
+                v is not None for v in (scenario, seed, days, scale, overrides, rng)):
+            spec, file = _scenario_of(spec if spec is not None else scenario, file, overrides,
+                                      seed=seed if seed is not None else rng, days=days,
+                                      scale=scale)
         super().__init__(rng=spec.seed)
         self.given = spec  # as given, timeline included; `spec` is the scenario as it stands
         self.file = file
@@ -536,6 +564,8 @@ class GovernanceModel(mesa.Model):
             retire(self.cases, self.last_recorded)
         self.datacollector.collect(self)
         self.day += 1
+        if self.day >= self.total_days:
+            self.running = False  # the last day is run: stop now, not a step later
 
     # ------------------------------------------------------------------ Python's day
     def before_day(self, day: plugins.Day) -> None:

@@ -416,7 +416,9 @@ def test_in_a_real_browser(chromium: str, tmp_path: Path) -> None:
             choose(page, "Regime (preset)", "fragmented")
             page.get_by_role("button", name="Reset", exact=True).click()
             wait_for_day(page, "not started")
-            assert "Run: fragmented" in page.locator(".govsim-figures").inner_text()
+            # the run note follows once the page has redrawn (slow under load)
+            expect(page.locator(".govsim-figures")).to_contain_text("Run: fragmented",
+                                                                    timeout=60_000)
             whistle = page.get_by_role("switch", name=MECHANISMS["whistle"][1])
             # the switches follow the new regime once the page has redrawn (slow under load)
             expect(whistle).to_have_attribute("aria-checked", "false", timeout=60_000)

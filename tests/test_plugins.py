@@ -276,3 +276,29 @@ def test_plugins_module_loads_nothing_compiled():
     importlib.import_module("sim.plugins")  # imported by mechanisms; must not import sim.flow
     source = (ROOT / "sim" / "plugins.py").read_text(encoding="utf-8")
     assert "sim.flow" not in source
+
+
+# ---------------------------------------------------------------------------- Mesa's way
+def test_mesa_batch_run_builds_the_model_from_keywords():
+    """Mesa's `batch_run` makes a model from keyword arguments and steps it while it runs."""
+    import multiprocessing
+
+    import mesa
+
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:
+        rows = mesa.batch_run(sim.GovernanceModel, {
+            "scenario": ["fragmented", "hotline"], "days": 4, "scale": 0.005,
+            "overrides": [{"warmup_days": 0}]}, rng=[3], number_processes=1,
+            display_progress=False)
+    finally:  # batch_run forces "spawn" on the whole process
+        multiprocessing.set_start_method(method, force=True)
+    assert len(rows) == 2 and {r["Step"] for r in rows} == {4}
+    assert all(r["occurred"] > 0 for r in rows)
+    model = sim.GovernanceModel(scenario="hotline", seed=2, days=2, scale=0.005,
+                                overrides={"warmup_days": 0})
+    assert model.spec.seed == 2 and model.total_days == 2
+    model.step()
+    assert model.running
+    model.step()
+    assert not model.running  # after the last day, not a step later
