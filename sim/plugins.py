@@ -20,8 +20,11 @@ through the model object. A run without plug-ins calls nothing here.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +161,21 @@ def settings_of(declared: Mechanism, section: dict[str, Any], name: str,
                          _expected(first), None if isinstance(got, dict) else got) from None
 
 
+#: Whether validating a scenario looks its plug-ins up (off while a saved run is read back:
+#: its record stands even where the plug-in's module is not installed).
+_LOOK_UP: contextvars.ContextVar[bool] = contextvars.ContextVar("plugins_look_up", default=True)
+
+
+@contextlib.contextmanager
+def as_recorded() -> Iterator[None]:
+    """Validate scenarios without importing their plug-ins (a saved run's record)."""
+    token = _LOOK_UP.set(False)
+    try:
+        yield
+    finally:
+        _LOOK_UP.reset(token)
+
+
 def check(spec: Scenario, file: str | None = None) -> None:
     """Every plug-in the scenario names exists and its settings are valid."""
     from sim.mechanisms import plugin
@@ -166,6 +184,8 @@ def check(spec: Scenario, file: str | None = None) -> None:
         if not isinstance(section, dict):
             raise InputError(file, f"plugins.{name}", "a mapping of the plug-in's settings",
                              section)
+        if not _LOOK_UP.get():
+            continue
         try:
             declared = plugin(name, section.get("module"))
         except LookupError as err:

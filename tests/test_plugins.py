@@ -120,6 +120,19 @@ def test_a_toy_mechanism_in_its_own_module_acts_on_the_day(toy_module):
     assert len(others) > 0 and plain.measures["occurred"] == toy.measures["occurred"]
 
 
+def test_a_run_with_a_plug_in_reads_back_where_the_plug_in_is_gone(toy_module, tmp_path,
+                                                                   monkeypatch):
+    result = small_run("fragmented", days=5,
+                       plugins={"toy": {"module": toy_module, "category": "environment"}})
+    result.save(tmp_path / "run")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if "toy" not in p and
+                                      not Path(p, f"{toy_module}.py").exists()])
+    sys.modules.pop(toy_module, None)
+    back = sim.Result.load(tmp_path / "run")
+    assert back.scenario.plugins["toy"]["module"] == toy_module
+    assert back.measures["occurred"] == result.measures["occurred"]
+
+
 def test_a_plug_ins_settings_are_checked_by_its_own_model(toy_module):
     data = {**steady(), "city": SMALL_CITY}
     with pytest.raises(InputError) as err:
