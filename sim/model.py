@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections import defaultdict
+from collections.abc import Callable
 
 import mesa
 import numpy as np
@@ -123,7 +124,7 @@ class GovernanceModel(mesa.Model):
 
     def __init__(self, spec: Scenario | str | dict | None = None, city: City | None = None,
                  file: str | None = None, stream: Streamed | None = None,
-                 mechanisms: list[plugins.DailyMechanism] | None = None, *,
+                 mechanisms: list[plugins.DailyMechanism | Callable] | None = None, *,
                  scenario: Scenario | str | dict | None = None, seed: int | None = None,
                  days: int | None = None, scale: float | None = None,
                  overrides: dict | None = None, rng: int | None = None):
@@ -145,7 +146,7 @@ class GovernanceModel(mesa.Model):
         self.key = run_key(spec.seed)
         #: the plug-ins acting once a day (`sim.plugins`): the scenario's, then those given
         self.plugins = [*plugins.build(spec, file),
-                        *((type(m).__name__, m) for m in mechanisms or ())]
+                        *(plugins.as_mechanism(m) for m in mechanisms or ())]
         #: whether Python acts in the day: a plug-in, or a subclass's own before/after_day
         self._python_day = bool(self.plugins) or any(
             getattr(type(self), hook) is not getattr(GovernanceModel, hook)
@@ -597,8 +598,12 @@ class GovernanceModel(mesa.Model):
         return day.entering[~np.isin(day.entering, settled)]
 
     def _book(self, day: plugins.Day, at: float) -> None:
+        """The extra work plug-ins charged, at the units that have staff (a street outside
+        the sample has none)."""
         for units, hours in day.charges:
-            charge_all(self.parts.desks, self.parts.workload, units, at, hours)
+            staffed = self.staff[units] > 0
+            charge_all(self.parts.desks, self.parts.workload, units[staffed], at,
+                       np.ascontiguousarray(hours[staffed]))
         day.charges.clear()
 
     def _background(self, d: int) -> None:

@@ -24,7 +24,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,28 @@ class DailyMechanism:
 
     def after_day(self, day: Day) -> None:
         """The day's events are run; `day.closed` holds the cases recorded today."""
+
+
+class EachDay(DailyMechanism):
+    """A plain function as a plug-in: `fn(day)` called before each day (Covasim's
+    function interventions): `sim.run(..., mechanisms=[my_rule])`."""
+
+    def __init__(self, fn: Callable[[Day], None]):
+        super().__init__(None)
+        self.fn = fn
+
+    def before_day(self, day: Day) -> None:
+        self.fn(day)
+
+
+def as_mechanism(given: DailyMechanism | Callable[[Day], None]) -> tuple[str, DailyMechanism]:
+    """(its name, the plug-in) of what `sim.run(mechanisms=[...])` was handed."""
+    if isinstance(given, DailyMechanism):
+        return type(given).__name__, given
+    if callable(given):
+        return getattr(given, "__name__", "function"), EachDay(given)
+    raise InputError(None, "mechanisms", "plug-in objects (sim.DailyMechanism) or functions "
+                     "of the day", type(given).__name__)
 
 
 @dataclass
@@ -125,8 +147,9 @@ class Day:
 
     def charge(self, units: np.ndarray, hours: np.ndarray) -> None:
         """Book extra work (staff hours) at these units' desks this morning (a meeting, a
-        patrol, a project), queued like any other work."""
-        units = np.asarray(units, np.int64)
+        patrol, a project), queued like any other work; units without staff (outside the
+        sample of streets) are skipped."""
+        units = np.asarray(list(units) if isinstance(units, range) else units, np.int64)
         self.charges.append((units, np.broadcast_to(np.asarray(hours, float), units.shape)))
 
 

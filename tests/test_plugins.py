@@ -237,6 +237,23 @@ def test_a_model_subclass_acts_before_and_after_each_day():
         sim.run(data, model_class=dict)
 
 
+def test_a_plain_function_acts_before_each_day():
+    days = []
+
+    def extra_meeting(day):
+        days.append(day.index)
+        day.charge([0], [4.0])  # four staff hours at street office 0 each morning
+
+    data = {**steady(), "city": SMALL_CITY, "days": 5}
+    with_meeting = sim.run(data, mechanisms=[extra_meeting])
+    plain = sim.run(data)
+    assert days == list(range(5))
+    busy = [r.units_daily.query("unit == 0")["busy_hours"].sum() for r in (plain, with_meeting)]
+    assert busy[1] == pytest.approx(busy[0] + 5 * 4.0, rel=0.05)
+    with pytest.raises(InputError):
+        sim.run(data, mechanisms=[42])
+
+
 def test_settling_refuses_what_it_cannot_do():
     class Bad(sim.DailyMechanism):
         def before_day(self, day):
