@@ -360,3 +360,48 @@ def test_staff_hours_in_a_finding_name_their_unit_in_both_languages() -> None:
 
     assert fmt(4.04e6, "hours", "en", 365) == "4.04 M h"
     assert fmt(4.04e6, "hours", "zh", 365) == "404万小时"
+
+
+def test_one_finding_per_reform_step_with_its_numbers_from_the_step_table():
+    """Each reform step (a regime against the one before it) is a finding whose numbers are
+    those of `step_table`: means, paired difference and its interval; overload is said."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    from sim.briefing import findings as f
+
+    rng = np.random.default_rng(1)
+
+    def row(resolved7, resolved, prevented, street, dept, overloaded, seed):
+        return pd.Series({"occurred": 1000.0, "resolved": resolved, "prevented": prevented,
+                          "reported": 600.0, "resolved_within_7d_share": resolved7,
+                          "street_staff_hours": street, "department_staff_hours": dept,
+                          "department_overloaded_units": overloaded, "seed": seed,
+                          "days": 365})
+
+    reps = {name: [row(base + rng.normal(0, 0.005), 1000 * (base + 0.1), prevented,
+                       1000 + 100 * k, 2000, over, s) for s in range(3)]
+            for k, (name, base, prevented, over) in enumerate(
+                [("Old", 0.2, 0.0, 0), ("Whistle", 0.3, 0.0, 0), ("Hotline", 0.6, 0.0, 2),
+                 ("Proactive", 0.6, 30.0, 1)])}
+    table = f.step_table(reps)
+    assert list(dict.fromkeys(zip(table["before"], table["after"], strict=True))) == [
+        ("Old", "Whistle"), ("Whistle", "Hotline"), ("Hotline", "Proactive")]
+    sentences = f.steps(reps, "en")
+    assert len(sentences) == 3 + 2  # three steps, two regimes overloaded
+    for sentence, (_, rows) in zip(sentences, table.groupby(["before", "after"], sort=False),
+                                   strict=False):
+        for r in rows.itertuples():
+            if r.unit == "share":
+                assert f"{100 * r.difference:+.1f} points" in sentence
+                assert f"95% interval {100 * r.low:+.1f} to {100 * r.high:+.1f}" in sentence
+            else:
+                assert f"{100 * r.difference:+.1f}%" in sentence
+    dealt = table[(table["after"] == "Proactive") & (table["measure"] == "dealt_share")].iloc[0]
+    assert dealt["difference"] == pytest.approx(0.03, abs=1e-9)  # prevented counted as dealt
+    assert "Hotline ends with 2 units overloaded" in sentences[3]
+    assert "Proactive ends with 1 unit overloaded" in sentences[4]
+    assert re.search(r"Proactive over Hotline: .*within seed noise", sentences[2])
+    assert f.steps(reps, "zh")[0].startswith("Whistle相对于Old：")

@@ -9,6 +9,7 @@ where the order flips between seeds it says the comparison does not hold.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,8 +77,17 @@ _WORDS = {
 
 
 def value(m: pd.Series, column: str) -> float:
-    """A summary value, derived ones included: `resolved_share` and `never_reported_share` (of
-    the problems that occurred) and `overtime_hours` (all unit types)."""
+    """A summary value, derived ones included: `resolved_share`, `never_reported_share`,
+    `prevented_share` and `dealt_share` (resolved or prevented; of the problems that occurred),
+    `overtime_hours` and `overloaded_units` (all unit types)."""
+    if column in ("prevented_share", "dealt_share"):
+        from sim.explain import derived
+
+        return float(derived(m)[column])
+    if column == "overloaded_units":
+        units = [float(v) for k, v in m.items() if str(k).endswith("_overloaded_units")]
+        units = [u for u in units if not math.isnan(u)]
+        return sum(units) if units else math.nan
     if column in ("resolved_share", "never_reported_share"):
         occurred = float(m.get("occurred", math.nan))
         part = float(m.get(column.removesuffix("_share"), math.nan))
@@ -266,4 +276,97 @@ def warnings(specs: Sequence[Scenario], metas: Sequence[Mapping], seeds: int,
     warmup = min(s.warmup_days for s in specs)
     if warmup < MIN_WARMUP_DAYS:
         out.append(w["warmup"].format(w=warmup, brief=BRIEF_WARMUP_DAYS))
+    return out
+
+
+# --------------------------------------------------------------------------- reform steps
+#: What each reform step is judged on: (column, unit, words en, words zh).
+STEP_MEASURES: tuple[tuple[str, str, str, str], ...] = (
+    ("resolved_within_7d_share", "share", "problems resolved within a week of occurring",
+     "问题发生后一周内解决的比例"),
+    ("dealt_share", "share", "problems resolved or prevented by the end",
+     "到模拟结束时解决或预防的问题比例"),
+    ("street_staff_hours", "hours", "street offices' staff hours", "街道（乡镇）工时"),
+    ("department_staff_hours", "hours", "departments' staff hours", "职能部门工时"),
+)
+
+_STEP_WORDS = {
+    "en": {"step": "{after} over {before}: ", "sep": "; ", "arrow": "{b} → {a}",
+           "points": " ({d} points, 95% interval {lo} to {hi})",
+           "percent": " ({d}, 95% interval {lo} to {hi})",
+           "noise": ", within seed noise", "one": " (one seed: no interval)",
+           "overloaded": "{label} ends with {n} {units} overloaded (mean over seeds): "
+                         "backlogs still grow when the run stops, so its waits are understated"},
+    "zh": {"step": "{after}相对于{before}：", "sep": "；", "arrow": "{b}→{a}",
+           "points": "（{d}个百分点，95%区间{lo}至{hi}）",
+           "percent": "（{d}，95%区间{lo}至{hi}）",
+           "noise": "，在随机波动范围内", "one": "（仅一个随机种子：无区间）",
+           "overloaded": "{label}在模拟结束时平均有{n}个单位超负荷：其积压仍在增长，"
+                         "因此其等待时间被低估"},
+}
+
+
+def step_table(replications: Mapping[str, Sequence[pd.Series]]) -> pd.DataFrame:
+    """Each run against the one before it on `STEP_MEASURES`: the means before and after, the
+    mean paired difference over seeds and its 95 % interval (shares in points of 0-1; staff
+    hours as a relative change), and whether it is within seed noise."""
+    from sim.explain import differences, mean_row
+
+    labels = list(replications)
+    diffs = differences(replications, labels)
+    means = {label: mean_row(rows) for label, rows in replications.items()}
+    rows = []
+    for before, after in itertools.pairwise(labels):
+        for column, unit, _, _ in STEP_MEASURES:
+            d = diffs[(diffs["scenario"] == after) & (diffs["measure"] == column)]
+            b, a = float(means[before].get(column, math.nan)), float(means[after].get(column,
+                                                                                     math.nan))
+            if d.empty or math.isnan(a) or math.isnan(b):
+                continue
+            r = d.iloc[0]
+            scale = 1.0 / b if unit == "hours" and b else 1.0  # hours: relative to before
+            rows.append({"before": before, "after": after, "measure": column, "unit": unit,
+                         "mean_before": b, "mean_after": a,
+                         "difference": float(r["difference"]) * scale,
+                         "low": float(r["low"]) * scale, "high": float(r["high"]) * scale,
+                         "seeds": int(r["seeds"]), "within_noise": r["within_noise"]})
+    return pd.DataFrame(rows, columns=["before", "after", "measure", "unit", "mean_before",
+                                       "mean_after", "difference", "low", "high", "seeds",
+                                       "within_noise"])
+
+
+def steps(replications: Mapping[str, Sequence[pd.Series]], lang: str) -> list[str]:
+    """One finding per reform step (each run against the one before it), from `step_table`,
+    then one per run that ends overloaded."""
+    w = _STEP_WORDS[lang]
+    table = step_table(replications)
+    words = {c: (en, zh) for c, _, en, zh in STEP_MEASURES}
+    out = []
+    for (before, after), rows in table.groupby(["before", "after"], sort=False):
+        parts = []
+        for r in rows.itertuples():
+            name = words[r.measure][1 if lang == "zh" else 0]
+            if r.unit == "share":
+                shown = w["arrow"].format(b=style.fmt_pct(r.mean_before),
+                                          a=style.fmt_pct(r.mean_after))
+                tail, form = w["points"], "{:+.1f}"
+            else:
+                shown = w["arrow"].format(b=fmt(r.mean_before, "hours", lang, 0),
+                                          a=fmt(r.mean_after, "hours", lang, 0))
+                tail, form = w["percent"], "{:+.1f}%"  # a relative change
+            if r.seeds > 1:
+                d, lo, hi = (form.format(100 * x) for x in (r.difference, r.low, r.high))
+                shown += tail.format(d=d, lo=lo, hi=hi)
+                if r.within_noise is True:
+                    shown += w["noise"]
+            else:
+                shown += w["one"]
+            parts.append(f"{name} {shown}" if lang == "en" else f"{name}{shown}")
+        out.append(w["step"].format(after=after, before=before) + w["sep"].join(parts))
+    for label, rows in replications.items():
+        n = float(np.mean([value(m, "overloaded_units") for m in rows]))
+        if n > 0:
+            out.append(w["overloaded"].format(label=label, n=f"{n:g}" if n == int(n)
+                                              else f"{n:.1f}", units="unit" if n == 1
+                                              else "units"))
     return out

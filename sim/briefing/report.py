@@ -37,8 +37,10 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "Grassroots governance reforms in {city}: what each regime changes",
         "subtitle": "Simulated comparison of {names}. {period}. Generated {date} by govsim {ver}.",
         "findings": "Key findings",
-        "findings.note": "Each finding compares the best and the worst run over {n} {seed_word} "
-                         "({seeds}); the charts draw seed {first}.",
+        "findings.note": "The first findings take each reform step in turn (each regime against "
+                         "the one before it), with the mean paired difference over {n} "
+                         "{seed_word} ({seeds}) and its 95 % interval; the others compare the "
+                         "best and the worst run; the charts draw seed {first}.",
         "warnings": "Read with care",
         "figures": "Key figures",
         "figures.note": "Counts and staff hours in real-city units over the whole period, "
@@ -61,7 +63,8 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "{city}基层治理改革：各模式带来了什么变化",
         "subtitle": "模拟比较：{names}。{period}。{date}由 govsim {ver} 生成。",
         "findings": "主要发现",
-        "findings.note": "每条发现比较{n}个随机种子（{seeds}）下最好与最差的模拟；图表展示随机种子{first}。",
+        "findings.note": "前几条发现逐一比较每一步改革（各模式相对于前一模式），给出{n}个随机种子（{seeds}）"
+                         "的平均配对差值及其95%区间；其余比较最好与最差的模拟；图表展示随机种子{first}。",
         "warnings": "阅读提示",
         "figures": "关键数据",
         "figures.note": "数量与工时均按全市实际规模折算，为整个模拟期合计，{over}。“全部问题”的比例把办结未解决、"
@@ -138,6 +141,10 @@ KEY_FIGURES: tuple[KeyFigure, ...] = (
     KeyFigure("Problems that occurred", "发生的问题", "occurred", "count"),
     KeyFigure("Share of them resolved by the end of the run", "其中到模拟结束时得到解决的比例",
               "resolved_share", "pct"),
+    KeyFigure("Share prevented (未诉先办: the problem never troubled anyone)",
+              "被预防的比例（未诉先办：问题未对任何人造成困扰）", "prevented_share", "pct"),
+    KeyFigure("Share resolved or prevented by the end of the run",
+              "到模拟结束时解决或预防的比例", "dealt_share", "pct"),
     KeyFigure("Share never reported", "从未被反映的比例", "never_reported_share", "pct"),
     KeyFigure("Response rate", "响应率", "response_rate", "pct"),
     KeyFigure("Resolution rate (closed cases)", "解决率（办结案件）", "resolution_rate", "pct"),
@@ -152,6 +159,8 @@ KEY_FIGURES: tuple[KeyFigure, ...] = (
     KeyFigure("Overtime hours, all units", "加班工时（全部单位）", "overtime_hours", "hours"),
     KeyFigure("Utilisation: street offices", "利用率：街道（乡镇）", "street_utilisation", "pct"),
     KeyFigure("Utilisation: departments", "利用率：职能部门", "department_utilisation", "pct"),
+    KeyFigure("Units overloaded at the end (backlog still growing)",
+              "模拟结束时超负荷的单位（积压仍在增长）", "overloaded_units", "count"),
 )
 
 
@@ -708,6 +717,7 @@ class Contents:
     figures: pd.DataFrame  # the key figures' numbers, in the unit named
     figures_note: str
     found: pd.DataFrame  # the findings' numbers (`findings.table`)
+    steps: pd.DataFrame  # the reform steps' numbers (`findings.step_table`)
     note: list[tuple[str, list[str]]]
 
 
@@ -737,12 +747,13 @@ def contents(results: Sequence[Result], lang: str, pages: list[ChartPage],
         rs=rs, pages=pages, head=headline(rs, lang, seeds),
         warnings=[*findings_mod.warnings([r.result.scenario for r in rs],
                                          [r.result.meta for r in rs], n, lang), *explained],
-        findings=[f.sentence(lang) for f in found],
+        findings=[*findings_mod.steps(by_label, lang), *(f.sentence(lang) for f in found)],
         findings_note=t["findings.note"].format(n=n, seeds=", ".join(map(str, seeds)),
                                                 first=seeds[0],
                                                 seed_word="seed" if n == 1 else "seeds"),
         columns=columns, rows=rows, figures=figures,
         figures_note=t["figures.note"].format(over=over), found=findings_mod.table(found),
+        steps=findings_mod.step_table(by_label),
         note=method_note(rs, lang, surge_note, seeds))
 
 
@@ -776,8 +787,9 @@ def write_brief(folder: Path, results: Sequence[Result], *, lang: str = "en",
     render_pdf(folder / "report.pdf", c, lang)
     c.figures.to_csv(folder / "key_figures.csv", encoding="utf-8")
     c.found.to_csv(folder / "findings.csv", index=False, encoding="utf-8")
+    c.steps.to_csv(folder / "steps.csv", index=False, encoding="utf-8")
     written += [folder / name for name in ("report.html", "report.pdf", "key_figures.csv",
-                                           "findings.csv")]
+                                           "findings.csv", "steps.csv")]
     return written
 
 
