@@ -76,6 +76,10 @@ def test_brief_runs_the_four_presets_and_writes_everything(tmp_path: Path, capsy
         ["fragmented", "hotline", "proactive", "seeds", "whistle"]
     assert (out / "results" / "seeds" / "hotline" / "seed1" / "summary.parquet").is_file()
     assert (out / "findings.csv").is_file()
+    steps = pd.read_csv(out / "steps.csv")  # one reform step after another, in run order
+    assert list(dict.fromkeys(zip(steps["before"], steps["after"], strict=True))) == [
+        ("Fragmented", "Whistle"), ("Whistle", "Hotline"), ("Hotline", "Proactive")]
+    assert "Prevented" in " ".join(figures.index) or "prevented" in " ".join(figures.index)
     surge = Result.load(out / "surge" / "hotline")
     assert surge.scenario.demand.shocks and surge.scenario.days == surge_test.MIN_DAYS
     assert "brief written to" in capsys.readouterr().out

@@ -235,7 +235,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
     console = _console()
     console.print(f"brief written to {out} in {time.perf_counter() - started:.0f} s: "
                   f"report.html, report.pdf, charts/ (PNG and SVG), key_figures.csv, "
-                  f"findings.csv", markup=False)
+                  f"findings.csv, steps.csv", markup=False)
     return EXIT_OK
 
 
