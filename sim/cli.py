@@ -408,12 +408,20 @@ def _console(stderr: bool = False):
 
 
 def _title(specs: list[Scenario]) -> str:
+    """What the runs have in common: seed, days (and the warm-up before them), scale."""
     parts = []
     for label, values in (("seed", {s.seed for s in specs}), ("days", {s.days for s in specs}),
                           ("scale", {s.scale for s in specs})):
         if len(values) == 1:
             v = next(iter(values))
             parts.append(f"{v} days" if label == "days" else f"{label} {v:g}")
+    warmups = {s.warmup_days for s in specs}
+    if len(warmups) == 1:
+        w = next(iter(warmups))
+        parts.append(f"after {w} warm-up days (left out of the measures)" if w
+                     else "no warm-up (queues start empty)")
+    else:
+        parts.append("warm-up " + "/".join(str(s.warmup_days) for s in specs) + " days")
     return ", ".join(parts)
 
 
