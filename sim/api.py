@@ -118,6 +118,8 @@ def run(scenario: Scenario | str | Path | dict[str, Any], *, seed: int | None = 
     stream = Streamed(problems=kept or None, waits=columns is None)
     if not (isinstance(model_class, type) and issubclass(model_class, GovernanceModel)):
         raise InputError(None, "model_class", "a subclass of sim.GovernanceModel", model_class)
+    if progress:
+        _announce_compile()
     model = model_class(spec, city=city, file=file, stream=stream, mechanisms=mechanisms)
     label = progress if isinstance(progress, str) else spec.name
     with tqdm(total=model.total_days, desc=label, unit="day", disable=not progress,
@@ -142,6 +144,17 @@ class CompareRun:
     folder: str | None  # where the run is saved (None: kept in memory)
     csv: bool = False
     progress: bool | str = False
+
+
+def _announce_compile() -> None:
+    """Say it, once, when this run compiles the engine first (after an install or update)."""
+    import sys
+
+    from sim.engine.compile import FIRST_COMPILE_S, compiled_before
+
+    if not compiled_before():
+        print(f"compiling govsim's engine for this machine, once (about {FIRST_COMPILE_S} s; "
+              "later runs load it from the cache)", file=sys.stderr, flush=True)
 
 
 def _compare_one(job: CompareRun) -> tuple[CompareRun, Result, float]:
@@ -210,6 +223,8 @@ def compare(scenarios: Any = None, *, seed: int | None = None, seeds: int = 1,
     from sim.pools import as_finished
 
     items = _items(scenarios)
+    if progress:
+        _announce_compile()
     common = dict(overrides or {})
     for key, value in (("days", days), ("scale", scale)):
         if value is not None:

@@ -95,6 +95,18 @@ def cache_dir() -> Path | None:
     return folder
 
 
+#: About how long the first run after an install (or an update) compiles the kernels, on the
+#: machines of docs/performance.md (2 cores): said before it starts, not left to a progress bar.
+FIRST_COMPILE_S = 40
+
+
+def compiled_before() -> bool:
+    """Whether this code's kernels are in the disk cache already (else the next run compiles
+    them first, about `FIRST_COMPILE_S`)."""
+    folder = cache_dir()
+    return folder is None or any(folder.rglob("*.nbi"))
+
+
 def kernel[F: Callable[..., Any]](fn: F) -> F:
     """Compile `fn` with numba: nopython, cached in this code's folder (see the module), and
     numpy's error model (a division by zero gives inf or NaN, as numpy does, not an exception)."""
