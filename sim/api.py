@@ -153,8 +153,8 @@ def _announce_compile() -> None:
     from sim.engine.compile import FIRST_COMPILE_S, compiled_before
 
     if not compiled_before():
-        print(f"compiling govsim's engine for this machine, once (about {FIRST_COMPILE_S} s; "
-              "later runs load it from the cache)", file=sys.stderr, flush=True)
+        print(f"compiling govsim's engine for this machine, once (up to about {FIRST_COMPILE_S} "
+              "s; later runs load it from the cache)", file=sys.stderr, flush=True)
 
 
 def _compare_one(job: CompareRun) -> tuple[CompareRun, Result, float]:

@@ -95,9 +95,10 @@ def cache_dir() -> Path | None:
     return folder
 
 
-#: About how long the first run after an install (or an update) compiles the kernels, on the
-#: machines of docs/performance.md (2 cores): said before it starts, not left to a progress bar.
-FIRST_COMPILE_S = 40
+#: At most about how long the first run after an install (or an update) compiles the kernels,
+#: on the machines of docs/performance.md (2 cores; 12-30 s measured): said before it starts,
+#: not left to a progress bar's estimate.
+FIRST_COMPILE_S = 30
 
 
 def compiled_before() -> bool:
