@@ -121,7 +121,8 @@ def check_printed_figures(out: Path, seeds: int) -> None:
         assert week.loc[label, "low"] == pytest.approx(min(values))
         assert week.loc[label, "seeds"] == seeds
         if week.loc[label, "role"] in ("best", "worst"):  # the finding prints their ranges
-            assert f"(seeds: {style.fmt_pct(min(values))}–{style.fmt_pct(max(values))})" in page
+            lo, hi = style.fmt_pct(min(values)), style.fmt_pct(max(values))
+            assert (f"(seeds: {lo}–{hi})" if lo != hi else "(the same in every seed)") in page
     # runs this small and short are flagged
     assert "Read with care" in page and "--days 180" in page and "warm-up days" in page
 
@@ -364,6 +365,21 @@ def test_staff_hours_in_a_finding_name_their_unit_in_both_languages() -> None:
 
     assert fmt(4.04e6, "hours", "en", 365) == "4.04 M h"
     assert fmt(4.04e6, "hours", "zh", 365) == "404万小时"
+
+
+def test_a_range_the_seeds_agree_on_is_said_once():
+    """Not "71 %–71 %" nor "+50 to +50 points": seeds that agree to the figure shown say so."""
+    import numpy as np
+
+    from sim.briefing import findings as f
+
+    measure = f.MEASURES[0]
+    same = f.Finding(measure, {"A": np.array([0.6101, 0.6102, 0.6099]),
+                               "B": np.array([0.1101, 0.1102, 0.1099])}, 365)
+    text = same.sentence("en")
+    assert "(the same in every seed)" in text and "61%–61%" not in text
+    assert "(difference +50 points in each)" in text and "+50 to +50" not in text
+    assert "各随机种子相同" in same.sentence("zh")
 
 
 def test_one_finding_per_reform_step_with_its_numbers_from_the_step_table():

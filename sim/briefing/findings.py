@@ -58,6 +58,8 @@ _WORDS = {
     "en": {"against": ", against {worst_v} under {worst}", "range": " (seeds: {lo}–{hi})",
            "one_seed": "; one seed, so no interval and no check that the order holds",
            "holds": "; the order holds in all {n} seeds (difference {lo} to {hi})",
+           "holds_same": "; the order holds in all {n} seeds (difference {d} in each)",
+           "same_range": " (the same in every seed)",
            "holds_plain": "; the order holds in all {n} seeds",
            "fails": "; the order holds in only {k} of {n} seeds, so this is not a finding",
            "never": "; under {runs} fewer than half are resolved in the {days} days",
@@ -67,6 +69,8 @@ _WORDS = {
     "zh": {"against": "，{worst}为{worst_v}", "range": "（各随机种子：{lo}–{hi}）",
            "one_seed": "；仅一个随机种子，无法给出区间，也无法检验排序是否成立",
            "holds": "；该排序在全部{n}个随机种子中成立（差值{lo}至{hi}）",
+           "holds_same": "；该排序在全部{n}个随机种子中成立（各随机种子差值均为{d}）",
+           "same_range": "（各随机种子相同）",
            "holds_plain": "；该排序在全部{n}个随机种子中成立",
            "fails": "；该排序仅在{n}个随机种子中的{k}个成立，不能作为结论",
            "never": "；{runs}下{days}天内解决的不到一半", "and": "和",
@@ -165,8 +169,10 @@ class Finding:
             if np.isnan(v).any():  # some seeds never reach half: give the reached range
                 lo_t = fmt(float(lo), m.unit, lang, self.days) if np.isfinite(lo) else "—"
                 return mid, w["range"].format(lo=lo_t, hi=fmt(math.nan, m.unit, lang, self.days))
-            return mid, w["range"].format(lo=fmt(lo, m.unit, lang, self.days),
-                                          hi=fmt(hi, m.unit, lang, self.days))
+            lo_t, hi_t = fmt(lo, m.unit, lang, self.days), fmt(hi, m.unit, lang, self.days)
+            if lo_t == hi_t:  # "71 %–71 %" says nothing: the seeds agree to the figure shown
+                return mid, w["same_range"]
+            return mid, w["range"].format(lo=lo_t, hi=hi_t)
 
         best_v, best_r = shown(best)
         worst_v, worst_r = shown(worst)
@@ -193,10 +199,12 @@ class Finding:
         if m.unit == "share":
             lo_t, hi_t = f"{100 * lo:+.0f}", f"{100 * hi:+.0f}"
             unit = "个百分点" if lang == "zh" else " points"
-            hi_t += unit
         else:
             lo_t, hi_t = fmt(lo, m.unit, lang, self.days), fmt(hi, m.unit, lang, self.days)
-        return text + w["holds"].format(n=n, lo=lo_t, hi=hi_t)
+            unit = ""
+        if lo_t == hi_t:  # not "+50 to +50 points": the seeds agree to the figure shown
+            return text + w["holds_same"].format(n=n, d=hi_t + unit)
+        return text + w["holds"].format(n=n, lo=lo_t, hi=hi_t + unit)
 
 
 def findings(replications: Mapping[str, Sequence[pd.Series]]) -> list[Finding]:
