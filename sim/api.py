@@ -15,7 +15,7 @@ from sim.city.city import City
 from sim.errors import InputError
 from sim.ledger import Streamed
 from sim.model import GovernanceModel
-from sim.outputs import umask_mode
+from sim.outputs import seed_folder, umask_mode
 from sim.plugins import DailyMechanism
 from sim.results import PROBLEM_COLUMNS, Result, collect
 from sim.scenario.loader import load_scenario, resolve_path, set_dotted, validate
@@ -241,8 +241,8 @@ def compare(scenarios: Any = None, *, seed: int | None = None, seeds: int = 1,
     names = unique_names(names)
     every = [seed + k for k in range(max(1, seeds))]
     workers = max(1, min(workers, len(names) * len(every)))
-    jobs = [CompareRun(label, s, spec.model_copy(update={"seed": s}, deep=True), file,
-                       None if folder is None else str(_seed_folder(Path(folder), label, s, seed)),
+    jobs = [CompareRun(label, s, as_scenario(spec, {"seed": s})[0], file,
+                       None if folder is None else str(seed_folder(Path(folder), label, s, seed)),
                        csv, label if progress and workers <= 1 else False)
             for label, (spec, file) in zip(names, valid, strict=True) for s in every]
     results: dict[str, dict[int, Result]] = {label: {} for label in names}
@@ -260,13 +260,3 @@ def _base_name(scenario: Any, spec: Scenario, own: dict[str, Any]) -> str:
     if not own or all(k in RUN_SETTINGS for k in own):
         return spec.name
     return as_scenario(scenario, {k: v for k, v in own.items() if k in RUN_SETTINGS})[0].name
-
-
-#: Where a comparison keeps the runs of seeds after the first (`govsim brief --from` reads it).
-SEEDS_DIR = "seeds"
-
-
-def _seed_folder(root: Path, label: str, seed: int, first: int) -> Path:
-    """Where a comparison keeps a run: its label's folder for the first seed, else
-    seeds/<label>/seed<N>/."""
-    return root / label if seed == first else root / SEEDS_DIR / label / f"seed{seed}"

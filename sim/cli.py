@@ -31,6 +31,7 @@ from sim.errors import InputError, shorten
 from sim.inputs import parse_yaml
 from sim.naming import slug, unique_names
 from sim.outputs import (
+    SEEDS_DIR,
     check_out,
     clean_noted,
     missing_parents,
@@ -49,8 +50,6 @@ if TYPE_CHECKING:  # the engine, pandas and pydantic load when a command runs, n
 EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 #: Seeds `govsim compare` runs each scenario with unless told (the brief's as well).
 DEFAULT_SEEDS = 3
-#: Where a comparison keeps the runs of its other seeds: seeds/<label>/seed<N>/.
-SEEDS_DIR = "seeds"
 #: The mark of a measure within seed noise of the column to its left.
 NOISE_MARK = "≈"
 
@@ -502,9 +501,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                  on_run=done)
         labels = comparison.names  # in the order given
         rows = comparison.runs
-        means = {lbl: comparison.means[lbl] for lbl in labels}
-        diffs = comparison.differences
-        comparison.means.to_csv(tmp / "comparison.csv")
+        table, diffs = comparison.means, comparison.differences
+        means = {lbl: table[lbl] for lbl in labels}
+        table.to_csv(tmp / "comparison.csv")
         each = pd.concat([r.rename(f"{lbl} seed {s}") for lbl in labels
                           for s, r in zip(seeds, rows[lbl], strict=True)], axis=1)
         each.index.name = "measure"

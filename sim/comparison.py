@@ -34,13 +34,17 @@ class Comparison:
     #: every seed's measures of each scenario, seeds in order (`sim.compare(..., seeds=3)`)
     runs: dict[str, list[pd.Series]] = field(default_factory=dict)
 
+    def _every_seed(self) -> dict[str, list[pd.Series]]:
+        """Each scenario's measures, seed by seed (one seed: its result's)."""
+        return self.runs or {name: [r.measures] for name, r in self.results.items()}
+
     @property
     def means(self) -> pd.DataFrame:
         """Measures x scenarios: the mean over seeds of each number (as comparison.csv)."""
         from sim.explain import mean_row
 
-        runs = self.runs or {name: [r.measures] for name, r in self.results.items()}
-        table = pd.concat([mean_row(rows).rename(name) for name, rows in runs.items()], axis=1)
+        table = pd.concat([mean_row(rows).rename(name)
+                           for name, rows in self._every_seed().items()], axis=1)
         table.index.name = "measure"
         return table
 
@@ -50,7 +54,7 @@ class Comparison:
         paired difference, its 95 % interval and whether it is within seed noise."""
         from sim.explain import differences
 
-        runs = self.runs or {name: [r.measures] for name, r in self.results.items()}
+        runs = self._every_seed()
         return differences(runs, list(runs))
 
     # ------------------------------------------------------------------ access

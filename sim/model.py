@@ -182,13 +182,11 @@ class GovernanceModel(mesa.Model):
         stand; one it names for the first time joins from today."""
         built = dict(self.plugins)
         for name, section in spec.plugins.items():
-            if name not in built:
-                self.plugins += plugins.build(spec.model_copy(update={"plugins": {name: section}}),
-                                              self.file)
+            if name in built:
+                built[name].configure(plugins.resolve(name, section, self.file)[1])
+            else:
+                self.plugins.append((name, plugins.make(name, section, self.file)))
                 self._python_day = True
-                continue
-            declared = mechanisms.plugin(name, section.get("module"))
-            built[name].configure(plugins.settings_of(declared, section, name, self.file))
 
     def _build_units(self) -> None:
         """The units' layout, their engine state, the ranking, sources and themes."""
@@ -584,8 +582,7 @@ class GovernanceModel(mesa.Model):
     def _plugin_day(self, d: int, entering: np.ndarray) -> plugins.Day:
         return plugins.Day(index=d, date=self.origin + dt.timedelta(days=d), spec=self.spec,
                            city=self.city, categories=self.table, cases=self.cases,
-                           offices=self.offices, cohorts=self.cohorts, entering=entering,
-                           seed=self.spec.seed)
+                           offices=self.offices, cohorts=self.cohorts, entering=entering)
 
     def _admit_settled(self, day: plugins.Day) -> np.ndarray:
         """Book the work plug-ins charged this morning, admit the cases they settle on the

@@ -29,6 +29,17 @@ from pathlib import Path
 
 from sim.errors import InputError
 
+#: Where a comparison keeps the runs of its other seeds: seeds/<label>/seed<N>/.
+SEEDS_DIR = "seeds"
+
+
+def seed_folder(root: Path, label: str, seed: int, first: int) -> Path:
+    """Where a comparison keeps a run: its label's folder for the first seed, else
+    seeds/<label>/seed<N>/ (the layout `govsim compare` writes and `govsim brief --from`
+    reads)."""
+    return root / label if seed == first else root / SEEDS_DIR / label / f"seed{seed}"
+
+
 #: File systems of the kernel, never a place for results.
 VIRTUAL_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 STAGE, ASIDE = "stage", "old"

@@ -107,7 +107,6 @@ class Day:
     cohorts: list[CitizenCohort]
     entering: np.ndarray  # rows of the cases made today that will enter (now or later)
     closed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    seed: int = 0
     settled: list[np.ndarray] = field(default_factory=list)  # rows settled on the spot
     charges: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
@@ -125,7 +124,7 @@ class Day:
         """Random numbers of plug-in `name` for this day: the same for the same seed, whatever
         else the run does or which other plug-ins it has."""
         key = (_PLUGIN_STREAM, zlib.crc32(name.encode()), self.index)
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed,
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.spec.seed,
                                                                            spawn_key=key)))
 
     def settle_on_spot(self, rows: np.ndarray, units: np.ndarray) -> None:
@@ -153,35 +152,38 @@ class Day:
         self.charges.append((units, np.broadcast_to(np.asarray(hours, float), units.shape)))
 
 
-def build(spec: Scenario, file: str | None = None) -> list[tuple[str, DailyMechanism]]:
-    """The scenario's plug-ins, made from their settings, in the order the file names them."""
-    from sim.mechanisms import plugin
-
-    made = []
-    for name, section in spec.plugins.items():
-        declared = plugin(name, section.get("module"))
-        made.append((name, declared.daily(settings_of(declared, section, name, file))))
-    return made
-
-
-def settings_of(declared: Mechanism, section: dict[str, Any], name: str,
-                file: str | None = None) -> Any:
-    """A plug-in's section validated by its own settings model (`module` set aside)."""
+def resolve(name: str, section: dict[str, Any],
+            file: str | None = None) -> tuple[Mechanism, Any]:
+    """The plug-in a scenario's `plugins.<name>` section names, and its settings validated by
+    the plug-in's own model (`module` set aside); a mistake names the field."""
     from pydantic import ValidationError
 
-    from sim.scenario.loader import _expected, _field_path
+    from sim.mechanisms import plugin
+    from sim.scenario.loader import invalid
 
+    try:
+        declared = plugin(name, section.get("module"))
+    except LookupError as err:
+        field_ = f"plugins.{name}" + (".module" if section.get("module") else "")
+        raise InputError(file, field_, str(err), section.get("module") or name) from None
     given = {k: v for k, v in section.items() if k != "module"}
     if declared.settings is None:
-        return given
+        return declared, given
     try:
-        return declared.settings.model_validate(given)
+        return declared, declared.settings.model_validate(given)
     except ValidationError as err:
-        first = err.errors()[0]
-        got = first.get("input") if first["type"] != "missing" else None
-        where = _field_path(first["loc"])
-        raise InputError(file, f"plugins.{name}" + (f".{where}" if where else ""),
-                         _expected(first), None if isinstance(got, dict) else got) from None
+        raise invalid(err, file, f"plugins.{name}") from None
+
+
+def make(name: str, section: dict[str, Any], file: str | None = None) -> DailyMechanism:
+    """The plug-in `name`, made from its section's settings."""
+    declared, settings = resolve(name, section, file)
+    return declared.daily(settings)
+
+
+def build(spec: Scenario, file: str | None = None) -> list[tuple[str, DailyMechanism]]:
+    """The scenario's plug-ins, made from their settings, in the order the file names them."""
+    return [(name, make(name, section, file)) for name, section in spec.plugins.items()]
 
 
 #: Whether validating a scenario looks its plug-ins up (off while a saved run is read back:
@@ -201,17 +203,9 @@ def as_recorded() -> Iterator[None]:
 
 def check(spec: Scenario, file: str | None = None) -> None:
     """Every plug-in the scenario names exists and its settings are valid."""
-    from sim.mechanisms import plugin
-
     for name, section in spec.plugins.items():
         if not isinstance(section, dict):
             raise InputError(file, f"plugins.{name}", "a mapping of the plug-in's settings",
                              section)
-        if not _LOOK_UP.get():
-            continue
-        try:
-            declared = plugin(name, section.get("module"))
-        except LookupError as err:
-            field_ = f"plugins.{name}" + (".module" if section.get("module") else "")
-            raise InputError(file, field_, str(err), section.get("module") or name) from None
-        settings_of(declared, section, name, file)
+        if _LOOK_UP.get():
+            resolve(name, section, file)

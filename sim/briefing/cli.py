@@ -40,6 +40,7 @@ from sim.cli import (
 )
 from sim.errors import InputError
 from sim.languages import LANGS
+from sim.outputs import seed_folder
 from sim.presets import PRESETS
 
 if TYPE_CHECKING:  # loaded when the command runs, not for --help
@@ -256,8 +257,7 @@ def _run_seeds(item: Prepared, args: argparse.Namespace, seed: int, folder: Path
             f"{spec.scale:g}, seed {seed + k}")
         result = api.run(item.spec, overrides=overrides, name=spec.name, city=item.city,
                          file=str(item.path), progress=item.label)
-        where = (folder / item.label if k == 0 else
-                 folder / SEEDS_DIR / item.label / f"seed{seed + k}")
+        where = seed_folder(folder, item.label, seed + k, seed)
         result.save(where, csv=args.csv)
         rows.append(result.measures)
         if first is None:

@@ -132,6 +132,16 @@ def _expected(error: dict[str, Any]) -> str:
     return msg[0].lower() + msg[1:] if msg else kind
 
 
+def invalid(err: ValidationError, file: str | None, prefix: str = "") -> InputError:
+    """The first problem pydantic found, as the InputError that names it: the field (below
+    `prefix`, a dotted path), what was expected, and the value given (not a whole mapping)."""
+    first = err.errors()[0]
+    got = first.get("input") if first["type"] != "missing" else None
+    field = ".".join(p for p in (prefix, _field_path(first["loc"])) if p)
+    return InputError(file, field or None, _expected(first),
+                      None if isinstance(got, dict) else got)
+
+
 def validate(data: dict[str, Any], file: str | None = None) -> Scenario:
     """Validate raw scenario data; the first problem found is raised as an InputError. Data
     naming `as_of` is first made a snapshot of its history (`sim.scenario.snapshot`)."""
@@ -142,11 +152,7 @@ def validate(data: dict[str, Any], file: str | None = None) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        got = first.get("input") if first["type"] != "missing" else None
-        if isinstance(got, dict):
-            got = None
-        raise InputError(file, _field_path(first["loc"]) or None, _expected(first), got) from None
+        raise invalid(err, file) from None
     check_references(scenario, load_categories(None), file)
     check_timeline(scenario, file)
     return scenario
@@ -172,10 +178,7 @@ def apply_change(scenario: Scenario, change: Change) -> Scenario:
     try:
         changed = Scenario.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        got = first.get("input") if first["type"] != "missing" else None
-        raise InputError(None, _field_path(first["loc"]) or None, _expected(first),
-                         None if isinstance(got, dict) else got) from None
+        raise invalid(err, None) from None
     check_references(changed, load_categories(None), None)
     return changed.model_copy(update={"timeline": scenario.timeline})
 
@@ -198,24 +201,21 @@ def timeline_states(scenario: Scenario, file: str | None = None) -> list[tuple[s
 
 @lru_cache(maxsize=16)
 def _later_states(changeable_json: str) -> tuple[tuple[str, Scenario], ...]:
-    """The states after each change of a scenario's fields a timeline may change."""
-    return tuple(_apply_timeline(Scenario.model_validate_json(changeable_json), None)[1:])
-
-
-def _apply_timeline(scenario: Scenario, file: str | None) -> list[tuple[str, Scenario]]:
-    states = [("", scenario)]
-    state = scenario
-    for i, change in timeline_order(scenario):
+    """The states after each change of a scenario's fields a timeline may change, each with the
+    field prefix that names its change (an error names no file: the caller adds it)."""
+    state = Scenario.model_validate_json(changeable_json)
+    states = []
+    for i, change in timeline_order(state):
         if not change.set and not change.reforms:
-            raise InputError(file, f"timeline[{i}].set", "at least one field to change (or "
+            raise InputError(None, f"timeline[{i}].set", "at least one field to change (or "
                              "reforms that come into force)")
         try:
             state = apply_change(state, change)
         except InputError as err:
-            raise InputError(file, f"timeline[{i}].set.{err.field}", err.expected,
+            raise InputError(None, f"timeline[{i}].set.{err.field}", err.expected,
                              err.got) from None
         states.append((f"timeline[{i}].set.", state))
-    return states
+    return tuple(states)
 
 
 def check_timeline(scenario: Scenario, file: str | None) -> None:
